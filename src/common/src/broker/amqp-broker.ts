@@ -1,0 +1,204 @@
+import type { Logger } from 'pino';
+import { type AsyncMessage, Connection, ConsumerStatus, type Publisher } from 'rabbitmq-client';
+import { TransientError } from '../errors.ts';
+import { deadLetterHeaders, deliver } from './delivery-policy.ts';
+import {
+  type ConsumeOptions,
+  type ConsumerHandle,
+  type ConsumerStats,
+  deadLetterQueueOf,
+  encodeBody,
+  type InboundMessage,
+  JSON_CONTENT_TYPE,
+  type MessageBroker,
+  type MessageHandler,
+  type OutboundMessage,
+} from './port.ts';
+
+export interface AmqpBrokerOptions {
+  url: string;
+  logger: Logger;
+  /** Shown in the RabbitMQ management UI. */
+  connectionName: string;
+  queueType: 'quorum' | 'classic';
+}
+
+/** RabbitMQ adapter on rabbitmq-client: reconnects with backoff and re-declares topology itself. */
+export class AmqpBroker implements MessageBroker {
+  readonly kind = 'rabbitmq' as const;
+  readonly #connection: Connection;
+  readonly #logger: Logger;
+  readonly #queueType: 'quorum' | 'classic';
+  readonly #declared = new Set<string>();
+  readonly #listeners: ((connected: boolean) => void)[] = [];
+  #publisher: Publisher | undefined;
+  #connected = false;
+
+  constructor(options: AmqpBrokerOptions) {
+    this.#logger = options.logger;
+    this.#queueType = options.queueType;
+    this.#connection = new Connection({
+      url: options.url,
+      connectionName: options.connectionName,
+      retryLow: 250,
+      retryHigh: 15_000,
+      heartbeat: 30,
+      connectionTimeout: 10_000,
+      acquireTimeout: 10_000,
+    });
+    this.#connection.on('connection', () => {
+      this.#logger.info('connected to RabbitMQ');
+      this.#setConnected(true);
+    });
+    // Never throw from this listener (cody-greene/node-rabbitmq-client#68): the client reconnects on its own.
+    this.#connection.on('error', (error) => {
+      this.#logger.warn({ err: error }, 'RabbitMQ connection error; reconnecting with backoff');
+      this.#setConnected(this.#connection.ready);
+    });
+  }
+
+  isConnected(): boolean {
+    return this.#connected && this.#connection.ready;
+  }
+
+  onConnectionChange(listener: (connected: boolean) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  async declareQueues(queues: readonly string[]): Promise<void> {
+    for (const queue of queues) {
+      for (const name of [queue, `${queue}.dlq`]) {
+        await this.#connection.queueDeclare(this.#queueParams(name));
+        this.#declared.add(name);
+      }
+    }
+    // A new publisher re-declares every known queue after each reconnect.
+    const old = this.#publisher;
+    this.#publisher = undefined;
+    await old?.close();
+  }
+
+  async publish(queue: string, message: OutboundMessage): Promise<void> {
+    const publisher = this.#getPublisher();
+    try {
+      await publisher.send(
+        {
+          exchange: '',
+          routingKey: queue,
+          durable: true,
+          contentType: JSON_CONTENT_TYPE,
+          messageId: message.messageId,
+          correlationId: message.correlationId,
+          timestamp: Math.floor(Date.now() / 1000),
+          headers: { 'x-af-schema-version': 2, ...message.headers },
+        },
+        encodeBody(message.body),
+      );
+    } catch (error) {
+      throw new TransientError('AF_PUBLISH_FAILED', `publish to ${queue} was not confirmed`, { cause: error });
+    }
+  }
+
+  consume(options: ConsumeOptions, handler: MessageHandler): ConsumerHandle {
+    const stats: ConsumerStats = { acked: 0, deadLettered: 0, requeued: 0, retries: 0 };
+    const closing = new AbortController();
+    const dlq = deadLetterQueueOf(options);
+    const consumer = this.#connection.createConsumer(
+      {
+        queue: options.queue,
+        queueOptions: this.#queueParams(options.queue),
+        qos: { prefetchCount: options.prefetch },
+        concurrency: options.concurrency ?? options.prefetch,
+        requeue: true,
+      },
+      async (raw: AsyncMessage) => {
+        const message = toInbound(raw, options.queue);
+        const outcome = await deliver(message, handler, options, {
+          signal: closing.signal,
+          deadLetter: async (msg, letter) => {
+            this.#logger.warn(
+              { queue: msg.queue, message_id: msg.messageId, code: letter.code, reason: letter.reason },
+              'dead-lettering message',
+            );
+            await this.publish(dlq, {
+              body: msg.body,
+              messageId: msg.messageId,
+              correlationId: msg.correlationId,
+              headers: deadLetterHeaders(msg, letter),
+            });
+          },
+          onRetry: (msg, error, attempt) => {
+            stats.retries++;
+            this.#logger.warn({ err: error, message_id: msg.messageId, attempt }, 'handler failed; retrying');
+          },
+        });
+        if (outcome === 'requeue') {
+          stats.requeued++;
+          return ConsumerStatus.REQUEUE;
+        }
+        if (outcome === 'dead-letter') stats.deadLettered++;
+        else stats.acked++;
+        return ConsumerStatus.ACK;
+      },
+    );
+    consumer.on('error', (error) => this.#logger.warn({ err: error, queue: options.queue }, 'consumer error'));
+    return {
+      stats,
+      close: async () => {
+        closing.abort();
+        await consumer.close();
+      },
+    };
+  }
+
+  async check(): Promise<void> {
+    if (!this.#connection.ready) throw new TransientError('AF_BROKER_DOWN', 'not connected to RabbitMQ');
+    // A passive declare is a real round trip, not a cached flag (D9).
+    const [queue] = this.#declared;
+    if (queue !== undefined) await this.#connection.queueDeclare({ queue, passive: true });
+  }
+
+  async close(): Promise<void> {
+    await this.#publisher?.close();
+    await this.#connection.close();
+    this.#setConnected(false);
+  }
+
+  #getPublisher(): Publisher {
+    this.#publisher ??= this.#connection.createPublisher({
+      confirm: true,
+      maxAttempts: 3,
+      queues: [...this.#declared].map((name) => this.#queueParams(name)),
+    });
+    return this.#publisher;
+  }
+
+  #queueParams(queue: string) {
+    return { queue, durable: true, arguments: { 'x-queue-type': this.#queueType } };
+  }
+
+  #setConnected(connected: boolean): void {
+    if (connected === this.#connected) return;
+    this.#connected = connected;
+    for (const listener of this.#listeners) listener(connected);
+  }
+}
+
+function toInbound(raw: AsyncMessage, queue: string): InboundMessage {
+  const headers = (raw.headers ?? {}) as Record<string, unknown>;
+  // Quorum queues count earlier deliveries; classic queues only say "redelivered".
+  const previous = Number(headers['x-delivery-count'] ?? (raw.redelivered ? 1 : 0));
+  let body: Buffer;
+  if (Buffer.isBuffer(raw.body)) body = raw.body;
+  else if (typeof raw.body === 'string') body = Buffer.from(raw.body, 'utf8');
+  else body = Buffer.from(JSON.stringify(raw.body), 'utf8');
+  return {
+    body,
+    messageId: raw.messageId,
+    correlationId: raw.correlationId,
+    headers,
+    redelivered: raw.redelivered,
+    deliveryCount: (Number.isFinite(previous) ? previous : 0) + 1,
+    queue,
+  };
+}

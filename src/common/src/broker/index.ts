@@ -1,0 +1,4 @@
+export * from './amqp-broker.ts';
+export * from './delivery-policy.ts';
+export * from './memory-broker.ts';
+export * from './port.ts';

@@ -1,0 +1,103 @@
+/**
+ * The message-broker port. Services depend on this interface only; the
+ * RabbitMQ adapter and the in-process adapter implement the same delivery
+ * contract, proven by one contract test suite run against both:
+ *
+ * - publish() resolves only after the broker has the message (publisher confirm);
+ * - a handler that resolves acks the message;
+ * - a handler that throws a PermanentError dead-letters it at once to
+ *   `<queue>.dlq` with the reason in headers, then acks: no redelivery loop;
+ * - a handler that throws a TransientError is retried in-process with backoff
+ *   until it succeeds or the consumer closes (then the message is requeued);
+ * - any other error is retried up to `maxAttempts` times, then dead-lettered;
+ * - a message redelivered more than `maxDeliveries` times (a crash loop) is
+ *   dead-lettered before the handler sees it again.
+ */
+export interface OutboundMessage {
+  body: Buffer | string | object;
+  messageId?: string;
+  correlationId?: string;
+  headers?: Record<string, string | number | boolean>;
+}
+
+export interface InboundMessage {
+  /** Raw bytes exactly as published; decoding is the consumer's job. */
+  body: Buffer;
+  messageId: string | undefined;
+  correlationId: string | undefined;
+  headers: Record<string, unknown>;
+  redelivered: boolean;
+  /** 1 on first delivery. */
+  deliveryCount: number;
+  queue: string;
+}
+
+export type MessageHandler = (message: InboundMessage) => Promise<void>;
+
+export interface ConsumeOptions {
+  queue: string;
+  /** @default `${queue}.dlq` */
+  deadLetterQueue?: string;
+  /** Unacked messages the broker may push at once. */
+  prefetch: number;
+  /** Handlers running at once. @default prefetch */
+  concurrency?: number;
+  /** Attempts for errors that are neither permanent nor transient. @default 5 */
+  maxAttempts?: number;
+  /** Deliveries after which a message is treated as poison. @default 10 */
+  maxDeliveries?: number;
+}
+
+export interface ConsumerStats {
+  acked: number;
+  deadLettered: number;
+  requeued: number;
+  retries: number;
+}
+
+export interface ConsumerHandle {
+  readonly stats: ConsumerStats;
+  /** Stops new deliveries and waits for the handlers in flight. */
+  close(): Promise<void>;
+}
+
+export type BrokerKind = 'rabbitmq' | 'memory';
+
+export interface MessageBroker {
+  readonly kind: BrokerKind;
+  /** Declares each queue and its dead-letter queue. */
+  declareQueues(queues: readonly string[]): Promise<void>;
+  publish(queue: string, message: OutboundMessage): Promise<void>;
+  consume(options: ConsumeOptions, handler: MessageHandler): ConsumerHandle;
+  /** Throws unless the broker answers right now. */
+  check(): Promise<void>;
+  isConnected(): boolean;
+  /** Called with true/false whenever the connection state changes. */
+  onConnectionChange(listener: (connected: boolean) => void): void;
+  close(): Promise<void>;
+}
+
+export const DEAD_LETTER_HEADERS = {
+  reason: 'x-af-dead-letter-reason',
+  code: 'x-af-error-code',
+  queue: 'x-af-original-queue',
+  at: 'x-af-dead-lettered-at',
+  deliveries: 'x-af-delivery-count',
+} as const;
+
+export function deadLetterQueueOf(options: Pick<ConsumeOptions, 'queue' | 'deadLetterQueue'>): string {
+  return options.deadLetterQueue ?? `${options.queue}.dlq`;
+}
+
+export function encodeBody(body: OutboundMessage['body']): Buffer {
+  if (Buffer.isBuffer(body)) return body;
+  if (typeof body === 'string') return Buffer.from(body, 'utf8');
+  return Buffer.from(JSON.stringify(body), 'utf8');
+}
+
+/**
+ * Content type of published JSON. The charset parameter also keeps
+ * rabbitmq-client from decoding bodies itself: consumers must see raw bytes to
+ * detect invalid UTF-8 and oversized messages.
+ */
+export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';

@@ -1,0 +1,223 @@
+import { ConfigError } from './errors.ts';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+interface Problem {
+  variable: string;
+  problem: string;
+}
+
+/**
+ * Reads typed values out of an environment and collects every problem, so a
+ * bad deployment reports all of its wrong variables at once, each by name.
+ * Call `done()` after reading: it throws one ConfigError listing them all.
+ */
+export class EnvReader {
+  readonly #env: Env;
+  readonly #problems: Problem[] = [];
+
+  constructor(env: Env) {
+    this.#env = env;
+  }
+
+  raw(name: string): string | undefined {
+    const value = this.#env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  has(name: string): boolean {
+    return this.raw(name) !== undefined;
+  }
+
+  fail(variable: string, problem: string): void {
+    this.#problems.push({ variable, problem });
+  }
+
+  string(name: string, fallback: string): string;
+  string(name: string): string | undefined;
+  string(name: string, fallback?: string): string | undefined {
+    return this.raw(name) ?? fallback;
+  }
+
+  required(name: string): string {
+    const value = this.raw(name);
+    if (value === undefined) {
+      this.fail(name, 'is required');
+      return '';
+    }
+    return value;
+  }
+
+  int(name: string, fallback: number, bounds: { min?: number; max?: number } = {}): number {
+    return this.#number(name, fallback, bounds, true);
+  }
+
+  number(name: string, fallback: number, bounds: { min?: number; max?: number } = {}): number {
+    return this.#number(name, fallback, bounds, false);
+  }
+
+  optionalNumber(name: string, bounds: { min?: number; max?: number } = {}): number | undefined {
+    if (!this.has(name)) return undefined;
+    return this.#number(name, 0, bounds, false);
+  }
+
+  port(name: string, fallback: number): number {
+    return this.int(name, fallback, { min: 0, max: 65535 });
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const lower = value.toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(lower)) return true;
+    if (['0', 'false', 'no', 'off'].includes(lower)) return false;
+    this.fail(name, `must be true or false, got "${value}"`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const lower = value.toLowerCase() as T;
+    if (allowed.includes(lower)) return lower;
+    this.fail(name, `must be one of ${allowed.join(', ')}, got "${value}"`);
+    return fallback;
+  }
+
+  url(name: string, protocols: readonly string[]): URL | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    try {
+      const url = new URL(value);
+      if (!protocols.includes(url.protocol)) {
+        this.fail(name, `must use ${protocols.join(' or ')}, got "${url.protocol}"`);
+        return undefined;
+      }
+      return url;
+    } catch {
+      this.fail(name, 'is not a valid URL');
+      return undefined;
+    }
+  }
+
+  list(name: string, fallback: readonly string[] = []): string[] {
+    const value = this.raw(name);
+    if (value === undefined) return [...fallback];
+    return value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+  }
+
+  /** Throws one ConfigError naming every bad variable seen so far. */
+  done(): void {
+    if (this.#problems.length > 0) throw new ConfigError(this.#problems);
+  }
+
+  #number(name: string, fallback: number, bounds: { min?: number; max?: number }, integer: boolean): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed) || (integer && !Number.isInteger(parsed))) {
+      this.fail(name, `must be ${integer ? 'an integer' : 'a number'}, got "${value}"`);
+      return fallback;
+    }
+    if (bounds.min !== undefined && parsed < bounds.min) {
+      this.fail(name, `must be >= ${bounds.min}, got ${parsed}`);
+      return fallback;
+    }
+    if (bounds.max !== undefined && parsed > bounds.max) {
+      this.fail(name, `must be <= ${bounds.max}, got ${parsed}`);
+      return fallback;
+    }
+    return parsed;
+  }
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface BaseConfig {
+  logLevel: LogLevel;
+  environment: string;
+  shutdownTimeoutMs: number;
+}
+
+export function readBaseConfig(reader: EnvReader): BaseConfig {
+  return {
+    logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    environment: reader.string('ENVIRONMENT', 'development'),
+    shutdownTimeoutMs: reader.int('SHUTDOWN_TIMEOUT_MS', 25_000, { min: 1000, max: 600_000 }),
+  };
+}
+
+export interface RabbitConfig {
+  /** Undefined means "no broker configured": only the all-in-one mode may then embed one. */
+  url: string | undefined;
+  queueType: 'quorum' | 'classic';
+  prefetch: number;
+}
+
+export function readRabbitConfig(reader: EnvReader, defaultPrefetch: number): RabbitConfig {
+  const queueType = reader.oneOf('RABBITMQ_QUEUE_TYPE', ['quorum', 'classic'] as const, 'quorum');
+  const prefetch = reader.int('RABBITMQ_PREFETCH', defaultPrefetch, { min: 1, max: 10_000 });
+  const url = reader.url('RABBITMQ_URL', ['amqp:', 'amqps:']);
+  if (url) return { url: url.toString(), queueType, prefetch };
+  const host = reader.raw('RABBITMQ_HOST');
+  if (host === undefined) return { url: undefined, queueType, prefetch };
+  const port = reader.port('RABBITMQ_PORT', 5672);
+  const user = encodeURIComponent(reader.string('RABBITMQ_USER', 'guest'));
+  const pass = encodeURIComponent(reader.string('RABBITMQ_PASS', 'guest'));
+  const vhost = encodeURIComponent(reader.string('RABBITMQ_VHOST', '/'));
+  return { url: `amqp://${user}:${pass}@${host}:${port}/${vhost}`, queueType, prefetch };
+}
+
+export interface RedisConfig {
+  url: string | undefined;
+  keyPrefix: string;
+}
+
+export function readRedisConfig(reader: EnvReader): RedisConfig {
+  const keyPrefix = reader.string('REDIS_KEY_PREFIX', 'af:');
+  const url = reader.url('REDIS_URL', ['redis:', 'rediss:']);
+  if (url) return { url: url.toString(), keyPrefix };
+  const host = reader.raw('REDIS_HOST');
+  if (host === undefined) return { url: undefined, keyPrefix };
+  const port = reader.port('REDIS_PORT', 6379);
+  const db = reader.int('REDIS_DB', 0, { min: 0, max: 15 });
+  const password = reader.raw('REDIS_PASSWORD');
+  const auth = password === undefined ? '' : `:${encodeURIComponent(password)}@`;
+  return { url: `redis://${auth}${host}:${port}/${db}`, keyPrefix };
+}
+
+export interface PostgresConfig {
+  url: string | undefined;
+  poolMax: number;
+  dataDir: string;
+}
+
+export function readPostgresConfig(reader: EnvReader): PostgresConfig {
+  const poolMax = reader.int('PG_POOL_MAX', 10, { min: 1, max: 100 });
+  const dataDir = reader.string('DATA_DIR', './data');
+  const url = reader.url('DATABASE_URL', ['postgres:', 'postgresql:']);
+  if (url) return { url: url.toString(), poolMax, dataDir };
+  const host = reader.raw('PG_HOST');
+  if (host === undefined) return { url: undefined, poolMax, dataDir };
+  const port = reader.port('PG_PORT', 5432);
+  const db = encodeURIComponent(reader.string('PG_DB', 'auditflow'));
+  const user = encodeURIComponent(reader.string('PG_USER', 'auditflow'));
+  const password = reader.raw('PG_PASSWORD');
+  const auth = password === undefined ? user : `${user}:${encodeURIComponent(password)}`;
+  return { url: `postgres://${auth}@${host}:${port}/${db}`, poolMax, dataDir };
+}
+
+/** Hides the password of a connection URL for logs and start-up summaries. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '[unparseable url]';
+  }
+}

@@ -1,0 +1,64 @@
+import type { FromSchema } from 'json-schema-to-ts';
+
+/**
+ * The audit event on `audit_events`, wire-compatible with the original
+ * generator (section 1.2 of the reference). This object is the single source
+ * of truth: schemas/audit-event.schema.json is exported from it and the
+ * TypeScript type is derived from it.
+ */
+export const auditEventSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://auditflow.dev/schemas/audit-event.schema.json',
+  title: 'AuditFlow audit event',
+  type: 'object',
+  required: [
+    'event_id',
+    'timestamp',
+    'source_service',
+    'server_hostname',
+    'event_type',
+    'severity',
+    'user_id',
+    'action_result',
+    'details',
+  ],
+  properties: {
+    event_id: { type: 'string', format: 'uuid', description: 'unique id; also the correlation id of every alert it feeds' },
+    timestamp: { type: 'string', format: 'date-time', maxLength: 64, description: 'ISO-8601 with a zone, e.g. 2025-07-01T12:34:56.789Z' },
+    source_service: { type: 'string', minLength: 1, maxLength: 255 },
+    server_hostname: { type: 'string', minLength: 1, maxLength: 255 },
+    event_type: { type: 'string', minLength: 1, maxLength: 128 },
+    severity: { type: 'string', minLength: 1, maxLength: 32 },
+    user_id: { type: 'string', minLength: 1, maxLength: 255 },
+    action_result: { type: 'string', minLength: 1, maxLength: 64 },
+    details: {
+      type: 'object',
+      description: 'template-specific fields; the file path is details.resource and the source address details.ip_address',
+      properties: {
+        resource: { type: 'string', maxLength: 4096 },
+        ip_address: { type: 'string', maxLength: 64 },
+        protocol: { type: 'string', maxLength: 32 },
+        reason: { type: 'string', maxLength: 1024 },
+        command: { type: 'string', maxLength: 4096 },
+      },
+    },
+    resource: { type: 'string', maxLength: 4096, description: 'legacy top-level form sent by some API clients' },
+    client_ip: { type: 'string', maxLength: 64, description: 'legacy top-level form sent by some API clients' },
+    scenario: { type: 'string', maxLength: 64, description: 'set on events a generator scenario produced' },
+  },
+} as const;
+
+export type AuditEvent = FromSchema<typeof auditEventSchema>;
+
+/** Messages larger than this are dead-lettered as oversized instead of parsed. */
+export const MAX_EVENT_BYTES = 64 * 1024;
+
+/** The file path an event refers to, wherever the producer put it (D1). */
+export function eventResource(event: AuditEvent): string | undefined {
+  return event.details.resource ?? event.resource;
+}
+
+/** The source address of an event, wherever the producer put it (D1). */
+export function eventClientIp(event: AuditEvent): string | undefined {
+  return event.details.ip_address ?? event.client_ip;
+}

@@ -1,0 +1,3 @@
+export * from './alert.ts';
+export * from './audit-event.ts';
+export * from './validate.ts';

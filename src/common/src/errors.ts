@@ -1,0 +1,85 @@
+/**
+ * Typed errors with stable codes, in the spirit of fastify's createError:
+ * callers and tests branch on `code`, never on message text.
+ */
+export interface AuditFlowErrorOptions {
+  cause?: unknown;
+  statusCode?: number;
+  details?: unknown;
+}
+
+export class AuditFlowError extends Error {
+  readonly code: string;
+  readonly statusCode: number;
+  readonly details: unknown;
+
+  constructor(code: string, message: string, options: AuditFlowErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.statusCode = options.statusCode ?? 500;
+    this.details = options.details;
+    // Subclassing built-ins loses the prototype chain under some transpilers.
+    Object.setPrototypeOf(this, new.target.prototype);
+  }
+}
+
+/** Bad configuration: the process must not start. */
+export class ConfigError extends AuditFlowError {
+  readonly variables: string[];
+  constructor(problems: { variable: string; problem: string }[]) {
+    super(
+      'AF_CONFIG_INVALID',
+      `invalid configuration: ${problems.map((p) => `${p.variable}: ${p.problem}`).join('; ')}`,
+      { details: problems },
+    );
+    this.variables = problems.map((p) => p.variable);
+  }
+}
+
+/**
+ * Input that can never succeed, however often it is retried: a message that
+ * fails it is dead-lettered at once; an HTTP request that fails it gets a 4xx.
+ */
+export class PermanentError extends AuditFlowError {
+  constructor(code: string, message: string, options: AuditFlowErrorOptions = {}) {
+    super(code, message, { statusCode: 400, ...options });
+  }
+}
+
+export class ValidationError extends PermanentError {
+  constructor(message: string, details?: unknown) {
+    super('AF_VALIDATION_FAILED', message, { statusCode: 400, details });
+  }
+}
+
+/** A dependency is unavailable; the same work is expected to succeed later. */
+export class TransientError extends AuditFlowError {
+  constructor(code: string, message: string, options: AuditFlowErrorOptions = {}) {
+    super(code, message, { statusCode: 503, ...options });
+  }
+}
+
+export class NotFoundError extends AuditFlowError {
+  constructor(message: string) {
+    super('AF_NOT_FOUND', message, { statusCode: 404 });
+  }
+}
+
+export class UnauthorizedError extends AuditFlowError {
+  constructor(message = 'a valid bearer token is required') {
+    super('AF_UNAUTHORIZED', message, { statusCode: 401 });
+  }
+}
+
+export function isPermanent(error: unknown): error is PermanentError {
+  return error instanceof PermanentError;
+}
+
+export function isTransient(error: unknown): error is TransientError {
+  return error instanceof TransientError;
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

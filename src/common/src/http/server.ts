@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { AuditFlowError } from '../errors.ts';
+import type { HealthRegistry } from '../health.ts';
+import { Histogram, METRICS_CONTENT_TYPE, type Registry } from '../metrics.ts';
+import { problem, sendProblem } from './problem.ts';
+
+export interface HttpServerOptions {
+  logger: Logger;
+  health: HealthRegistry;
+  /** Serve /metrics on this server too (notification and dashboard share one port). */
+  metricsRegistry?: Registry;
+  /** Registry for the request-duration histogram; defaults to metricsRegistry. */
+  instrumentRegistry?: Registry;
+  bodyLimit?: number;
+}
+
+export const CORRELATION_HEADER = 'x-correlation-id';
+
+/**
+ * Fastify with the platform's conventions: probes, problem+json for every
+ * error (including fastify's own 400/404/413/415), correlation ids and a
+ * request-duration histogram.
+ */
+export function createHttpServer(options: HttpServerOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: options.bodyLimit ?? 1_048_576,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+    requestIdHeader: CORRELATION_HEADER,
+    genReqId: () => randomUUID(),
+  });
+
+  const registry = options.instrumentRegistry ?? options.metricsRegistry;
+  const duration = registry
+    ? new Histogram({
+        name: 'http_request_duration_seconds',
+        help: 'HTTP request duration by route and status',
+        labelNames: ['method', 'route', 'status_code'],
+        buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+        registers: [registry],
+      })
+    : undefined;
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header(CORRELATION_HEADER, request.id);
+    return payload;
+  });
+  if (duration) {
+    app.addHook('onResponse', async (request, reply) => {
+      duration.observe(
+        { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: reply.statusCode },
+        reply.elapsedTime / 1000,
+      );
+    });
+  }
+
+  app.setErrorHandler((error: FastifyError | AuditFlowError | Error, request, reply) => {
+    if (error instanceof AuditFlowError) {
+      if (error.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+      return sendProblem(
+        reply,
+        problem(error.statusCode, error.code, error.message, error.details ? { errors: error.details } : {}),
+      );
+    }
+    const fastifyError = error as FastifyError;
+    const status = fastifyError.statusCode ?? 500;
+    if (fastifyError.validation) {
+      return sendProblem(
+        reply,
+        problem(400, 'AF_VALIDATION_FAILED', error.message, { errors: fastifyError.validation }),
+      );
+    }
+    if (status >= 400 && status < 500) {
+      return sendProblem(reply, problem(status, fastifyError.code ?? 'AF_BAD_REQUEST', error.message));
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return sendProblem(reply, problem(500, 'AF_INTERNAL', 'internal error'));
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, problem(404, 'AF_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)),
+  );
+
+  registerProbes(app, options.health);
+  if (options.metricsRegistry) registerMetricsRoute(app, options.metricsRegistry);
+  return app;
+}
+
+export function registerProbes(app: FastifyInstance, health: HealthRegistry): void {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const readiness = await health.readiness();
+    return reply.status(readiness.ready ? 200 : 503).send({
+      status: readiness.ready ? 'ready' : 'not_ready',
+      draining: readiness.draining,
+      checks: readiness.checks,
+    });
+  });
+}
+
+export function registerMetricsRoute(app: FastifyInstance, registry: Registry): void {
+  app.get('/metrics', async (_request, reply) => {
+    reply.type(METRICS_CONTENT_TYPE);
+    return registry.metrics();
+  });
+}
+
+/** A bare server for the Prometheus port of services that keep metrics apart from their API. */
+export function createMetricsServer(options: { logger: Logger; registry: Registry }): FastifyInstance {
+  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, disableRequestLogging: true, forceCloseConnections: true });
+  registerMetricsRoute(app, options.registry);
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, problem(404, 'AF_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url}`)),
+  );
+  return app;
+}
+
+export async function listen(app: FastifyInstance, port: number, host = '0.0.0.0'): Promise<number> {
+  await app.listen({ port, host });
+  const address = app.server.address();
+  return typeof address === 'object' && address ? address.port : port;
+}

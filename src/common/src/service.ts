@@ -1,0 +1,71 @@
+import type { Logger } from 'pino';
+import { AmqpBroker } from './broker/amqp-broker.ts';
+import type { MessageBroker } from './broker/port.ts';
+import { type BaseConfig, EnvReader, type Env, type RabbitConfig } from './config.ts';
+import { ConfigError } from './errors.ts';
+import { createLogger } from './logger.ts';
+import { GracefulShutdown } from './shutdown.ts';
+
+/** What a started service gives back to whoever composes it (its own main, or the all-in-one runner). */
+export interface ServiceHandle {
+  name: string;
+  /** Where it listens, e.g. { http: 'http://127.0.0.1:5000', metrics: 'http://127.0.0.1:8000/metrics' }. */
+  urls: Record<string, string>;
+  /** Fails readiness, drains in-flight work, closes what the service itself opened. */
+  stop(): Promise<void>;
+}
+
+/** Exit code for bad configuration (sysexits EX_CONFIG), distinct from crashes. */
+export const EXIT_CONFIG = 78;
+
+/** A service started alone needs a real broker; only the all-in-one runner may embed one. */
+export function requireBrokerUrl(reader: EnvReader, rabbit: RabbitConfig): string {
+  if (rabbit.url === undefined) {
+    reader.fail('RABBITMQ_HOST', 'is required (or RABBITMQ_URL) when the service runs on its own');
+    return '';
+  }
+  return rabbit.url;
+}
+
+export function createAmqpBroker(url: string, rabbit: RabbitConfig, logger: Logger, name: string): MessageBroker {
+  return new AmqpBroker({ url, logger: logger.child({ component: 'rabbitmq' }), connectionName: name, queueType: rabbit.queueType });
+}
+
+/**
+ * The shared entry point of every service's main.ts: parse config (exit 78
+ * naming the variables on failure), start, and drain on SIGTERM/SIGINT.
+ */
+export async function runService<C extends { base: BaseConfig }>(options: {
+  name: string;
+  env?: Env;
+  loadConfig: (env: Env) => C;
+  start: (config: C, logger: Logger) => Promise<ServiceHandle>;
+}): Promise<void> {
+  let config: C;
+  try {
+    config = options.loadConfig(options.env ?? process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      createLogger({ service: options.name, level: 'info' }).fatal(
+        { code: error.code, variables: error.variables, problems: error.details },
+        error.message,
+      );
+      process.exitCode = EXIT_CONFIG;
+      return;
+    }
+    throw error;
+  }
+  const logger = createLogger({ service: options.name, level: config.base.logLevel });
+  const shutdown = new GracefulShutdown({ logger, timeoutMs: config.base.shutdownTimeoutMs });
+  shutdown.installSignalHandlers();
+  try {
+    const handle = await options.start(config, logger);
+    shutdown.add(options.name, () => handle.stop());
+    logger.info({ urls: handle.urls }, `${options.name} started`);
+  } catch (error) {
+    logger.fatal({ err: error }, `${options.name} failed to start`);
+    process.exit(1);
+  }
+}
+
+export { EnvReader };

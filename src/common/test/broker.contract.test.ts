@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import {
+  AmqpBroker,
+  type ConsumerHandle,
+  DEAD_LETTER_HEADERS,
+  type InboundMessage,
+  type MessageBroker,
+  MemoryBroker,
+  PermanentError,
+  TransientError,
+} from '../src/index.ts';
+import { deleteQueues, RABBITMQ_URL, silentLogger, uniqueName, waitFor } from './support.ts';
+
+/**
+ * One suite, two adapters: this is what "the embedded broker has the same
+ * delivery contract as RabbitMQ" means in practice.
+ */
+const adapters: { name: string; make: () => MessageBroker }[] = [
+  { name: 'memory', make: () => new MemoryBroker({ logger: silentLogger }) },
+  {
+    name: 'rabbitmq',
+    make: () =>
+      new AmqpBroker({ url: RABBITMQ_URL, logger: silentLogger, connectionName: 'contract-test', queueType: 'quorum' }),
+  },
+];
+
+for (const adapter of adapters) {
+  describe(`broker contract: ${adapter.name}`, () => {
+    const queues: string[] = [];
+    const brokers: MessageBroker[] = [];
+    const consumers: ConsumerHandle[] = [];
+
+    async function setup(): Promise<{ broker: MessageBroker; queue: string }> {
+      const broker = adapter.make();
+      brokers.push(broker);
+      const queue = uniqueName('broker');
+      queues.push(queue);
+      await broker.declareQueues([queue]);
+      return { broker, queue };
+    }
+
+    function collect(broker: MessageBroker, queue: string): InboundMessage[] {
+      const seen: InboundMessage[] = [];
+      consumers.push(
+        broker.consume({ queue, prefetch: 10 }, async (message) => {
+          seen.push(message);
+        }),
+      );
+      return seen;
+    }
+
+    after(async () => {
+      for (const consumer of consumers) await consumer.close();
+      for (const broker of brokers) await broker.close().catch(() => undefined);
+      if (adapter.name === 'rabbitmq') await deleteQueues(queues);
+    });
+
+    test('a published message arrives with its body, ids and headers, then is acked once', async () => {
+      const { broker, queue } = await setup();
+      await broker.publish(queue, { body: { hello: 'world' }, messageId: 'm-1', correlationId: 'c-1', headers: { a: 'b' } });
+      const seen: InboundMessage[] = [];
+      const consumer = broker.consume({ queue, prefetch: 5 }, async (m) => {
+        seen.push(m);
+      });
+      await waitFor(() => seen.length === 1 || undefined, 10_000, 'delivery');
+      await consumer.close();
+      const [message] = seen;
+      assert.deepEqual(JSON.parse(message!.body.toString('utf8')), { hello: 'world' });
+      assert.equal(message!.messageId, 'm-1');
+      assert.equal(message!.correlationId, 'c-1');
+      assert.equal(message!.headers['a'], 'b');
+      assert.equal(message!.deliveryCount, 1);
+      assert.equal(consumer.stats.acked, 1);
+    });
+
+    test('raw bytes reach the handler untouched, even when they are not UTF-8', async () => {
+      const { broker, queue } = await setup();
+      const bytes = Buffer.from([0xff, 0xfe, 0x7b, 0x00]);
+      await broker.publish(queue, { body: bytes });
+      const seen: InboundMessage[] = [];
+      const consumer = broker.consume({ queue, prefetch: 1 }, async (m) => {
+        seen.push(m);
+      });
+      await waitFor(() => seen.length === 1 || undefined);
+      await consumer.close();
+      assert.deepEqual(seen[0]!.body, bytes);
+    });
+
+    test('a permanent error dead-letters the message at once with its reason, without redelivery', async () => {
+      const { broker, queue } = await setup();
+      let calls = 0;
+      const consumer = broker.consume({ queue, prefetch: 5 }, async () => {
+        calls++;
+        throw new PermanentError('AF_TEST_BAD', 'field x is wrong');
+      });
+      await broker.publish(queue, { body: 'poison', messageId: 'p-1' });
+      const dead = collect(broker, `${queue}.dlq`);
+      await waitFor(() => dead.length === 1 || undefined, 10_000, 'dead letter');
+      await consumer.close();
+      assert.equal(calls, 1);
+      assert.equal(dead[0]!.body.toString(), 'poison');
+      assert.equal(dead[0]!.messageId, 'p-1');
+      assert.equal(dead[0]!.headers[DEAD_LETTER_HEADERS.code], 'AF_TEST_BAD');
+      assert.match(String(dead[0]!.headers[DEAD_LETTER_HEADERS.reason]), /field x is wrong/);
+      assert.equal(dead[0]!.headers[DEAD_LETTER_HEADERS.queue], queue);
+      assert.equal(consumer.stats.deadLettered, 1);
+    });
+
+    test('a transient error is retried until it succeeds, and nothing is dead-lettered', async () => {
+      const { broker, queue } = await setup();
+      let calls = 0;
+      const consumer = broker.consume({ queue, prefetch: 5 }, async () => {
+        calls++;
+        if (calls < 3) throw new TransientError('AF_TEST_DOWN', 'dependency down');
+      });
+      await broker.publish(queue, { body: 'x' });
+      await waitFor(() => consumer.stats.acked === 1 || undefined, 10_000, 'ack after retries');
+      await consumer.close();
+      assert.equal(calls, 3);
+      assert.equal(consumer.stats.deadLettered, 0);
+    });
+
+    test('an unexpected error is retried a bounded number of times, then dead-lettered', async () => {
+      const { broker, queue } = await setup();
+      let calls = 0;
+      const consumer = broker.consume({ queue, prefetch: 5, maxAttempts: 3 }, async () => {
+        calls++;
+        throw new TypeError('bug');
+      });
+      await broker.publish(queue, { body: 'x' });
+      const dead = collect(broker, `${queue}.dlq`);
+      await waitFor(() => dead.length === 1 || undefined, 15_000, 'dead letter');
+      await consumer.close();
+      assert.equal(calls, 3);
+      assert.equal(dead[0]!.headers[DEAD_LETTER_HEADERS.code], 'AF_HANDLER_FAILED');
+    });
+
+    test('prefetch bounds the messages in flight', async () => {
+      const { broker, queue } = await setup();
+      for (let i = 0; i < 10; i++) await broker.publish(queue, { body: String(i) });
+      let inFlight = 0;
+      let peak = 0;
+      let done = 0;
+      const consumer = broker.consume({ queue, prefetch: 3 }, async () => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        inFlight--;
+        done++;
+      });
+      await waitFor(() => done === 10 || undefined, 15_000, 'all handled');
+      await consumer.close();
+      assert.ok(peak <= 3, `peak in flight ${peak} exceeds prefetch 3`);
+      assert.ok(peak >= 2, 'messages were not handled concurrently');
+    });
+
+    test('closing a consumer mid-retry requeues the message for the next consumer: nothing is lost', async () => {
+      const { broker, queue } = await setup();
+      let failing = 0;
+      const first = broker.consume({ queue, prefetch: 1 }, async () => {
+        failing++;
+        throw new TransientError('AF_TEST_DOWN', 'still down');
+      });
+      await broker.publish(queue, { body: 'keep me', messageId: 'k-1' });
+      await waitFor(() => failing >= 1 || undefined);
+      await first.close();
+      const seen = collect(broker, queue);
+      await waitFor(() => seen.length === 1 || undefined, 10_000, 'redelivery');
+      assert.equal(seen[0]!.messageId, 'k-1');
+      assert.equal(seen[0]!.redelivered, true);
+      assert.ok(seen[0]!.deliveryCount >= 2);
+    });
+
+    test('check() answers while connected', async () => {
+      const { broker } = await setup();
+      await broker.check();
+      assert.equal(broker.isConnected() || adapter.name === 'rabbitmq', true);
+    });
+  });
+}
