@@ -1,0 +1,25 @@
+export const HELP = `auditflow: the AuditFlow platform in one command
+
+Usage:
+  auditflow start [--only <service>]      run the platform (all four services in one process)
+                                          or one service alone, exactly as its container does
+  auditflow generate --scenario <name> [--rate <events/s>]
+                                          publish one attack scenario to the broker
+  auditflow generate --list               list the scenarios and the rule each should trigger
+  auditflow rules validate <file>         check a rules file; errors are printed as file:line:col
+  auditflow migrate                       apply pending notification-service database migrations
+  auditflow help | --help                 this text
+
+Services for --only: audit-event-generator, audit-log-analysis, notification-service, event-audit-dashboard
+
+All-in-one mode uses the real servers that are configured and embedded stand-ins for the rest:
+  broker   RABBITMQ_URL or RABBITMQ_HOST   else an in-process broker
+  windows  REDIS_URL or REDIS_HOST         else in-memory window state
+  alerts   DATABASE_URL or PG_HOST         else PGlite (PostgreSQL in WebAssembly) in DATA_DIR (./data)
+
+All-in-one ports (0 picks a free port):
+  DASHBOARD_PORT 8080, NOTIFICATION_PORT 8000, GENERATOR_PORT 5000, GENERATOR_METRICS_PORT 8002,
+  ANALYSIS_PORT 5001, ANALYSIS_METRICS_PORT 8001, BIND_HOST 127.0.0.1
+
+Every other setting is described in docs/configuration.md.
+`;
