@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { AuditFlowError } from '../errors.ts';
 import type { HealthRegistry } from '../health.ts';
@@ -26,7 +26,8 @@ export const CORRELATION_HEADER = 'x-correlation-id';
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Per-request lines would drown the logs in probe traffic; errors are logged by the handler below.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 1_048_576,
     return503OnClosing: true,
     forceCloseConnections: true,
@@ -111,7 +112,11 @@ export function registerMetricsRoute(app: FastifyInstance, registry: Registry): 
 
 /** A bare server for the Prometheus port of services that keep metrics apart from their API. */
 export function createMetricsServer(options: { logger: Logger; registry: Registry }): FastifyInstance {
-  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, disableRequestLogging: true, forceCloseConnections: true });
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    forceCloseConnections: true,
+  });
   registerMetricsRoute(app, options.registry);
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, problem(404, 'AF_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url}`)),

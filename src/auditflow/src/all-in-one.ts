@@ -1,0 +1,157 @@
+import { randomBytes } from 'node:crypto';
+import {
+  createLogger,
+  type Env,
+  EnvReader,
+  GracefulShutdown,
+  LOG_LEVELS,
+  MemoryBroker,
+  type ServiceHandle,
+} from '@auditflow/common';
+import { loadAnalysisConfig, startAnalysis } from '@auditflow/audit-log-analysis';
+import { loadGeneratorConfig, startGenerator } from '@auditflow/audit-event-generator';
+import { loadDashboardConfig, startDashboard } from '@auditflow/event-audit-dashboard';
+import { loadNotificationConfig, openAlertStore, startNotificationService } from '@auditflow/notification-service';
+import { openAdapters } from './adapters.ts';
+
+export interface AllInOneLayout {
+  bindHost: string;
+  ports: { dashboard: number; notification: number; generator: number; generatorMetrics: number; analysis: number; analysisMetrics: number };
+}
+
+/** Ports of the four services in one process; the cluster defaults clash (8000 twice), so they are remapped. */
+export function readLayout(env: Env): AllInOneLayout {
+  const reader = new EnvReader(env);
+  const layout = {
+    bindHost: reader.string('BIND_HOST', '127.0.0.1'),
+    ports: {
+      dashboard: reader.port('DASHBOARD_PORT', 8080),
+      notification: reader.port('NOTIFICATION_PORT', 8000),
+      generator: reader.port('GENERATOR_PORT', 5000),
+      generatorMetrics: reader.port('GENERATOR_METRICS_PORT', 8002),
+      analysis: reader.port('ANALYSIS_PORT', 5001),
+      analysisMetrics: reader.port('ANALYSIS_METRICS_PORT', 8001),
+    },
+  };
+  reader.done();
+  return layout;
+}
+
+export interface RunningPlatform {
+  services: ServiceHandle[];
+  summary: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the four services in one process on shared adapters. Configuration
+ * is read and validated in full before anything starts.
+ */
+export async function startAllInOne(env: Env): Promise<RunningPlatform> {
+  const layout = readLayout(env);
+  const level = new EnvReader(env).oneOf('LOG_LEVEL', LOG_LEVELS, 'info');
+  const serviceEnv = (overrides: Record<string, string>): Env => ({ ...env, ...overrides });
+  const token = randomBytes(24).toString('base64url');
+
+  const notificationConfig = loadNotificationConfig(
+    serviceEnv({ API_PORT: String(layout.ports.notification), API_HOST: layout.bindHost }),
+  );
+  const analysisConfig = loadAnalysisConfig(
+    serviceEnv({ APP_PORT: String(layout.ports.analysis), PROMETHEUS_PORT: String(layout.ports.analysisMetrics) }),
+  );
+  const generatorConfig = {
+    ...loadGeneratorConfig(
+      serviceEnv({ APP_PORT: String(layout.ports.generator), PROMETHEUS_PORT: String(layout.ports.generatorMetrics) }),
+    ),
+    host: layout.bindHost,
+  };
+  // No token is built in: an operator's tokens win; otherwise this run makes one for its own dashboard.
+  const tokens = notificationConfig.apiTokens.length > 0 || notificationConfig.apiTokensFile ? undefined : [token];
+
+  const adapters = await openAdapters(env, level);
+  const started: ServiceHandle[] = [];
+  const logger = (service: string) => createLogger({ service, level });
+  try {
+    await adapters.broker.declareQueues([analysisConfig.queue, analysisConfig.alertQueue]);
+    const store = await openAlertStore(adapters.sqlClient, logger('notification-service'));
+    const notification = await startNotificationService({
+      config: { ...notificationConfig, ...(tokens ? { apiTokens: tokens } : {}) },
+      logger: logger('notification-service'),
+      broker: adapters.broker,
+      store,
+    });
+    started.push(notification);
+    const analysis = await startAnalysis({
+      config: analysisConfig,
+      logger: logger('audit-log-analysis'),
+      broker: adapters.broker,
+      windowStore: adapters.windowStore,
+      host: layout.bindHost,
+    });
+    started.push(analysis);
+    const notificationUrl = notification.urls['http'] ?? `http://127.0.0.1:${layout.ports.notification}`;
+    const dashboardConfig = loadDashboardConfig(
+      serviceEnv({
+        APP_PORT: String(layout.ports.dashboard),
+        NOTIFICATION_SERVICE_URL: notificationUrl,
+        ...(tokens ? { NOTIFICATION_API_TOKEN: token } : {}),
+      }),
+    );
+    const dashboard = await startDashboard({
+      config: { ...dashboardConfig, host: layout.bindHost },
+      logger: logger('event-audit-dashboard'),
+    });
+    started.push(dashboard);
+    const generator = await startGenerator({ config: generatorConfig, logger: logger('audit-event-generator'), broker: adapters.broker });
+    started.push(generator);
+
+    const summary = [
+      'AuditFlow is running (all-in-one)',
+      `  dashboard             ${dashboard.urls['http']}`,
+      `  notification API      ${notificationUrl}  (OpenAPI: ${notificationUrl}/openapi.json)`,
+      `  generator API         ${generator.urls['http']}`,
+      `  analysis API          ${analysis.urls['http']}`,
+      `  broker                ${adapters.describe.broker}`,
+      `  window state          ${adapters.describe.windows}`,
+      `  alert store           ${adapters.describe.alerts}`,
+      `  scenarios             ${generatorConfig.scenarioIntervalSeconds > 0 ? `every ${generatorConfig.scenarioIntervalSeconds}s, first after ${generatorConfig.firstScenarioDelaySeconds}s` : 'off'}`,
+      '  Ctrl-C drains and stops; alerts are kept for the next start.',
+    ].join('\n');
+
+    let stopping: Promise<void> | undefined;
+    return {
+      services: started,
+      summary,
+      stop: () => {
+        stopping ??= (async () => {
+          // Producers first, then let the in-process queues drain so nothing in memory is lost.
+          await generator.stop();
+          if (adapters.broker instanceof MemoryBroker) {
+            await adapters.broker.waitIdle([analysisConfig.queue, analysisConfig.alertQueue], 20_000);
+          }
+          await analysis.stop();
+          await notification.stop();
+          await dashboard.stop();
+          await adapters.windowStore.close();
+          await adapters.broker.close();
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    for (const service of started.reverse()) await service.stop().catch(() => undefined);
+    await adapters.windowStore.close().catch(() => undefined);
+    await adapters.broker.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** `auditflow start`: runs until SIGINT/SIGTERM, then drains. */
+export async function runAllInOne(env: Env): Promise<void> {
+  const platform = await startAllInOne(env);
+  const logger = createLogger({ service: 'auditflow', level: 'info' });
+  const shutdown = new GracefulShutdown({ logger, timeoutMs: 60_000 });
+  shutdown.add('platform', () => platform.stop());
+  shutdown.installSignalHandlers();
+  process.stdout.write(`\n${platform.summary}\n\n`);
+}
