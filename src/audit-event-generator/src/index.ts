@@ -1,0 +1,14 @@
+export * from './catalog.ts';
+export { type GeneratorConfig, loadGeneratorConfig, MAX_EVENTS_PER_SECOND } from './config.ts';
+export * from './errors.ts';
+export { type GeneratorHandle, SERVICE_NAME, type StartGeneratorOptions, startGenerator } from './generator.ts';
+export { MAX_BATCH_EVENTS } from './http/events.ts';
+export { LEGACY_MISSING_EVENT_TYPE } from './http/generate-event.ts';
+export { boundedLabel, eventLabels, OTHER_LABEL } from './metrics.ts';
+export { activityFactor, isSafelyOffHours, offHoursInstant } from './off-hours.ts';
+export { EventPublisher, toOutbound } from './publisher.ts';
+export { type Random, seededRandom } from './random.ts';
+export { publishScenario, type RunScenarioOptions, runScenario, type ScenarioRun } from './scenario-runner.ts';
+export * from './scenarios.ts';
+export { type Clock, RateScheduler, type RateSchedulerOptions, type Sleep } from './scheduler.ts';
+export * from './templates.ts';

@@ -1,0 +1,45 @@
+import {
+  type Env,
+  EnvReader,
+  createAmqpBroker,
+  requireBrokerUrl,
+  runService,
+} from '@auditflow/common';
+import { type GeneratorConfig, loadGeneratorConfig } from './config.ts';
+import { SERVICE_NAME, startGenerator } from './generator.ts';
+
+/**
+ * Standalone entry point: alone, the generator needs a real RabbitMQ
+ * (RABBITMQ_URL or RABBITMQ_HOST); only the all-in-one runner may embed one.
+ */
+function loadStandaloneConfig(env: Env): GeneratorConfig & { brokerUrl: string } {
+  const config = loadGeneratorConfig(env);
+  const reader = new EnvReader(env);
+  const brokerUrl = requireBrokerUrl(reader, config.rabbit);
+  reader.done();
+  return { ...config, brokerUrl };
+}
+
+await runService({
+  name: SERVICE_NAME,
+  loadConfig: loadStandaloneConfig,
+  start: async (config, logger) => {
+    const broker = createAmqpBroker(config.brokerUrl, config.rabbit, logger, SERVICE_NAME);
+    let handle: Awaited<ReturnType<typeof startGenerator>>;
+    try {
+      handle = await startGenerator({ config, logger, broker });
+    } catch (error) {
+      await broker.close().catch(() => undefined);
+      throw error;
+    }
+    return {
+      name: handle.name,
+      urls: handle.urls,
+      stop: async () => {
+        await handle.stop();
+        // Closing the broker flushes the publisher after the last confirm was awaited.
+        await broker.close();
+      },
+    };
+  },
+});
