@@ -1,0 +1,215 @@
+/**
+ * Drain benchmark (not a test): how fast does the analysis empty a backlog of
+ * 100,000 mixed events, compared with a consumer that only acks, on the same
+ * broker? The analysis runs as a child process so its memory can be read from
+ * /proc. Goals: >= 20,000 events/s, >= 0.5 of the raw rate, RSS <= 128 MiB.
+ *
+ *   npm run bench --workspace src/audit-log-analysis      (BENCH_EVENTS=... to change the size)
+ *
+ * The script builds the package first and runs the child from dist/ as the
+ * image does (BENCH_FROM_SOURCE=1 runs src/ through type stripping instead,
+ * which costs about 35 MiB of RSS for the TypeScript transformer).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { generateEvent, seededRandom } from '@auditflow/audit-event-generator';
+import { Redis } from 'ioredis';
+import { Connection, ConsumerStatus } from 'rabbitmq-client';
+import { RABBITMQ_URL, REDIS_URL, uniqueName } from '../../common/test/support.ts';
+
+const TOTAL = Number(process.env['BENCH_EVENTS'] ?? 100_000);
+const PREFETCH = process.env['BENCH_PREFETCH'] ?? '200';
+/** The image's heap settings (see the Dockerfile): a small young generation and a capped old space keep RSS bounded. */
+const ANALYSIS_NODE_OPTIONS = process.env['ANALYSIS_NODE_OPTIONS'] ?? '--max-semi-space-size=4 --max-old-space-size=80';
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const connection = new Connection({ url: RABBITMQ_URL, retryLow: 100, retryHigh: 500 });
+const queueArgs = (queue: string) => ({ queue, durable: true, arguments: { 'x-queue-type': 'quorum' as const } });
+
+/** The generator's seven templates, drawn as the original did, one event every 10 ms of event time. */
+function buildBodies(): Buffer[] {
+  const random = seededRandom(42);
+  const start = Date.now() - TOTAL * 10;
+  const bodies: Buffer[] = [];
+  for (let i = 0; i < TOTAL; i++) {
+    const at = start + i * 10;
+    bodies.push(Buffer.from(JSON.stringify(generateEvent(undefined, { random, clock: () => at }))));
+  }
+  return bodies;
+}
+
+async function fill(queue: string, bodies: readonly Buffer[]): Promise<void> {
+  await connection.queueDeclare(queueArgs(queue));
+  const publisher = connection.createPublisher({ confirm: true, maxAttempts: 3 });
+  const window = 1000;
+  for (let i = 0; i < bodies.length; i += window) {
+    await Promise.all(
+      bodies.slice(i, i + window).map((body) =>
+        publisher.send({ exchange: '', routingKey: queue, durable: true, contentType: 'application/json; charset=utf-8' }, body),
+      ),
+    );
+  }
+  await publisher.close();
+}
+
+async function rawDrain(queue: string): Promise<number> {
+  let seen = 0;
+  let started = 0;
+  let resolveDone: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    resolveDone = resolve;
+  });
+  const consumer = connection.createConsumer(
+    { queue, queueOptions: queueArgs(queue), qos: { prefetchCount: Number(PREFETCH) }, concurrency: Number(PREFETCH) },
+    async () => {
+      if (seen === 0) started = performance.now();
+      if (++seen === TOTAL) resolveDone();
+      return ConsumerStatus.ACK;
+    },
+  );
+  await done;
+  const seconds = (performance.now() - started) / 1000;
+  await consumer.close();
+  return TOTAL / seconds;
+}
+
+function memoryOf(pid: number): { hwm: number; rss: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+  return { hwm: kib('VmHWM') / 1024, rss: kib('VmRSS') / 1024 };
+}
+
+async function analysisDrain(queue: string, alertQueue: string, prefix: string): Promise<{ rate: number; hwm: number; rss: number }> {
+  const fromDist = process.env['BENCH_FROM_SOURCE'] !== '1' && existsSync(`${ROOT}src/audit-log-analysis/dist/main.js`);
+  const entry = fromDist ? ['src/audit-log-analysis/dist/main.js'] : ['--conditions=source', 'src/audit-log-analysis/src/main.ts'];
+  console.log(`analysis child: NODE_OPTIONS='${ANALYSIS_NODE_OPTIONS}' MALLOC_ARENA_MAX=${process.env['MALLOC_ARENA_MAX'] ?? '2'} node ${entry.join(' ')}`);
+  const child = spawn(`${ROOT}node_modules/.bin/node`, entry, {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      RABBITMQ_URL,
+      REDIS_URL,
+      RABBITMQ_QUEUE: queue,
+      RABBITMQ_ALERT_QUEUE: alertQueue,
+      RABBITMQ_PREFETCH: PREFETCH,
+      REDIS_KEY_PREFIX: prefix,
+      APP_PORT: '0',
+      PROMETHEUS_PORT: '0',
+      LOG_LEVEL: 'warn',
+      NODE_OPTIONS: ANALYSIS_NODE_OPTIONS,
+      // As in the image: fewer glibc malloc arenas for V8's helper threads keep native memory down.
+      MALLOC_ARENA_MAX: process.env['MALLOC_ARENA_MAX'] ?? '2',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let metricsUrl: string | undefined;
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    const match = /"metrics":"([^"]+)"/.exec(chunk);
+    if (match) metricsUrl = match[1];
+  });
+  const acked = async (): Promise<number> => {
+    if (!metricsUrl) return 0;
+    const text = await (await fetch(metricsUrl)).text();
+    return Number(/audit_analysis_events_total\{outcome="ack",service="audit-log-analysis"\} (\d+)/.exec(text)?.[1] ?? 0);
+  };
+  // LOG_LEVEL=warn hides the start line, so the metrics URL comes from /proc's listening sockets instead.
+  const started = performance.now();
+  while (!metricsUrl) {
+    metricsUrl = await findMetricsUrl(child.pid!);
+    if (performance.now() - started > 20_000) throw new Error('analysis did not start');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  let first = 0;
+  for (;;) {
+    const count = await acked();
+    if (count > 0 && first === 0) first = performance.now();
+    if (count >= TOTAL) break;
+    // Scrapes cost the child CPU (default metrics), so poll gently.
+    await new Promise((resolve) => setTimeout(resolve, count === 0 ? 10 : 250));
+  }
+  const seconds = (performance.now() - first) / 1000;
+  const memory = memoryOf(child.pid!);
+  const text = await (await fetch(metricsUrl)).text();
+  const gauge = (name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} (\\S+)`, 'm').exec(text)?.[1] ?? 0) / 1048576;
+  console.log(
+    `analysis heap after the drain: total ${gauge('nodejs_heap_size_total_bytes').toFixed(1)} MiB, used ${gauge('nodejs_heap_size_used_bytes').toFixed(1)} MiB, external ${gauge('nodejs_external_memory_bytes').toFixed(1)} MiB`,
+  );
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+  return { rate: TOTAL / seconds, ...memory };
+}
+
+/** Tries each TCP port the child listens on until one serves /metrics. */
+async function findMetricsUrl(pid: number): Promise<string | undefined> {
+  const inodes = new Set<string>();
+  try {
+    const { readdirSync, readlinkSync } = await import('node:fs');
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      const match = /^socket:\[(\d+)\]$/.exec(link);
+      if (match) inodes.add(match[1]!);
+    }
+  } catch {
+    return undefined;
+  }
+  const table = readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1);
+  for (const line of table) {
+    const cols = line.trim().split(/\s+/);
+    if (cols[3] !== '0A' || !inodes.has(cols[9] ?? '')) continue;
+    const port = Number.parseInt(cols[1]!.split(':')[1]!, 16);
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+      const text = await response.text();
+      if (response.ok && text.includes('audit_analysis_events_total')) return `http://127.0.0.1:${port}/metrics`;
+    } catch {
+      // Not this one.
+    }
+  }
+  return undefined;
+}
+
+async function main(): Promise<void> {
+  const base = uniqueName('bench');
+  const rawQueue = `${base}.raw`;
+  const eventsQueue = `${base}.events`;
+  const alertQueue = `${base}.alerts`;
+  const prefix = `${base}:`;
+  try {
+    console.log(`building ${TOTAL} events from the generator's templates`);
+    const bodies = buildBodies();
+    console.log('filling the raw queue');
+    await fill(rawQueue, bodies);
+    const raw = await rawDrain(rawQueue);
+    console.log(`raw consumer (ack only, prefetch ${PREFETCH}): ${Math.round(raw)} events/s`);
+    console.log('filling the analysis queue');
+    await fill(eventsQueue, bodies);
+    const analysis = await analysisDrain(eventsQueue, alertQueue, prefix);
+    const alerts = await connection.queueDeclare({ queue: alertQueue, passive: true });
+    console.log(`analysis (prefetch ${PREFETCH}): ${Math.round(analysis.rate)} events/s, ${alerts.messageCount} alert messages`);
+    console.log(`ratio analysis/raw: ${(analysis.rate / raw).toFixed(2)}`);
+    console.log(`analysis memory: VmHWM ${analysis.hwm.toFixed(1)} MiB, VmRSS ${analysis.rss.toFixed(1)} MiB`);
+    const goals = [
+      [`>= 20000 events/s`, analysis.rate >= 20_000],
+      [`>= 0.5 of raw`, analysis.rate / raw >= 0.5],
+      [`peak RSS <= 128 MiB`, analysis.hwm <= 128],
+    ] as const;
+    for (const [goal, met] of goals) console.log(`${met ? 'met    ' : 'MISSED '} ${goal}`);
+  } finally {
+    for (const queue of [rawQueue, eventsQueue, alertQueue]) {
+      await connection.queueDelete({ queue }).catch(() => undefined);
+      await connection.queueDelete({ queue: `${queue}.dlq` }).catch(() => undefined);
+    }
+    await connection.close();
+    const redis = new Redis(REDIS_URL);
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+    await redis.quit();
+  }
+}
+
+await main();

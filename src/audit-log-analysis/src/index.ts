@@ -1,0 +1,16 @@
+export { type AnalysisConfig, type LoadAnalysisConfigOptions, loadAnalysisConfig, SERVICE_NAME } from './config.ts';
+export { type AlertOutcome, AnalysisEngine, type EngineHooks, type EngineSettings } from './engine/analysis-engine.ts';
+export { alertIdOf, buildAlert, fingerprintOf } from './engine/alert-builder.ts';
+export { DECODE_ERROR_CODES, type DecodedEvent, decodeEvent, EventDecodeError } from './engine/event-decoder.ts';
+export { type ConditionNode, ConditionSyntaxError, parseCondition } from './rules/condition-parser.ts';
+export { parseTimespan } from './rules/duration.ts';
+export { EventClock, EventContext } from './rules/event-context.ts';
+export { MODIFIERS } from './rules/field-matcher.ts';
+export { parseRules } from './rules/rule-parser.ts';
+export type { CorrelationRule, DetectionRule, Rule, RuleSet } from './rules/rule-set.ts';
+export { type RuleProblem, RulesError } from './rules/rules-error.ts';
+export { DEFAULT_RULES_FILE, loadRulesFile, loadRulesFileSync } from './rules/rules-file.ts';
+export { type AnalysisDeps, type AnalysisHandle, startAnalysis } from './service/start-analysis.ts';
+export { MemoryWindowStore } from './store/memory-window-store.ts';
+export { RedisWindowStore, type RedisWindowStoreOptions } from './store/redis-window-store.ts';
+export type * from './store/window-store.ts';

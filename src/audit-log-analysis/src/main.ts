@@ -1,0 +1,49 @@
+import { ConfigError, createAmqpBroker, type Env, runService } from '@auditflow/common';
+import { type AnalysisConfig, loadAnalysisConfig, SERVICE_NAME } from './config.ts';
+import type { RuleSet } from './rules/rule-set.ts';
+import { RulesError } from './rules/rules-error.ts';
+import { loadRulesFileSync } from './rules/rules-file.ts';
+import { startAnalysis } from './service/start-analysis.ts';
+import { RedisWindowStore } from './store/redis-window-store.ts';
+
+/**
+ * Configuration plus the validated rules: a bad rules file is bad configuration,
+ * so it stops the process with exit code 78 naming RULES_FILE and every
+ * file:line:column problem, before anything connects.
+ */
+function loadStandaloneConfig(env: Env): AnalysisConfig & { rules: RuleSet } {
+  const config = loadAnalysisConfig(env, { standalone: true });
+  try {
+    return { ...config, rules: loadRulesFileSync(config.rulesFile) };
+  } catch (error) {
+    if (!(error instanceof RulesError)) throw error;
+    throw new ConfigError(
+      error.problems.map((p) => ({ variable: 'RULES_FILE', problem: `${error.fileName}:${p.line}:${p.column}: ${p.message}` })),
+    );
+  }
+}
+
+await runService({
+  name: SERVICE_NAME,
+  loadConfig: loadStandaloneConfig,
+  start: async (config, logger) => {
+    const broker = createAmqpBroker(config.rabbit.url!, config.rabbit, logger, SERVICE_NAME);
+    const windowStore = new RedisWindowStore({ url: config.redis.url!, keyPrefix: config.redis.keyPrefix });
+    try {
+      // No wait for Redis here: while it is down, readiness says so and events are retried, not lost.
+      const handle = await startAnalysis({ config, logger, broker, windowStore, rules: config.rules });
+      return {
+        ...handle,
+        stop: async () => {
+          await handle.stop();
+          await broker.close();
+          await windowStore.close();
+        },
+      };
+    } catch (error) {
+      await broker.close().catch(() => undefined);
+      await windowStore.close().catch(() => undefined);
+      throw error;
+    }
+  },
+});

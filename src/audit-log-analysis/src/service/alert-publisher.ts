@@ -1,0 +1,69 @@
+import type { Alert, MessageBroker } from '@auditflow/common';
+
+interface Slot {
+  alert: Alert;
+  correlationId: string;
+  isNew: boolean;
+  done: Promise<PublishedAlert>;
+}
+
+export interface PublishedAlert {
+  alert: Alert;
+  /** Whether the confirmed message opened the episode (the first publish of its alert id). */
+  isNew: boolean;
+}
+
+/**
+ * Publishes alert versions with at most one publish in flight per alert id and
+ * one waiting behind it, which always holds the newest version (counts only
+ * grow). Repeats that arrive while a publish is in flight fold into the waiting
+ * one, so a burst costs two publishes instead of one per event, and consumers
+ * see the versions of an alert in order. Each caller resolves only once a
+ * confirmed publish carried its version or a newer one, so acking after it
+ * still never loses an alert.
+ */
+export class AlertPublisher {
+  readonly #broker: MessageBroker;
+  readonly #queue: string;
+  readonly #waiting = new Map<string, Slot>();
+  readonly #inFlight = new Map<string, Promise<unknown>>();
+
+  constructor(broker: MessageBroker, queue: string) {
+    this.#broker = broker;
+    this.#queue = queue;
+  }
+
+  publish(alert: Alert, correlationId: string, isNew: boolean): Promise<PublishedAlert> {
+    const id = alert.alert_id;
+    const waiting = this.#waiting.get(id);
+    if (waiting) {
+      if ((alert.count ?? 0) >= (waiting.alert.count ?? 0)) {
+        waiting.alert = alert;
+        waiting.correlationId = correlationId;
+      }
+      waiting.isNew ||= isNew;
+      return waiting.done;
+    }
+    const previous = this.#inFlight.get(id) ?? Promise.resolve();
+    const slot = { alert, correlationId, isNew } as Slot;
+    slot.done = previous
+      .catch(() => undefined)
+      .then(async () => {
+        // From here on, later versions queue behind this publish instead of joining it.
+        this.#waiting.delete(id);
+        await this.#broker.publish(this.#queue, {
+          body: slot.alert,
+          messageId: slot.alert.alert_id,
+          correlationId: slot.correlationId,
+        });
+        return { alert: slot.alert, isNew: slot.isNew };
+      });
+    this.#waiting.set(id, slot);
+    const tracked = slot.done.finally(() => {
+      if (this.#inFlight.get(id) === tracked) this.#inFlight.delete(id);
+    });
+    tracked.catch(() => undefined);
+    this.#inFlight.set(id, tracked);
+    return slot.done;
+  }
+}

@@ -1,0 +1,85 @@
+import { type InboundMessage, isPermanent, isTransient, type Logger, type MessageHandler } from '@auditflow/common';
+import type { AnalysisEngine } from '../engine/analysis-engine.ts';
+import { decodeEvent, EventDecodeError } from '../engine/event-decoder.ts';
+import { EventContext, type EventClock } from '../rules/event-context.ts';
+import type { AlertPublisher } from './alert-publisher.ts';
+import type { AnalysisMetrics } from './analysis-metrics.ts';
+
+export interface EventHandlerDeps {
+  engine: AnalysisEngine;
+  publisher: AlertPublisher;
+  metrics: AnalysisMetrics;
+  logger: Logger;
+  clock: EventClock;
+  /** The consumer's maxAttempts, to count the attempt that dead-letters a failing message. */
+  maxAttempts: number;
+}
+
+/**
+ * Handles one delivery: decode at the edge, evaluate every rule, publish the
+ * resulting alerts, and resolve (ack) only once every publish is confirmed.
+ * Errors keep their class, so the broker policy dead-letters permanent ones
+ * and retries transient ones (Redis or RabbitMQ down) without losing events.
+ */
+export function createEventHandler(deps: EventHandlerDeps): MessageHandler {
+  const { engine, publisher, metrics, logger, clock } = deps;
+  // The delivery policy retries with the same message object, so attempts can be counted per object.
+  const attempts = new WeakMap<InboundMessage, number>();
+
+  return async (message) => {
+    const stopTimer = metrics.handlerDuration.startTimer();
+    metrics.processed.inc();
+    metrics.consumed.inc();
+    const attempt = (attempts.get(message) ?? 0) + 1;
+    attempts.set(message, attempt);
+    try {
+      const { event, ts } = decodeEvent(message.body);
+      const context = new EventContext(event, ts, clock);
+      // A retry may follow a fold whose publish failed: it must publish again.
+      const outcomes = await engine.process(context, message.redelivered || attempt > 1);
+      if (outcomes.length > 0) {
+        const log = logger.child({ correlation_id: event.event_id });
+        await Promise.all(
+          outcomes.map(async ({ alert: version, kind, rule }) => {
+            const sent = await publisher.publish(version, event.event_id, kind === 'new');
+            // Versions folded into one publish are counted once, by the caller whose version was sent.
+            if (sent.alert !== version) return;
+            const alert = sent.alert;
+            metrics.alertsPublished.inc({ rule_id: rule.id, kind: sent.isNew ? 'new' : 'update' });
+            if (sent.isNew) {
+              metrics.alerts.inc({
+                alert_type: rule.name ?? rule.id,
+                severity: alert.severity,
+                user_id: event.user_id,
+                server_hostname: event.server_hostname,
+              });
+              log.info({ alert_id: alert.alert_id, rule_id: rule.id, group_key: alert.group_key }, 'alert opened');
+            } else {
+              log.debug({ alert_id: alert.alert_id, rule_id: rule.id, count: alert.count }, 'alert updated');
+            }
+          }),
+        );
+      }
+      metrics.acked.inc();
+    } catch (error) {
+      if (error instanceof EventDecodeError) {
+        metrics.deadLetter.inc({ reason: error.reason });
+        metrics.deadLettered.inc();
+      } else if (isPermanent(error)) {
+        // A valid event whose alert fails the contract is a defect of a rule, not of the event.
+        metrics.deadLetter.inc({ reason: 'handler_error' });
+        metrics.deadLettered.inc();
+        logger.error({ err: error, correlation_id: message.messageId }, 'alert failed validation');
+      } else if (!isTransient(error) && attempt >= deps.maxAttempts) {
+        metrics.deadLetter.inc({ reason: 'handler_error' });
+        metrics.deadLettered.inc();
+        logger.error({ err: error, message_id: message.messageId }, 'event handling failed repeatedly');
+      } else {
+        metrics.retried.inc();
+      }
+      throw error;
+    } finally {
+      stopTimer();
+    }
+  };
+}

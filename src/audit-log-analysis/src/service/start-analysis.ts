@@ -1,0 +1,134 @@
+import {
+  createHttpServer,
+  createMetricsServer,
+  createRegistry,
+  HealthRegistry,
+  listen,
+  type Logger,
+  type MessageBroker,
+  type Registry,
+  type ServiceHandle,
+} from '@auditflow/common';
+import type { AnalysisConfig } from '../config.ts';
+import { SERVICE_NAME } from '../config.ts';
+import { AnalysisEngine } from '../engine/analysis-engine.ts';
+import { EventClock } from '../rules/event-context.ts';
+import type { RuleSet } from '../rules/rule-set.ts';
+import { loadRulesFile } from '../rules/rules-file.ts';
+import type { WindowStore } from '../store/window-store.ts';
+import { AlertPublisher } from './alert-publisher.ts';
+import { AnalysisMetrics } from './analysis-metrics.ts';
+import { createEventHandler } from './event-handler.ts';
+import { registerRuleRoutes } from './http-routes.ts';
+
+export interface AnalysisDeps {
+  config: AnalysisConfig;
+  logger: Logger;
+  broker: MessageBroker;
+  windowStore: WindowStore;
+  /** Already-loaded rules; otherwise config.rulesFile is loaded (throws RulesError when invalid). */
+  rules?: RuleSet;
+  /** The instance's metrics registry; a new one (with default metrics) when omitted. */
+  registry?: Registry;
+  /** Interface to bind the HTTP and metrics ports on. @default '0.0.0.0' */
+  host?: string;
+  /** Handlers running at once. @default config.rabbit.prefetch */
+  concurrency?: number;
+}
+
+export interface AnalysisHandle extends ServiceHandle {
+  engine: AnalysisEngine;
+  registry: Registry;
+}
+
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Starts the analysis service on injected ports. It closes only what it
+ * opened (consumer, HTTP servers); whoever created the broker and the window
+ * store closes them after stop().
+ */
+export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle> {
+  const { config, broker, windowStore } = deps;
+  const logger = deps.logger;
+  const rules = deps.rules ?? (await loadRulesFile(config.rulesFile));
+  const registry = deps.registry ?? createRegistry(SERVICE_NAME);
+  const metrics = new AnalysisMetrics(registry, rules.rules.map((rule) => rule.id));
+  const clock = new EventClock(config.rulesTimezone);
+  const engine = new AnalysisEngine({
+    rules,
+    store: windowStore,
+    settings: {
+      latenessMs: config.allowedLatenessSeconds * 1000,
+      defaultCooldownMs: config.suppressionCooldownSeconds * 1000,
+      environment: config.base.environment,
+    },
+    hooks: {
+      ruleMatched: (rule_id) => metrics.ruleMatches.inc({ rule_id }),
+      lateEvent: (rule_id) => metrics.lateEvents.inc({ rule_id }),
+      suppressed: (rule_id) => metrics.suppressed.inc({ rule_id }),
+    },
+  });
+
+  const health = new HealthRegistry();
+  health.register('rabbitmq', () => broker.check());
+  // The check keeps the name of the dependency it asks (the in-memory store of the all-in-one mode has none).
+  health.register(windowStore.kind === 'redis' ? 'redis' : 'window_store', () => windowStore.check());
+  metrics.rabbitStatus.set(broker.isConnected() ? 1 : 0);
+  metrics.redisStatus.set(windowStore.isConnected() ? 1 : 0);
+  broker.onConnectionChange((connected) => metrics.rabbitStatus.set(connected ? 1 : 0));
+  windowStore.onConnectionChange((connected) => metrics.redisStatus.set(connected ? 1 : 0));
+
+  await broker.declareQueues([config.queue, config.alertQueue]);
+  const host = deps.host ?? '0.0.0.0';
+  const app = createHttpServer({ logger, health, instrumentRegistry: registry });
+  registerRuleRoutes(app, engine, windowStore);
+  const metricsApp = createMetricsServer({ logger, registry });
+  const appPort = await listen(app, config.appPort, host);
+  let metricsPort: number;
+  try {
+    metricsPort = await listen(metricsApp, config.prometheusPort, host);
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+
+  const consumer = broker.consume(
+    {
+      queue: config.queue,
+      prefetch: config.rabbit.prefetch,
+      concurrency: deps.concurrency ?? config.rabbit.prefetch,
+      maxAttempts: MAX_ATTEMPTS,
+    },
+    createEventHandler({
+      engine,
+      publisher: new AlertPublisher(broker, config.alertQueue),
+      metrics,
+      logger,
+      clock,
+      maxAttempts: MAX_ATTEMPTS,
+    }),
+  );
+  logger.info(
+    { queue: config.queue, alert_queue: config.alertQueue, rules: rules.rules.length, rules_file: rules.fileName, store: windowStore.kind },
+    'analysis consuming',
+  );
+
+  const shownHost = host === '0.0.0.0' ? '127.0.0.1' : host;
+  let stopping: Promise<void> | undefined;
+  return {
+    name: SERVICE_NAME,
+    engine,
+    registry,
+    urls: { http: `http://${shownHost}:${appPort}`, metrics: `http://${shownHost}:${metricsPort}/metrics` },
+    stop: () => {
+      stopping ??= (async () => {
+        health.startDraining();
+        await consumer.close();
+        await app.close();
+        await metricsApp.close();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,191 @@
+import { SortedSet } from './sorted-set.ts';
+import { evaluateChain, evaluateCountWindow } from './window-evaluation.ts';
+import {
+  type ChainWindowInput,
+  type CountWindowInput,
+  type EpisodeResult,
+  MEMBER_SEPARATOR,
+  memberEventId,
+  type FoldInput,
+  type ScopeState,
+  type WindowLimits,
+  type WindowResult,
+  type WindowStore,
+} from './window-store.ts';
+
+interface ScopeRecord {
+  window: SortedSet;
+  watermark: number | undefined;
+  windowExpiresAt: number;
+  episode: { anchor: number; first: number; last: number; count: number } | undefined;
+  members: SortedSet;
+  episodeExpiresAt: number;
+}
+
+const SWEEP_EVERY = 5000;
+
+/**
+ * In-process window store for the all-in-one mode, with the Redis adapter's
+ * semantics (watermark, lateness, caps, episodes, lifetimes); single-threaded
+ * JavaScript gives the atomicity that Lua scripts give in Redis.
+ */
+export class MemoryWindowStore implements WindowStore {
+  readonly kind = 'memory' as const;
+  readonly #scopes = new Map<string, ScopeRecord>();
+  readonly #now: () => number;
+  #operations = 0;
+  #closed = false;
+
+  constructor(options: { now?: () => number } = {}) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  async countWindow(input: CountWindowInput): Promise<WindowResult> {
+    const record = this.#record(input.scope);
+    if (!this.#admit(record, input)) return LATE;
+    const member = input.value === undefined ? input.eventId : `${input.value}${MEMBER_SEPARATOR}${input.eventId}`;
+    record.window.add(input.ts, member);
+    this.#trim(record, input);
+    const entries = record.window.range(input.ts - input.timespanMs, input.ts + input.timespanMs);
+    return evaluateCountWindow(entries, input.ts, input.timespanMs, input.value !== undefined, input.condition);
+  }
+
+  async chainWindow(input: ChainWindowInput): Promise<WindowResult> {
+    const record = this.#record(input.scope);
+    if (!this.#admit(record, input)) return LATE;
+    for (const stage of input.stages) record.window.add(input.ts, `${stage + 1}${MEMBER_SEPARATOR}${input.eventId}`);
+    this.#trim(record, input);
+    const entries = record.window.range(input.ts - input.timespanMs, input.ts + input.timespanMs);
+    return evaluateChain(entries, input.ts, input.timespanMs, input.stageCount, input.ordered, input.stages);
+  }
+
+  async foldEpisode(input: FoldInput): Promise<EpisodeResult> {
+    const record = this.#record(input.scope);
+    const now = this.#now();
+    if (record.episode && record.episodeExpiresAt <= now) {
+      record.episode = undefined;
+      record.members = new SortedSet();
+    }
+    let status: EpisodeResult['status'] = 'updated';
+    let episode = record.episode;
+    if (!episode) status = 'new';
+    else if (input.ts > episode.last + input.cooldownMs) {
+      record.members = new SortedSet();
+      status = 'new';
+    } else if (input.ts < episode.first - input.cooldownMs) {
+      return { status: 'stale', anchor: episode.anchor, firstSeen: episode.first, lastSeen: episode.last, count: episode.count, sample: [] };
+    }
+    if (status === 'new' || !episode) episode = { anchor: input.ts, first: input.ts, last: input.ts, count: 0 };
+    let added = record.members.add(input.ts, input.eventId);
+    episode.first = Math.min(episode.first, input.ts);
+    episode.last = Math.max(episode.last, input.ts);
+    if (input.range) {
+      const windowLive = record.windowExpiresAt > now;
+      const entries = windowLive ? record.window.range(input.range.start, input.range.end) : [];
+      for (const entry of entries) {
+        added += record.members.add(entry.score, memberEventId(entry.member));
+        episode.first = Math.min(episode.first, entry.score);
+        episode.last = Math.max(episode.last, entry.score);
+      }
+    }
+    episode.count += added;
+    if (status !== 'new' && added === 0) status = 'unchanged';
+    record.members.trimTo(input.maxMembers);
+    record.episode = episode;
+    record.episodeExpiresAt = now + input.ttlMs;
+    return {
+      status,
+      anchor: episode.anchor,
+      firstSeen: episode.first,
+      lastSeen: episode.last,
+      count: episode.count,
+      sample: record.members.head(input.sampleSize).map((entry) => entry.member),
+    };
+  }
+
+  async readState(scope: string, spanMs: number): Promise<ScopeState> {
+    const record = this.#scopes.get(scope);
+    const now = this.#now();
+    if (!record) return { watermark: undefined, entries: [], episode: undefined };
+    const windowLive = record.windowExpiresAt > now && record.watermark !== undefined;
+    const episodeLive = record.episode !== undefined && record.episodeExpiresAt > now;
+    const watermark = windowLive ? record.watermark : undefined;
+    return {
+      watermark,
+      entries:
+        watermark === undefined
+          ? []
+          : record.window.range(watermark - spanMs, watermark).map((entry) => ({ member: entry.member, ts: entry.score })),
+      episode:
+        episodeLive && record.episode
+          ? {
+              anchor: record.episode.anchor,
+              firstSeen: record.episode.first,
+              lastSeen: record.episode.last,
+              count: record.episode.count,
+              sample: record.members.head(20).map((entry) => entry.member),
+            }
+          : undefined,
+    };
+  }
+
+  async check(): Promise<void> {
+    if (this.#closed) throw new Error('in-memory window store is closed');
+  }
+
+  isConnected(): boolean {
+    return !this.#closed;
+  }
+
+  onConnectionChange(): void {
+    // Nothing to lose: the store lives in this process.
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#scopes.clear();
+  }
+
+  /** Number of live scopes, for tests of the lifetime policy. */
+  get scopeCount(): number {
+    this.#sweep();
+    return this.#scopes.size;
+  }
+
+  #record(scope: string): ScopeRecord {
+    if (++this.#operations % SWEEP_EVERY === 0) this.#sweep();
+    let record = this.#scopes.get(scope);
+    if (!record) {
+      record = { window: new SortedSet(), watermark: undefined, windowExpiresAt: 0, episode: undefined, members: new SortedSet(), episodeExpiresAt: 0 };
+      this.#scopes.set(scope, record);
+    }
+    return record;
+  }
+
+  /** Applies the watermark rule; false when the event is too late to count. */
+  #admit(record: ScopeRecord, input: WindowLimits): boolean {
+    const now = this.#now();
+    if (record.windowExpiresAt <= now) {
+      record.window = new SortedSet();
+      record.watermark = undefined;
+    }
+    if (record.watermark !== undefined && input.ts < record.watermark - input.latenessMs) return false;
+    if (record.watermark === undefined || input.ts > record.watermark) record.watermark = input.ts;
+    record.windowExpiresAt = now + input.ttlMs;
+    return true;
+  }
+
+  #trim(record: ScopeRecord, input: WindowLimits): void {
+    record.window.removeBelow((record.watermark ?? input.ts) - input.latenessMs - input.timespanMs);
+    record.window.trimTo(input.maxEntries);
+  }
+
+  #sweep(): void {
+    const now = this.#now();
+    for (const [scope, record] of this.#scopes) {
+      if (record.windowExpiresAt <= now && record.episodeExpiresAt <= now) this.#scopes.delete(scope);
+    }
+  }
+}
+
+const LATE: WindowResult = { late: true, fired: false, count: 0, rangeStart: undefined, rangeEnd: undefined };

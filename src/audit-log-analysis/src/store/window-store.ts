@@ -1,0 +1,128 @@
+import type { CountCondition } from '../rules/rule-set.ts';
+
+/**
+ * State of sliding windows and alert episodes, per scope = (rule, group key).
+ * Two adapters (Redis, in-memory) implement exactly the same semantics,
+ * proven by one contract test suite. All times are event times in epoch ms.
+ */
+export interface WindowStore {
+  readonly kind: 'redis' | 'memory';
+  /** Adds an event to an event_count/value_count window and evaluates the condition. */
+  countWindow(input: CountWindowInput): Promise<WindowResult>;
+  /** Adds an event to the stages of a temporal/temporal_ordered chain and checks the chain. */
+  chainWindow(input: ChainWindowInput): Promise<WindowResult>;
+  /** Folds an event (and the events of the firing range) into the scope's alert episode. */
+  foldEpisode(input: FoldInput): Promise<EpisodeResult>;
+  /** Current window entries within [watermark - spanMs, watermark] and the open episode. */
+  readState(scope: string, spanMs: number): Promise<ScopeState>;
+  /** Throws unless the store answers right now. */
+  check(): Promise<void>;
+  isConnected(): boolean;
+  onConnectionChange(listener: (connected: boolean) => void): void;
+  close(): Promise<void>;
+}
+
+/** Separates the value (or stage) from the event id in a window member. */
+export const MEMBER_SEPARATOR = '\u001f';
+
+export interface WindowLimits {
+  /** Scope = rule id plus group key; one set of keys per scope. */
+  scope: string;
+  eventId: string;
+  ts: number;
+  timespanMs: number;
+  latenessMs: number;
+  /** Entries kept per scope; the oldest go first. */
+  maxEntries: number;
+  /** Wall-clock lifetime of the scope's keys after their last update. */
+  ttlMs: number;
+}
+
+export interface CountWindowInput extends WindowLimits {
+  /** Distinct-value counting (value_count) when set; plain event counting otherwise. */
+  value?: string;
+  condition: CountCondition;
+}
+
+/** Most rules a temporal correlation may list (one key per stage in the Redis script). */
+export const MAX_CHAIN_STAGES = 4;
+
+export interface ChainWindowInput extends WindowLimits {
+  /** 0-based stages this event belongs to. */
+  stages: readonly number[];
+  /** 2 to MAX_CHAIN_STAGES. */
+  stageCount: number;
+  ordered: boolean;
+}
+
+export interface WindowResult {
+  /** The event is older than watermark - lateness: it was not counted. */
+  late: boolean;
+  fired: boolean;
+  /**
+   * When fired: for event_count/value_count the count of the trailing window
+   * [ts - timespan, ts] (events or distinct values), for chains the number of
+   * stages. 0 when not fired (the stores skip counting what cannot fire).
+   */
+  count: number;
+  /** Union of the firing windows, to fold into the episode; undefined when not fired. */
+  rangeStart: number | undefined;
+  rangeEnd: number | undefined;
+}
+
+export interface FoldInput {
+  scope: string;
+  eventId: string;
+  ts: number;
+  cooldownMs: number;
+  ttlMs: number;
+  maxMembers: number;
+  sampleSize: number;
+  /** Also fold every window entry of this scope with a time in [start, end]. */
+  range?: { start: number; end: number };
+  /**
+   * The rule's condition is monotone (more events never un-fire a window), so
+   * the store may skip entries of ranges it already folded: any entry added
+   * there later fires, and folds, by itself. Never changes the final episode.
+   */
+  monotone?: boolean;
+}
+
+export type EpisodeStatus = 'new' | 'updated' | 'unchanged' | 'stale';
+
+export interface Episode {
+  /** Event time at which the episode opened; part of the alert id. */
+  anchor: number;
+  firstSeen: number;
+  lastSeen: number;
+  count: number;
+  /** The earliest event ids of the episode, at most sampleSize. */
+  sample: string[];
+}
+
+export interface EpisodeResult extends Episode {
+  /**
+   * new: the episode opened; updated: new events were folded in; unchanged:
+   * everything was folded already (a redelivery); stale: the event belongs to
+   * an episode that already closed, so it is not folded.
+   */
+  status: EpisodeStatus;
+}
+
+export interface ScopeState {
+  watermark: number | undefined;
+  entries: { member: string; ts: number }[];
+  episode: Episode | undefined;
+}
+
+/** The event id of a window member (the part after the last separator). */
+export function memberEventId(member: string): string {
+  const at = member.lastIndexOf(MEMBER_SEPARATOR);
+  return at < 0 ? member : member.slice(at + 1);
+}
+
+/** The value or stage of a window member (the part before the last separator). */
+export function memberTag(member: string): string | undefined {
+  const at = member.lastIndexOf(MEMBER_SEPARATOR);
+  return at < 0 ? undefined : member.slice(0, at);
+}

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { test } from 'node:test';
+import type { Alert, MessageBroker, OutboundMessage } from '@auditflow/common';
+import { AlertPublisher } from '../src/service/alert-publisher.ts';
+
+function fakeBroker() {
+  const sent: { queue: string; message: OutboundMessage }[] = [];
+  const gates: (() => void)[] = [];
+  let failNext = false;
+  const broker = {
+    publish: (queue: string, message: OutboundMessage) =>
+      new Promise<void>((resolve, reject) => {
+        gates.push(() => {
+          if (failNext) {
+            failNext = false;
+            reject(new Error('not confirmed'));
+            return;
+          }
+          sent.push({ queue, message });
+          resolve();
+        });
+      }),
+  } as unknown as MessageBroker;
+  return {
+    broker,
+    sent,
+    confirmNext: async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      gates.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+    failNext: () => {
+      failNext = true;
+    },
+    pending: () => gates.length,
+  };
+}
+
+const version = (id: string, count: number) => ({ alert_id: id, count }) as Alert;
+
+test('one publish in flight per alert id; repeats fold into the waiting newest version', async () => {
+  const fake = fakeBroker();
+  const publisher = new AlertPublisher(fake.broker, 'alerts');
+  const id = randomUUID();
+  const first = publisher.publish(version(id, 3), 'e1', true);
+  await new Promise((resolve) => setImmediate(resolve));
+  const second = publisher.publish(version(id, 4), 'e2', false);
+  const third = publisher.publish(version(id, 5), 'e3', false);
+  await fake.confirmNext();
+  assert.equal((await first).alert.count, 3);
+  assert.equal(fake.pending(), 1, 'the folded versions wait for the first confirm, then go as one');
+  await fake.confirmNext();
+  const [a, b] = await Promise.all([second, third]);
+  assert.equal(a.alert.count, 5);
+  assert.equal(b.alert.count, 5);
+  assert.deepEqual(fake.sent.map((s) => (s.message.body as Alert).count), [3, 5]);
+  assert.equal(fake.sent[1]!.message.correlationId, 'e3');
+  assert.equal((await first).isNew, true);
+  assert.equal(a.isNew, false);
+  assert.equal(fake.sent[0]!.message.messageId, id);
+});
+
+test('different alert ids publish independently; a failed publish rejects only its callers', async () => {
+  const fake = fakeBroker();
+  const publisher = new AlertPublisher(fake.broker, 'alerts');
+  fake.failNext();
+  const failing = publisher.publish(version(randomUUID(), 1), 'x', true);
+  const other = publisher.publish(version(randomUUID(), 1), 'y', true);
+  await fake.confirmNext();
+  await assert.rejects(failing, /not confirmed/);
+  await fake.confirmNext();
+  assert.equal((await other).isNew, true);
+});
