@@ -1,0 +1,121 @@
+/**
+ * Ingest throughput: N alerts are published to a unique queue first, then one
+ * notification-service process (a child, real RabbitMQ and PostgreSQL) drains
+ * it. Prints alerts/s stored and the service's peak RSS.
+ *   node --conditions=source src/notification-service/bench/ingest.bench.ts [count]
+ */
+import { randomUUID } from 'node:crypto';
+import { AmqpBroker } from '@auditflow/common';
+import { pino } from 'pino';
+import { PostgresClient } from '../src/db/postgres-client.ts';
+import { runMigrations } from '../src/db/migrations.ts';
+import {
+  RABBITMQ_URL,
+  round,
+  rssMiB,
+  schemaUrl,
+  serviceCommand,
+  startServiceProcess,
+  uniqueSchema,
+  withAdmin,
+} from './bench-support.ts';
+
+const COUNT = Number(process.argv[2] ?? 50_000);
+const logger = pino({ level: 'silent' });
+const schema = uniqueSchema('bench_ingest');
+const queue = `bench-alerts-${randomUUID().slice(0, 8)}`;
+
+function alert(i: number): object {
+  const user = ['devops_admin', 'app_user', 'guest_user', 'monitoring_agent', 'attacker_bob'][i % 5];
+  const host = ['prod-web-01', 'prod-db-02', 'dev-api-03', 'test-worker-04'][i % 4];
+  const eventId = randomUUID();
+  return {
+    alert_id: randomUUID(),
+    correlation_id: eventId,
+    timestamp: new Date(Date.now() - (COUNT - i) * 10).toISOString(),
+    alert_name: 'Multiple Failed Login Attempts',
+    alert_type: 'SECURITY',
+    severity: i % 7 === 0 ? 'WARNING' : 'CRITICAL',
+    description: `3 or more failed login attempts for user '${user}' on '${host}' within 60 seconds.`,
+    source_service_name: 'audit-event-generator',
+    analysis_rule: { rule_id: 'ANLY-SEC-001', rule_name: 'Failed Login Burst Detection', rule_description: 'Detects 3 failed logins within 60 seconds.' },
+    triggered_by: { actor_type: 'USER', actor_id: user, client_ip: `192.168.1.${100 + (i % 100)}` },
+    impacted_resource: { resource_type: 'SERVER', resource_id: host, server_hostname: host },
+    action_observed: 'LOGIN_FAILURE',
+    raw_event_data: {
+      event_id: eventId,
+      timestamp: new Date().toISOString(),
+      source_service: 'audit-event-generator',
+      server_hostname: host,
+      event_type: 'user_login',
+      severity: 'WARNING',
+      user_id: user,
+      action_result: 'FAILURE',
+      details: { reason: 'Incorrect password', ip_address: `192.168.1.${100 + (i % 100)}`, protocol: 'ssh' },
+    },
+    metadata: { tags: ['brute-force', 'authentication', 'critical'], environment: 'bench' },
+  };
+}
+
+await withAdmin((client) => client.query(`CREATE SCHEMA ${schema}`));
+const migrator = new PostgresClient({ url: schemaUrl(schema), poolMax: 1, applicationName: 'bench-migrate', logger });
+await runMigrations(migrator);
+await migrator.close();
+
+const publisher = new AmqpBroker({ url: RABBITMQ_URL, logger, connectionName: 'bench-publisher', queueType: 'quorum' });
+await publisher.declareQueues([queue]);
+const publishStarted = performance.now();
+for (let i = 0; i < COUNT; i += 1000) {
+  await Promise.all(
+    Array.from({ length: Math.min(1000, COUNT - i) }, (_, j) => {
+      const body = alert(i + j) as { alert_id: string; correlation_id: string };
+      return publisher.publish(queue, { body, messageId: body.alert_id, correlationId: body.correlation_id });
+    }),
+  );
+}
+const publishSeconds = (performance.now() - publishStarted) / 1000;
+
+const service = await startServiceProcess({
+  DATABASE_URL: schemaUrl(schema),
+  RABBITMQ_URL,
+  RABBITMQ_ALERT_QUEUE: queue,
+});
+const started = performance.now();
+let stored = 0;
+let peak = 0;
+await withAdmin(async (client) => {
+  while (stored < COUNT) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    stored = (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM alerts')).rows[0]!.n;
+    peak = Math.max(peak, rssMiB(service.child.pid!).peak);
+    if (performance.now() - started > 600_000) throw new Error(`only ${stored} of ${COUNT} stored after 10 minutes`);
+  }
+}, schemaUrl(schema));
+const seconds = (performance.now() - started) / 1000;
+peak = Math.max(peak, rssMiB(service.child.pid!).peak);
+
+await service.stop();
+await publisher.close();
+const cleanup = new AmqpBroker({ url: RABBITMQ_URL, logger, connectionName: 'bench-cleanup', queueType: 'quorum' });
+await cleanup.close();
+await withAdmin(async (client) => {
+  await client.query(`DROP SCHEMA ${schema} CASCADE`);
+});
+const { Connection } = await import('rabbitmq-client');
+const connection = new Connection(RABBITMQ_URL);
+await connection.queueDelete({ queue });
+await connection.queueDelete({ queue: `${queue}.dlq` });
+await connection.close();
+
+console.log(
+  JSON.stringify({
+    benchmark: 'notification ingest',
+    service_mode: serviceCommand().mode,
+    alerts: COUNT,
+    publish_alerts_per_s: round(COUNT / publishSeconds, 0),
+    stored_alerts_per_s: round(COUNT / seconds, 0),
+    seconds: round(seconds, 2),
+    peak_rss_mib: round(peak),
+    goal: { alerts_per_s: 10_000, rss_mib: 128 },
+  }),
+);

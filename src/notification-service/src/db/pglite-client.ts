@@ -1,0 +1,59 @@
+import type { PGlite } from '@electric-sql/pglite';
+import type { QueryOptions, SqlClient, SqlExecutor, SqlResult } from './sql-client.ts';
+
+/**
+ * Embedded PostgreSQL (WASM) for the all-in-one mode: the same SQL and
+ * migrations as the cluster, data kept in a directory, no server to run.
+ * PGlite is a single session, so statements queue behind each other and a
+ * transaction has the database to itself.
+ */
+export class PgliteClient implements SqlClient {
+  readonly kind = 'pglite' as const;
+  readonly #db: PGlite;
+
+  private constructor(db: PGlite) {
+    this.#db = db;
+  }
+
+  /** Opens (or creates) the database in `dataDir`; omit it for a throw-away in-memory one. */
+  static async open(options: { dataDir?: string } = {}): Promise<PgliteClient> {
+    // Loaded on demand: the WASM build is large, and a service on a real PostgreSQL never needs it.
+    const { PGlite } = await import('@electric-sql/pglite');
+    const db = await PGlite.create(options.dataDir === undefined ? {} : { dataDir: options.dataDir });
+    return new PgliteClient(db);
+  }
+
+  async query<R>(text: string, params: readonly unknown[] = [], _options: QueryOptions = {}): Promise<SqlResult<R>> {
+    const result = await this.#db.query<R>(text, params as unknown[]);
+    return { rows: result.rows };
+  }
+
+  async exec(script: string): Promise<void> {
+    await this.#db.exec(script);
+  }
+
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.#db.transaction((tx) =>
+      work({
+        query: async <R>(text: string, params: readonly unknown[] = []) => {
+          const result = await tx.query<R>(text, params as unknown[]);
+          return { rows: result.rows };
+        },
+        exec: async (script: string) => {
+          await tx.exec(script);
+        },
+      }),
+    );
+  }
+
+  async listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>> {
+    const unlisten = await this.#db.listen(channel, onMessage);
+    return async () => {
+      if (!this.#db.closed) await unlisten();
+    };
+  }
+
+  async close(): Promise<void> {
+    if (!this.#db.closed) await this.#db.close();
+  }
+}

@@ -1,0 +1,15 @@
+export { createPgliteSqlClient, createPostgresSqlClient, openAlertStore } from './adapters.ts';
+export { ANY_UUID } from './api/api-errors.ts';
+export { openApiDocument } from './api/openapi.ts';
+export { type LoadOptions, loadNotificationConfig, type NotificationConfig, resolveApiTokens } from './config.ts';
+export { classifyDbError, DatabaseUnavailableError, InvalidAlertDataError } from './db/db-errors.ts';
+export { loadMigrations, MIGRATIONS_DIR, type Migration, MigrationError, runMigrations } from './db/migrations.ts';
+export { PgliteClient } from './db/pglite-client.ts';
+export { PostgresClient, type PostgresClientOptions } from './db/postgres-client.ts';
+export type { QueryOptions, SqlClient, SqlExecutor, SqlResult } from './db/sql-client.ts';
+export { decodeAlert, MAX_ALERT_BYTES, UndeliverableAlertError } from './ingest/alert-decoder.ts';
+export { createNotificationMetrics, type NotificationMetrics } from './metrics.ts';
+export { RetentionJob, type RetentionOptions } from './retention/retention-job.ts';
+export { type NotificationServiceDeps, type NotificationServiceHandle, startNotificationService } from './service.ts';
+export * from './store/alert-store.ts';
+export { SqlAlertStore } from './store/sql-alert-store.ts';

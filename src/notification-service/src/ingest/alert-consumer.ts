@@ -1,0 +1,87 @@
+import type { ConsumerHandle, Logger, MessageBroker } from '@auditflow/common';
+import type { NotificationMetrics } from '../metrics.ts';
+import type { AlertRecord, AlertStore } from '../store/alert-store.ts';
+import { decodeAlert, UndeliverableAlertError } from './alert-decoder.ts';
+import { type WriteResult, writeAlertBatch } from './alert-writer.ts';
+import { MicroBatcher } from './micro-batcher.ts';
+
+export interface AlertConsumerOptions {
+  broker: MessageBroker;
+  store: AlertStore;
+  queue: string;
+  prefetch: number;
+  logger: Logger;
+  metrics: NotificationMetrics;
+  /** @default min(500, prefetch / 2): two batches in flight keep the prefetch window busy. */
+  maxBatch?: number;
+  /** @default 5 */
+  maxDelayMs?: number;
+}
+
+export interface AlertConsumer {
+  /** Stops deliveries, waits for the handlers in flight and writes what they queued. */
+  close(): Promise<void>;
+}
+
+/**
+ * Consumes the alert queue. Each handler decodes and validates its message,
+ * hands the record to the micro-batcher and resolves (acks) only when its
+ * batch committed. Undeliverable alerts throw a PermanentError (dead-lettered
+ * with the reason); an unavailable database throws a TransientError, which the
+ * broker retries in-process with backoff, so nothing is lost or acked early.
+ */
+export function startAlertConsumer(options: AlertConsumerOptions): AlertConsumer {
+  const { metrics, logger, store } = options;
+  const batcher = new MicroBatcher<AlertRecord, WriteResult>({
+    maxItems: options.maxBatch ?? Math.max(1, Math.min(500, Math.floor(options.prefetch / 2))),
+    maxDelayMs: options.maxDelayMs ?? 5,
+    maxConcurrent: 2,
+    onFlush: (size) => metrics.batchSize.observe(size),
+    flush: async (records) => {
+      try {
+        const results = await writeAlertBatch(store, records);
+        metrics.databaseUp.set(1);
+        return results;
+      } catch (error) {
+        metrics.databaseUp.set(0);
+        throw error;
+      }
+    },
+  });
+
+  const consumer: ConsumerHandle = options.broker.consume(
+    { queue: options.queue, prefetch: options.prefetch },
+    async (message) => {
+      let record: AlertRecord;
+      try {
+        record = decodeAlert(message.body);
+      } catch (error) {
+        if (error instanceof UndeliverableAlertError) {
+          metrics.deadLettered.inc({ reason: error.reason });
+          logger.warn(
+            { message_id: message.messageId, correlation_id: message.correlationId, reason: error.reason, err: error },
+            'undeliverable alert',
+          );
+        }
+        throw error;
+      }
+      const result = await batcher.submit(record);
+      if (result instanceof UndeliverableAlertError) {
+        metrics.deadLettered.inc({ reason: result.reason });
+        logger.warn({ alert_id: record.alert_id, correlation_id: record.correlation_id, err: result }, 'alert rejected by the database');
+        throw result;
+      }
+      metrics.ingested.inc({ outcome: result });
+      if (result !== 'duplicate' && logger.isLevelEnabled('debug')) {
+        logger.debug({ alert_id: record.alert_id, correlation_id: record.correlation_id, outcome: result }, 'alert stored');
+      }
+    },
+  );
+
+  return {
+    close: async () => {
+      await consumer.close();
+      await batcher.flushAll();
+    },
+  };
+}

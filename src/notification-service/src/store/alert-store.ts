@@ -1,0 +1,147 @@
+/**
+ * The alert-store port: everything the service needs from its database. One
+ * SQL implementation (SqlAlertStore) runs on PostgreSQL and on PGlite.
+ *
+ * Rows are handed out as JSON text built by the database (the API's row shape,
+ * see af_row_json in the migrations): the HTTP layer forwards it untouched.
+ */
+export type AlertStatus = 'open' | 'acknowledged' | 'resolved';
+export const ALERT_STATUSES: readonly AlertStatus[] = ['open', 'acknowledged', 'resolved'];
+
+/** One alert as it is written: the contract's fields, flattened, with aggregation defaults filled in. */
+export interface AlertRecord {
+  alert_id: string;
+  correlation_id: string;
+  timestamp: string;
+  alert_name: string;
+  alert_type: string;
+  severity: string;
+  description: string | null;
+  source_service_name: string | null;
+  rule_id: string | null;
+  rule_name: string | null;
+  actor_type: string | null;
+  actor_id: string | null;
+  client_ip: string | null;
+  resource_type: string | null;
+  resource_id: string | null;
+  server_hostname: string | null;
+  action_observed: string | null;
+  analysis_rule_details: object | null;
+  triggered_by_details: object | null;
+  impacted_resource_details: object | null;
+  metadata: object;
+  raw_event_data: object;
+  count: number;
+  first_seen: string;
+  last_seen: string;
+  fingerprint: string;
+  group_key: Record<string, string> | null;
+}
+
+/** inserted: a new row; updated: an existing row moved on (count, last_seen); duplicate: nothing new. */
+export type UpsertOutcome = 'inserted' | 'updated' | 'duplicate';
+
+export interface AlertFilters {
+  severity?: readonly string[];
+  status?: readonly AlertStatus[];
+  ruleId?: readonly string[];
+  actorId?: string;
+  host?: string;
+  /** Inclusive lower bound on `timestamp`. */
+  since?: Date;
+  /** Exclusive upper bound on `timestamp`. */
+  until?: Date;
+  /** Words, each matched as a prefix in alert_name or description. */
+  text?: readonly string[];
+}
+
+/** Position after the last row of a page: (timestamp, alert_id) exactly as stored. */
+export interface KeysetPosition {
+  timestamp: string;
+  alertId: string;
+}
+
+export interface AlertListQuery extends AlertFilters {
+  limit: number;
+  offset: number;
+  after?: KeysetPosition;
+}
+
+export interface AlertPage {
+  /** A JSON array of rows, newest first. */
+  json: string;
+  count: number;
+  /** Set when the page is full: where the next one starts. */
+  next?: KeysetPosition;
+}
+
+export type StatsBucket = 'minute' | 'hour' | 'day';
+
+export interface AlertStatsQuery extends AlertFilters {
+  since: Date;
+  until: Date;
+  bucket: StatsBucket;
+  /** Rules listed in by_rule, most frequent first. */
+  topRules: number;
+}
+
+export interface AlertStats {
+  total: number;
+  by_severity: Record<string, number>;
+  by_status: Record<string, number>;
+  by_rule: { rule_id: string | null; rule_name: string | null; count: number }[];
+  timeline: { bucket: string; counts: Record<string, number> }[];
+}
+
+export interface StatusChange {
+  status: AlertStatus;
+  actor: string;
+  note?: string;
+}
+
+export interface StatusChangeResult {
+  /** The row JSON after the change. */
+  json: string;
+  /** False when the alert already had this status and note: nothing was written. */
+  changed: boolean;
+  previous: AlertStatus;
+}
+
+export type AlertChangeKind = 'created' | 'updated';
+
+export interface AlertChange {
+  kind: AlertChangeKind;
+  alertId: string;
+  /** The row JSON at the time it was read. */
+  json: string;
+}
+
+export type AlertChangeListener = (change: AlertChange) => void;
+
+export interface AlertStore {
+  /** Applies pending migrations; resolves to the versions applied. */
+  migrate(): Promise<number[]>;
+  /**
+   * Inserts or folds alerts in one transaction, results in input order. Throws
+   * DatabaseUnavailableError (transient) or InvalidAlertDataError (permanent,
+   * the whole batch was rejected: retry items one by one to find the culprit).
+   */
+  upsertAlerts(records: readonly AlertRecord[]): Promise<UpsertOutcome[]>;
+  listAlerts(query: AlertListQuery): Promise<AlertPage>;
+  /** Row JSON plus a `history` array, or undefined for an unknown id. */
+  getAlert(alertId: string): Promise<string | undefined>;
+  /** Changes the status and writes the history row in one transaction; undefined for an unknown id. */
+  updateStatus(alertId: string, change: StatusChange): Promise<StatusChangeResult | undefined>;
+  stats(query: AlertStatsQuery): Promise<AlertStats>;
+  /** Deletes up to `batchSize` alerts (and their history) older than `cutoff`; resolves to the number deleted. */
+  purgeOlderThan(cutoff: Date, batchSize: number): Promise<number>;
+  /**
+   * Calls `listener` for every alert created or changed by any replica sharing
+   * the database, after the change committed. Resolves to an unsubscribe function.
+   */
+  subscribe(listener: AlertChangeListener): Promise<() => Promise<void>>;
+  /** Throws unless the database answers `SELECT 1` now. */
+  check(): Promise<void>;
+  close(): Promise<void>;
+}
