@@ -1,0 +1,210 @@
+import { errorMessage } from '@auditflow/common';
+import {
+  BackendAuthRejectedError,
+  BackendBadResponseError,
+  BackendRejectedError,
+  BackendTimeoutError,
+  BackendUnavailableError,
+} from '../errors.ts';
+import type { BackendMetrics } from './metrics.ts';
+
+export type AlertRow = Record<string, unknown>;
+
+export interface AlertPage {
+  rows: AlertRow[];
+  /** Keyset cursor of the next (older) page; undefined on the last page. */
+  nextCursor: string | undefined;
+}
+
+export interface StatusChange {
+  status: string;
+  note?: string;
+  actor?: string;
+}
+
+export interface NotificationClientOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  metrics: BackendMetrics;
+  fetch?: typeof fetch;
+}
+
+/**
+ * The notification-service REST API as the dashboard uses it. Every call is
+ * bounded by the configured timeout and counted; failures become typed errors
+ * so pages and the JSON API can answer 503/404/400 instead of a blank 200 (D16).
+ */
+export class NotificationClient {
+  readonly #base: string;
+  readonly #timeoutMs: number;
+  readonly #metrics: BackendMetrics;
+  readonly #fetch: typeof fetch;
+
+  constructor(options: NotificationClientOptions) {
+    this.#base = options.baseUrl.replace(/\/+$/, '');
+    this.#timeoutMs = options.timeoutMs;
+    this.#metrics = options.metrics;
+    this.#fetch = options.fetch ?? globalThis.fetch;
+  }
+
+  async listAlerts(params: URLSearchParams): Promise<AlertPage> {
+    const response = await this.#call(`/alerts${query(params)}`);
+    const body = await this.#json(response);
+    if (!Array.isArray(body) || !body.every(isObject)) {
+      throw this.#bad('GET /alerts did not return an array of objects');
+    }
+    const cursor = response.headers.get('x-next-cursor');
+    return { rows: body, nextCursor: cursor === null || cursor === '' ? undefined : cursor };
+  }
+
+  async stats(params: URLSearchParams): Promise<Record<string, unknown>> {
+    const response = await this.#call(`/alerts/stats${query(params)}`);
+    const body = await this.#json(response);
+    if (!isObject(body)) throw this.#bad('GET /alerts/stats did not return an object');
+    return body;
+  }
+
+  /** The alert with its history, or undefined when the service does not know it. */
+  async getAlert(id: string): Promise<AlertRow | undefined> {
+    const response = await this.#call(`/alerts/${encodeURIComponent(id)}`, {}, [404]);
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    const body = await this.#json(response);
+    if (!isObject(body)) throw this.#bad('GET /alerts/{id} did not return an object');
+    return body;
+  }
+
+  /** Undefined when the alert does not exist. */
+  async changeStatus(id: string, change: StatusChange, token: string): Promise<AlertRow | undefined> {
+    const response = await this.#call(
+      `/alerts/${encodeURIComponent(id)}`,
+      {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(change),
+      },
+      [404],
+    );
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    const body = await this.#json(response);
+    if (!isObject(body)) throw this.#bad('PATCH /alerts/{id} did not return an object');
+    return body;
+  }
+
+  /** Throws unless GET /healthz answers 2xx right now (the readiness check). */
+  async checkHealth(): Promise<void> {
+    const response = await this.#call('/healthz');
+    await response.body?.cancel();
+  }
+
+  /**
+   * Opens the SSE stream. Only the connection is under the timeout; the stream
+   * itself lives until `signal` aborts or the service closes it.
+   */
+  async openStream(signal: AbortSignal, lastEventId?: string): Promise<ReadableStream<Uint8Array>> {
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
+    // Not AbortSignal.timeout(): that would also cut the body off once the time is up.
+    const controller = new AbortController();
+    const forward = (): void => controller.abort(signal.reason);
+    signal.addEventListener('abort', forward, { once: true });
+    const connect = new AbortController();
+    const timer = setTimeout(() => {
+      connect.abort();
+      controller.abort(new Error('connect timeout'));
+    }, this.#timeoutMs);
+    let response: Response;
+    try {
+      response = await this.#fetch(`${this.#base}/alerts/stream`, { headers, signal: controller.signal });
+    } catch (error) {
+      signal.removeEventListener('abort', forward);
+      throw this.#transportError(error, connect.signal, signal);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!response.ok || response.body === null) {
+      await response.body?.cancel();
+      this.#metrics.record(response.status >= 500 ? 'error' : 'ok');
+      throw new BackendUnavailableError(`GET /alerts/stream answered ${response.status}`);
+    }
+    if (!(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+      await response.body.cancel();
+      throw this.#bad('GET /alerts/stream is not an event stream');
+    }
+    this.#metrics.record('ok');
+    return response.body;
+  }
+
+  async #call(path: string, init: RequestInit = {}, passStatuses: number[] = []): Promise<Response> {
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    let response: Response;
+    try {
+      response = await this.#fetch(`${this.#base}${path}`, {
+        ...init,
+        headers: { accept: 'application/json', ...(init.headers as Record<string, string> | undefined) },
+        signal: timeout,
+      });
+    } catch (error) {
+      throw this.#transportError(error, timeout);
+    }
+    if (response.status >= 500) {
+      await response.body?.cancel();
+      this.#metrics.record('error');
+      throw new BackendUnavailableError(`${init.method ?? 'GET'} ${path.split('?')[0]} answered ${response.status}`);
+    }
+    this.#metrics.record('ok');
+    if (response.ok || passStatuses.includes(response.status)) return response;
+    const detail = await problemDetail(response);
+    if (response.status === 401 || response.status === 403) throw new BackendAuthRejectedError();
+    throw new BackendRejectedError(response.status, detail ?? `the notification service answered ${response.status}`);
+  }
+
+  async #json(response: Response): Promise<unknown> {
+    try {
+      return await response.json();
+    } catch (error) {
+      throw this.#bad(`the notification service sent invalid JSON: ${errorMessage(error)}`);
+    }
+  }
+
+  #bad(message: string): BackendBadResponseError {
+    return new BackendBadResponseError(message);
+  }
+
+  #transportError(error: unknown, timeout: AbortSignal, caller?: AbortSignal): Error {
+    if (caller?.aborted) return error instanceof Error ? error : new Error(String(error));
+    if (timeout.aborted) {
+      this.#metrics.record('timeout');
+      return new BackendTimeoutError(this.#timeoutMs);
+    }
+    this.#metrics.record('error');
+    return new BackendUnavailableError(`the notification service is unreachable: ${errorMessage(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+function query(params: URLSearchParams): string {
+  const text = params.toString();
+  return text === '' ? '' : `?${text}`;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The `detail` of a problem+json answer, so a 400 from the service reaches the user verbatim. */
+async function problemDetail(response: Response): Promise<string | undefined> {
+  try {
+    const body: unknown = await response.json();
+    if (isObject(body) && typeof body['detail'] === 'string') return body['detail'].slice(0, 500);
+  } catch {
+    // Not a problem document: the status alone has to do.
+  }
+  return undefined;
+}

@@ -1,0 +1,42 @@
+import type { FastifyRequest } from 'fastify';
+import { CsrfRejectedError, UnsupportedMediaTypeError } from '../errors.ts';
+
+/**
+ * Guards the one state-changing route. Two independent checks, both required:
+ * - the body must be application/json, which a cross-site form or a "simple"
+ *   fetch cannot send without a CORS preflight (and this server answers none);
+ * - the browser must say the request is same-origin: Sec-Fetch-Site when it
+ *   sends it, and the Origin header matching this host otherwise.
+ * Requests without either header (curl, scripts) are refused too: they should
+ * call the notification API with their own token instead.
+ */
+export function assertSameOriginJson(request: FastifyRequest): void {
+  const type = String(request.headers['content-type'] ?? '').toLowerCase();
+  if (!/^application\/json\s*(;|$)/.test(type)) throw new UnsupportedMediaTypeError();
+
+  const site = header(request, 'sec-fetch-site');
+  if (site !== undefined && site !== 'same-origin') {
+    throw new CsrfRejectedError(`cross-site request refused (Sec-Fetch-Site: ${site})`);
+  }
+  const origin = header(request, 'origin');
+  if (origin === undefined) {
+    if (site === undefined) throw new CsrfRejectedError('request without Origin or Sec-Fetch-Site refused');
+    return;
+  }
+  const host = header(request, 'host');
+  let originHost: string;
+  try {
+    originHost = new URL(origin).host;
+  } catch {
+    throw new CsrfRejectedError('malformed Origin header');
+  }
+  if (host === undefined || originHost.toLowerCase() !== host.toLowerCase()) {
+    throw new CsrfRejectedError('cross-origin request refused');
+  }
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  const text = Array.isArray(value) ? value[0] : value;
+  return text === undefined || text === '' ? undefined : text;
+}

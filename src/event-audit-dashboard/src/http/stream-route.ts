@@ -1,0 +1,114 @@
+import { errorMessage, problem, sendProblem } from '@auditflow/common';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { NotificationClient } from '../backend/notification-client.ts';
+import { SseParser, serializeEvent } from './sse.ts';
+
+export interface StreamRouteOptions {
+  client: NotificationClient;
+  logger: Logger;
+  /** Open browser streams at most; each holds one upstream connection. */
+  maxStreams?: number;
+  /** @default 15000 */
+  keepAliveMs?: number;
+}
+
+export interface StreamHub {
+  readonly open: number;
+  /** Ends every open stream (shutdown). */
+  closeAll(): void;
+}
+
+/**
+ * GET /api/alerts/stream: the notification service's SSE stream passed
+ * through event by event. Each browser gets its own upstream connection,
+ * aborted the moment the browser goes away, so nothing leaks.
+ */
+export function registerStreamRoute(app: FastifyInstance, options: StreamRouteOptions): StreamHub {
+  const open = new Set<() => void>();
+  const maxStreams = options.maxStreams ?? 200;
+  const keepAliveMs = options.keepAliveMs ?? 15_000;
+
+  app.get('/api/alerts/stream', async (request, reply) => {
+    if (open.size >= maxStreams) {
+      return sendProblem(reply, problem(503, 'AF_TOO_MANY_STREAMS', 'too many live connections; retry later'));
+    }
+    const upstream = new AbortController();
+    const res = reply.raw;
+    // The response's close (not the request's, which fires once a body-less GET is read)
+    // tells that the browser left; it may leave while the upstream is still connecting.
+    const abortEarly = (): void => upstream.abort();
+    res.once('close', abortEarly);
+    const lastEventId = request.headers['last-event-id'];
+    let body: ReadableStream<Uint8Array>;
+    try {
+      body = await options.client.openStream(
+        upstream.signal,
+        typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId.slice(0, 200) : undefined,
+      );
+    } catch (error) {
+      res.off('close', abortEarly);
+      upstream.abort();
+      if (res.destroyed) return reply.hijack();
+      return sendProblem(reply, problem(503, 'AF_BACKEND_UNAVAILABLE', `live updates are unavailable: ${errorMessage(error)}`));
+    }
+    res.off('close', abortEarly);
+    if (res.destroyed) {
+      upstream.abort();
+      await body.cancel().catch(() => undefined);
+      return reply.hijack();
+    }
+
+    reply.hijack();
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      // Proxies such as ingress-nginx would otherwise buffer the stream.
+      'x-accel-buffering': 'no',
+    });
+    // The retry hint is the browser's fallback; the page script backs off itself.
+    res.write('retry: 5000\n: connected\n\n');
+
+    const reader = body.getReader();
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), keepAliveMs);
+    keepAlive.unref();
+    let closed = false;
+    const close = (): void => {
+      if (closed) return;
+      closed = true;
+      clearInterval(keepAlive);
+      open.delete(close);
+      upstream.abort();
+      reader.cancel().catch(() => undefined);
+      if (!res.writableEnded) res.end();
+    };
+    open.add(close);
+    res.on('close', close);
+
+    const parser = new SseParser();
+    const decoder = new TextDecoder();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done || closed) break;
+        for (const event of parser.push(decoder.decode(value, { stream: true }))) {
+          res.write(serializeEvent(event));
+        }
+      }
+    } catch (error) {
+      if (!closed) options.logger.warn({ err: error }, 'upstream alert stream failed');
+    } finally {
+      close();
+    }
+  });
+
+  return {
+    get open() {
+      return open.size;
+    },
+    closeAll() {
+      for (const close of [...open]) close();
+    },
+  };
+}

@@ -1,0 +1,189 @@
+import { html, type SafeHtml } from '../../assets/js/html.js';
+import { alertRowHtml, chartHtml, fillTimeline, SEVERITIES, severityKey } from '../../assets/js/render.js';
+import type { AlertPage } from '../backend/notification-client.ts';
+import type { AssetBundle } from '../http/assets.ts';
+import { type AlertFilters, type Bucket, hasActiveFilters, pageQuery, RANGES } from '../http/filters.ts';
+import { layout } from './layout.ts';
+import { backendDownPanel } from './states.ts';
+
+export interface StatsView {
+  stats: Record<string, unknown>;
+  bucket: Bucket;
+  since: string;
+  until: string;
+}
+
+export interface ListPageModel {
+  assets: AssetBundle;
+  filters: AlertFilters;
+  /** Undefined when the notification service could not be asked. */
+  page: AlertPage | undefined;
+  stats: StatsView | undefined;
+  backendError?: string;
+  /** A validation problem with the query (the 400 page keeps the form to fix it). */
+  filterError?: string;
+}
+
+const RANGE_LABELS: Record<string, string> = {
+  '': 'Any time',
+  '15m': 'Last 15 minutes',
+  '1h': 'Last hour',
+  '24h': 'Last 24 hours',
+  '7d': 'Last 7 days',
+  custom: 'Custom range',
+};
+
+export function listPage(model: ListPageModel): string {
+  const { filters } = model;
+  const here = `/${queryString(pageQuery(filters))}`;
+  let content: SafeHtml;
+  if (model.filterError !== undefined) {
+    content = html`<section class="panel panel-error" role="alert"><h2>These filters are not valid</h2><p>${model.filterError}</p><p><a class="btn" href="/">Clear filters</a></p></section>`;
+  } else if (model.page === undefined) {
+    content = backendDownPanel(here, model.backendError ?? '');
+  } else {
+    content = html`${summary(model)}${alertList(model, model.page)}`;
+  }
+  return layout({
+    title: 'Alerts',
+    script: 'list',
+    assets: model.assets,
+    data: {
+      page: 'list',
+      query: pageQuery(filters, { cursor: undefined }).toString(),
+      paged: filters.cursor ? 'true' : 'false',
+    },
+    body: html`<div class="page-head"><h1>Alerts</h1></div>
+${filterForm(filters)}
+${content}`,
+  });
+}
+
+function queryString(params: URLSearchParams): string {
+  const text = params.toString();
+  return text === '' ? '' : `?${text}`;
+}
+
+function filterForm(filters: AlertFilters): SafeHtml {
+  const active = hasActiveFilters(filters);
+  const count = [
+    filters.severity.length > 0,
+    filters.status,
+    filters.ruleId,
+    filters.user,
+    filters.host,
+    filters.q,
+    filters.range,
+  ].filter(Boolean).length;
+  const range = filters.range ?? '';
+  const localValue = (iso: string | undefined) => (iso ? iso.slice(0, 16) : '');
+  return html`<details class="filters" data-filters${active ? html` open` : ''}>
+<summary>Filters${count > 0 ? html` <span class="pill">${count} active</span>` : ''}</summary>
+<form method="get" action="/" class="filter-form" data-filter-form>
+<fieldset class="f-sev"><legend>Severity</legend>
+${SEVERITIES.map(
+  (s) =>
+    html`<label class="check"><input type="checkbox" name="severity" value="${s}"${filters.severity.includes(s) ? html` checked` : ''}> <span class="sev sev-${severityKey(s)}">${s}</span></label>`,
+)}
+</fieldset>
+<div class="field"><label for="f-status">Status</label>
+<select id="f-status" name="status">
+${[
+  ['', 'Any status'],
+  ['open', 'Open'],
+  ['acknowledged', 'Acknowledged'],
+  ['resolved', 'Resolved'],
+].map(([value, label]) => html`<option value="${value}"${(filters.status ?? '') === value ? html` selected` : ''}>${label}</option>`)}
+</select></div>
+<div class="field"><label for="f-range">Time range</label>
+<select id="f-range" name="range" data-range>
+${['', ...RANGES, 'custom'].map(
+  (value) => html`<option value="${value}"${range === value ? html` selected` : ''}>${RANGE_LABELS[value] ?? value}</option>`,
+)}
+</select></div>
+<div class="field field-custom" data-custom-range${range === 'custom' ? '' : html` data-collapsed`}>
+<label for="f-since">From <span class="muted" data-tz-note>(UTC)</span></label>
+<input id="f-since" name="since" type="datetime-local" value="${localValue(filters.since)}" data-utc="${filters.since ?? ''}">
+</div>
+<div class="field field-custom" data-custom-range${range === 'custom' ? '' : html` data-collapsed`}>
+<label for="f-until">To <span class="muted" data-tz-note>(UTC)</span></label>
+<input id="f-until" name="until" type="datetime-local" value="${localValue(filters.until)}" data-utc="${filters.until ?? ''}">
+</div>
+<div class="field"><label for="f-rule">Rule</label><input id="f-rule" name="rule_id" list="rule-options" value="${filters.ruleId ?? ''}" maxlength="255" autocomplete="off" placeholder="e.g. ANLY-SEC-001"></div>
+<div class="field"><label for="f-user">User</label><input id="f-user" name="user" value="${filters.user ?? ''}" maxlength="255" autocomplete="off"></div>
+<div class="field"><label for="f-host">Host</label><input id="f-host" name="host" value="${filters.host ?? ''}" maxlength="255" autocomplete="off"></div>
+<div class="field"><label for="f-q">Search</label><input id="f-q" name="q" type="search" value="${filters.q ?? ''}" maxlength="200" placeholder="text in name or description"></div>
+${filters.limit !== 50 ? html`<input type="hidden" name="limit" value="${filters.limit}">` : ''}
+<div class="form-actions"><button type="submit" class="btn btn-primary">Apply filters</button> <a class="btn btn-quiet" href="/">Reset</a></div>
+</form>
+</details>`;
+}
+
+function summary(model: ListPageModel): SafeHtml {
+  if (model.stats === undefined) {
+    return html`<section class="summary" aria-label="Summary"><p class="panel panel-warn" data-stats-error>Counts and the chart are unavailable right now; the list below is current.</p></section>`;
+  }
+  const { stats } = model.stats;
+  const bySeverity = isRecord(stats['by_severity']) ? stats['by_severity'] : {};
+  const counts: Record<string, number> = {};
+  for (const [sev, n] of Object.entries(bySeverity)) {
+    const key = severityKey(sev);
+    counts[key] = (counts[key] ?? 0) + (Number(n) || 0);
+  }
+  const total = Number(stats['total']) || Object.values(counts).reduce((a, b) => a + b, 0);
+  const tiles: { key: string; label: string; severity: string | undefined }[] = [
+    { key: 'total', label: 'ALL', severity: undefined },
+    ...SEVERITIES.map((s) => ({ key: severityKey(s), label: s, severity: s })),
+  ];
+  if ((counts['other'] ?? 0) > 0) tiles.push({ key: 'other', label: 'Other', severity: undefined });
+  const byRule = Array.isArray(stats['by_rule']) ? stats['by_rule'].filter(isRecord) : [];
+  const windowText = model.filters.range === undefined ? 'last 24 hours' : (RANGE_LABELS[model.filters.range] ?? '').toLowerCase();
+  const points = fillTimeline(stats['timeline'], model.stats.bucket, Date.parse(model.stats.since), Date.parse(model.stats.until));
+  return html`<section class="summary" aria-label="Summary" data-summary data-bucket="${model.stats.bucket}" data-since="${model.stats.since}" data-until="${model.stats.until}">
+<h2 class="summary-note">Counts by severity · ${windowText}</h2>
+<ul class="tiles" role="list">${tiles.map((tile) => {
+    const value = tile.key === 'total' ? total : (counts[tile.key] ?? 0);
+    const selected = tile.severity !== undefined && model.filters.severity.length === 1 && model.filters.severity[0] === tile.severity;
+    const href = tile.key === 'other' ? undefined : `/${queryString(pageQuery({ ...model.filters, severity: tile.severity ? [tile.severity] : [] }, { cursor: undefined }))}`;
+    const inner = html`<span class="tile-label">${tile.label}</span><span class="tile-count" data-count="${tile.key}">${value}</span>`;
+    return html`<li class="tile tile-${tile.key}">${href ? html`<a href="${href}"${selected ? html` aria-current="true"` : ''}>${inner}</a>` : html`<span class="tile-static">${inner}</span>`}</li>`;
+  })}</ul>
+<div data-chart>${chartHtml(points, {
+    label: (iso) => utcLabel(iso, model.stats?.bucket ?? 'hour'),
+    caption: `Alerts over time by severity (${windowText})`,
+  })}</div>
+<datalist id="rule-options">${byRule.map((r) => html`<option value="${String(r['rule_id'] ?? '')}">${String(r['rule_name'] ?? '')}</option>`)}</datalist>
+</section>`;
+}
+
+/** Chart labels before the browser localises them. */
+function utcLabel(iso: string, bucket: Bucket): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  if (bucket === 'day') return `${date.toISOString().slice(5, 10)} UTC`;
+  return `${date.toISOString().slice(11, 16)} UTC`;
+}
+
+function alertList(model: ListPageModel, page: AlertPage): SafeHtml {
+  const { filters } = model;
+  const active = hasActiveFilters(filters);
+  const empty = active
+    ? html`No alerts match these filters. <a href="/">Clear filters</a>`
+    : html`No alerts yet. New alerts appear here as soon as they arrive.`;
+  const newer = filters.cursor ? `/${queryString(pageQuery(filters, { cursor: undefined }))}` : undefined;
+  const older = page.nextCursor ? `/${queryString(pageQuery(filters, { cursor: page.nextCursor }))}` : undefined;
+  return html`<section class="list" aria-labelledby="list-heading">
+<div class="list-head"><h2 id="list-heading">${filters.cursor ? 'Older alerts' : 'Newest first'}</h2><p class="list-note" data-list-note aria-live="polite"></p></div>
+${filters.cursor ? html`<p class="panel panel-info">You are looking at older alerts; live updates only change rows shown here. <a href="${newer}">Back to newest</a></p>` : ''}
+<ol class="alerts" id="alert-list" data-alert-list aria-live="polite" aria-relevant="additions">${page.rows.map((row) => alertRowHtml(row))}</ol>
+<p class="empty" data-empty${page.rows.length > 0 ? html` hidden` : ''}>${empty}</p>
+<nav class="pager" aria-label="Pages">
+${newer ? html`<a class="btn" href="${newer}" data-newer>← Newest</a>` : ''}
+${older ? html`<a class="btn" href="${older}" data-older data-cursor="${page.nextCursor}">Older alerts →</a>` : ''}
+</nav>
+</section>`;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
