@@ -1,0 +1,67 @@
+{{/* Settings of audit-log-analysis derived from structured values (docs/configuration.md). */}}
+{{- define "audit-log-analysis.computedEnv" -}}
+APP_PORT: {{ .Values.containerPorts.http | quote }}
+PROMETHEUS_PORT: {{ .Values.containerPorts.metrics | quote }}
+RABBITMQ_HOST: {{ default (include "auditflow.peerFullname" (dict "ctx" . "name" "rabbitmq")) .Values.rabbitmq.host | quote }}
+RABBITMQ_PORT: {{ .Values.rabbitmq.port | quote }}
+RABBITMQ_USER: {{ .Values.rabbitmq.user | quote }}
+RABBITMQ_VHOST: {{ .Values.rabbitmq.vhost | quote }}
+RABBITMQ_QUEUE_TYPE: {{ .Values.rabbitmq.queueType | quote }}
+RABBITMQ_QUEUE: {{ .Values.rabbitmq.queue | quote }}
+RABBITMQ_ALERT_QUEUE: {{ .Values.rabbitmq.alertQueue | quote }}
+RABBITMQ_PREFETCH: {{ .Values.rabbitmq.prefetch | quote }}
+REDIS_HOST: {{ default (include "auditflow.peerFullname" (dict "ctx" . "name" "redis")) .Values.redis.host | quote }}
+REDIS_PORT: {{ .Values.redis.port | quote }}
+REDIS_DB: {{ .Values.redis.db | quote }}
+REDIS_KEY_PREFIX: {{ .Values.redis.keyPrefix | quote }}
+RULES_FILE: {{ printf "%s/rules.yaml" (.Values.rules.mountPath | trimSuffix "/") | quote }}
+{{- end -}}
+
+{{- define "audit-log-analysis.secretEnv" -}}
+{{ include "auditflow.secretEnvVar" (dict "name" "RABBITMQ_PASS" "secret" (default (include "auditflow.peerFullname" (dict "ctx" . "name" "rabbitmq")) .Values.rabbitmq.existingSecret) "key" .Values.rabbitmq.passwordKey) }}
+{{- if .Values.redis.auth }}
+{{ include "auditflow.secretEnvVar" (dict "name" "REDIS_PASSWORD" "secret" (default (include "auditflow.peerFullname" (dict "ctx" . "name" "redis")) .Values.redis.existingSecret) "key" .Values.redis.passwordKey) }}
+{{- end }}
+{{- end -}}
+
+{{- define "audit-log-analysis.externalSecrets" -}}
+{{- toYaml (compact (list .Values.rabbitmq.existingSecret .Values.redis.existingSecret)) -}}
+{{- end -}}
+
+{{- define "audit-log-analysis.rulesContent" -}}
+{{- if .Values.rules.content -}}
+{{- .Values.rules.content -}}
+{{- else -}}
+{{- .Files.Get "files/rules.yaml" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The rules are part of the config checksum, so editing them rolls the pods. */}}
+{{- define "audit-log-analysis.configChecksum" -}}
+{{- include "audit-log-analysis.computedEnv" . -}}
+{{- if .Values.rules.existingConfigMap -}}
+{{- $cm := lookup "v1" "ConfigMap" .Release.Namespace .Values.rules.existingConfigMap -}}
+{{- toJson (($cm | default dict).data | default dict) -}}
+{{- else -}}
+{{- include "audit-log-analysis.rulesContent" . -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "audit-log-analysis.rulesConfigMapName" -}}
+{{- default (printf "%s-rules" (include "auditflow.fullname" .)) .Values.rules.existingConfigMap -}}
+{{- end -}}
+
+{{- define "audit-log-analysis.volumes" -}}
+- name: rules
+  configMap:
+    name: {{ include "audit-log-analysis.rulesConfigMapName" . }}
+    items:
+      - key: rules.yaml
+        path: rules.yaml
+{{- end -}}
+
+{{- define "audit-log-analysis.volumeMounts" -}}
+- name: rules
+  mountPath: {{ .Values.rules.mountPath }}
+  readOnly: true
+{{- end -}}

@@ -1,0 +1,42 @@
+{{/* Settings of notification-service derived from structured values (docs/configuration.md). */}}
+{{- define "notification-service.computedEnv" -}}
+API_HOST: "0.0.0.0"
+API_PORT: {{ .Values.containerPorts.http | quote }}
+SERVICE_NAME: {{ include "auditflow.name" . | quote }}
+RABBITMQ_HOST: {{ default (include "auditflow.peerFullname" (dict "ctx" . "name" "rabbitmq")) .Values.rabbitmq.host | quote }}
+RABBITMQ_PORT: {{ .Values.rabbitmq.port | quote }}
+RABBITMQ_USER: {{ .Values.rabbitmq.user | quote }}
+RABBITMQ_VHOST: {{ .Values.rabbitmq.vhost | quote }}
+RABBITMQ_QUEUE_TYPE: {{ .Values.rabbitmq.queueType | quote }}
+RABBITMQ_ALERT_QUEUE: {{ .Values.rabbitmq.alertQueue | quote }}
+RABBITMQ_PREFETCH: {{ .Values.rabbitmq.prefetch | quote }}
+PG_HOST: {{ default (include "auditflow.peerFullname" (dict "ctx" . "name" "postgresql")) .Values.postgresql.host | quote }}
+PG_PORT: {{ .Values.postgresql.port | quote }}
+PG_DB: {{ .Values.postgresql.database | quote }}
+PG_USER: {{ .Values.postgresql.user | quote }}
+PG_POOL_MAX: {{ .Values.postgresql.poolMax | quote }}
+{{- end -}}
+
+{{- define "notification-service.apiTokensSecretName" -}}
+{{- default (printf "%s-api-tokens" (include "auditflow.fullname" .)) .Values.apiTokens.existingSecret -}}
+{{- end -}}
+
+{{- define "notification-service.secretEnv" -}}
+{{ include "auditflow.secretEnvVar" (dict "name" "RABBITMQ_PASS" "secret" (default (include "auditflow.peerFullname" (dict "ctx" . "name" "rabbitmq")) .Values.rabbitmq.existingSecret) "key" .Values.rabbitmq.passwordKey) }}
+{{ include "auditflow.secretEnvVar" (dict "name" "PG_PASSWORD" "secret" (default (include "auditflow.peerFullname" (dict "ctx" . "name" "postgresql")) .Values.postgresql.existingSecret) "key" .Values.postgresql.passwordKey) }}
+{{ include "auditflow.secretEnvVar" (dict "name" "API_TOKENS" "secret" (include "notification-service.apiTokensSecretName" .) "key" .Values.apiTokens.key) }}
+{{- end -}}
+
+{{- define "notification-service.externalSecrets" -}}
+{{- toYaml (compact (list .Values.rabbitmq.existingSecret .Values.postgresql.existingSecret .Values.apiTokens.existingSecret)) -}}
+{{- end -}}
+
+{{- define "notification-service.configChecksum" -}}
+{{- include "notification-service.computedEnv" . -}}
+{{- end -}}
+
+{{- define "notification-service.volumes" -}}
+{{- end -}}
+
+{{- define "notification-service.volumeMounts" -}}
+{{- end -}}

@@ -1,0 +1,166 @@
+#!/usr/bin/env node
+// Regenerates k8s/base and the Kustomize components from the Helm chart.
+//
+// The chart is the single source of truth for every manifest; k8s/base is its rendering
+// with fixed names and no Secrets, so the Kustomize path (preprod, prod) can never drift
+// from the Helm path (dev, staging). tests/k8s fail when the committed files are stale.
+//
+//   node k8s/charts/tools/render-base.mjs          rewrite k8s/base and k8s/components
+//   node k8s/charts/tools/render-base.mjs --check  exit 1 when they are stale
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments, stringify } from 'yaml';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const chart = join(repo, 'k8s', 'charts', 'auditflow-platform');
+const helm = process.env.HELM_BIN ?? join(repo, '.tools', 'bin', 'helm');
+export const RELEASE = 'auditflow';
+
+// Chart name -> base folder (the seed's layout names the PostgreSQL folder `postgres`).
+const folders = {
+  'audit-event-generator': 'audit-event-generator',
+  'audit-log-analysis': 'audit-log-analysis',
+  'notification-service': 'notification-service',
+  'event-audit-dashboard': 'event-audit-dashboard',
+  postgresql: 'postgres',
+  rabbitmq: 'rabbitmq',
+  redis: 'redis',
+};
+
+function render(valuesFiles) {
+  const args = ['template', RELEASE, chart, '--namespace', 'auditflow', ...valuesFiles.flatMap((f) => ['-f', f])];
+  const out = execFileSync(helm, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return parseAllDocuments(out)
+    .map((d) => d.toJS())
+    .filter((o) => o && typeof o === 'object');
+}
+
+function relabel(labels) {
+  if (!labels) return labels;
+  const out = { ...labels };
+  delete out['helm.sh/chart'];
+  if (out['app.kubernetes.io/managed-by']) out['app.kubernetes.io/managed-by'] = 'kustomize';
+  return out;
+}
+
+// Helm-only metadata goes; the namespace is left to each overlay.
+function clean(obj) {
+  const o = structuredClone(obj);
+  delete o.metadata.namespace;
+  o.metadata.labels = relabel(o.metadata.labels);
+  const tpl = o.spec?.template;
+  if (tpl?.metadata) {
+    tpl.metadata.labels = relabel(tpl.metadata.labels);
+    // Kustomize cannot see Secret contents; the config checksum is recomputed on every
+    // regeneration, so it still rolls pods when the base's configuration changes.
+    if (tpl.metadata.annotations) delete tpl.metadata.annotations['checksum/secrets'];
+  }
+  for (const vct of o.spec?.volumeClaimTemplates ?? []) vct.metadata.labels = relabel(vct.metadata.labels);
+  return o;
+}
+
+function componentOf(obj) {
+  const name = obj.metadata.labels?.['app.kubernetes.io/name'];
+  if (!folders[name]) throw new Error(`no base folder for ${obj.kind}/${obj.metadata.name} (name label ${name})`);
+  return folders[name];
+}
+
+const kustomization = (resources, kind = 'Kustomization', extra = {}) => ({
+  apiVersion: kind === 'Component' ? 'kustomize.config.k8s.io/v1alpha1' : 'kustomize.config.k8s.io/v1beta1',
+  kind,
+  ...extra,
+  resources,
+});
+
+function fileName(obj) {
+  return `${obj.kind.toLowerCase()}-${obj.metadata.name.replace(`${RELEASE}-`, '')}.yaml`;
+}
+
+const header = '# Generated from k8s/charts/auditflow-platform by k8s/charts/tools/render-base.mjs; do not edit.\n';
+
+/** Every file the generator owns, as { path relative to the repo: content }. */
+export function expectedFiles() {
+  const files = {};
+  const put = (path, obj) => {
+    files[path] = header + stringify(obj, { lineWidth: 0 });
+  };
+  const defaults = render([]);
+  const prod = render([join(chart, 'values-prod.yaml')]);
+  const isHook = (o) => o.metadata.annotations?.['helm.sh/hook'];
+
+  const perFolder = {};
+  const policies = [];
+  for (const o of defaults) {
+    if (isHook(o) || o.kind === 'Secret' || o.kind === 'PodDisruptionBudget') continue;
+    if (o.kind === 'NetworkPolicy') {
+      policies.push(clean(o));
+      continue;
+    }
+    const folder = componentOf(o);
+    perFolder[folder] ??= [];
+    perFolder[folder].push(clean(o));
+  }
+  for (const [folder, objs] of Object.entries(perFolder)) {
+    const names = objs.map(fileName).sort();
+    for (const o of objs) put(`k8s/base/${folder}/${fileName(o)}`, o);
+    put(`k8s/base/${folder}/kustomization.yaml`, kustomization(names));
+  }
+  put(
+    'k8s/base/kustomization.yaml',
+    kustomization(Object.keys(perFolder).sort(), 'Kustomization', {
+      labels: [{ pairs: { 'app.kubernetes.io/part-of': 'auditflow' }, includeSelectors: false }],
+      components: ['../components/network-policies'],
+    }),
+  );
+  for (const o of policies) put(`k8s/components/network-policies/${fileName(o)}`, o);
+  put('k8s/components/network-policies/kustomization.yaml', kustomization(policies.map(fileName).sort(), 'Component'));
+
+  // PDBs come from the prod values: minAvailable where several replicas run.
+  const pdbs = prod.filter((o) => o.kind === 'PodDisruptionBudget').map(clean);
+  for (const o of pdbs) put(`k8s/components/pod-disruption-budgets/${fileName(o)}`, o);
+  put('k8s/components/pod-disruption-budgets/kustomization.yaml', kustomization(pdbs.map(fileName).sort(), 'Component'));
+  return files;
+}
+
+function ownedFiles() {
+  const out = [];
+  const walk = (dir) => {
+    if (!existsSync(dir)) return;
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.yaml') && readFileSync(p, 'utf8').startsWith(header)) out.push(relative(repo, p));
+    }
+  };
+  walk(join(repo, 'k8s', 'base'));
+  walk(join(repo, 'k8s', 'components'));
+  return out;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const check = process.argv.includes('--check');
+  const expected = expectedFiles();
+  const problems = [];
+  for (const [path, content] of Object.entries(expected)) {
+    const abs = join(repo, path);
+    const current = existsSync(abs) ? readFileSync(abs, 'utf8') : undefined;
+    if (current === content) continue;
+    if (check) problems.push(`stale: ${path}`);
+    else {
+      mkdirSync(dirname(abs), { recursive: true });
+      writeFileSync(abs, content);
+    }
+  }
+  for (const path of ownedFiles()) {
+    if (expected[path]) continue;
+    if (check) problems.push(`obsolete: ${path}`);
+    else rmSync(join(repo, path));
+  }
+  if (problems.length) {
+    console.error(problems.join('\n'));
+    process.exit(1);
+  }
+  if (!check) console.log(`k8s/base and k8s/components regenerated (${Object.keys(expected).length} files)`);
+}

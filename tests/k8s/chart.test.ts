@@ -1,0 +1,488 @@
+// Behaviour of the charts beyond "it renders": schemas, generated files kept in sync,
+// secret wiring across subcharts, RabbitMQ least privilege, helm tests, NOTES and rollouts.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { parse } from 'yaml';
+import {
+  APP_CHARTS,
+  CHART,
+  HELM,
+  type K8sObject,
+  REPO,
+  type Rendered,
+  SUBCHARTS,
+  byKind,
+  find,
+  helm,
+  helmResult,
+  helmTemplate,
+  kustomize,
+  podTemplateOf,
+} from './lib/render.ts';
+
+const run = promisify(execFile);
+const NODE = process.execPath;
+let defaults: Rendered;
+
+before(async () => {
+  defaults = await helmTemplate({});
+});
+
+function secretData(objects: K8sObject[], name: string): Record<string, string> {
+  const secret = find(objects, 'Secret', name);
+  return Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+}
+
+function containerEnv(obj: K8sObject): { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[] {
+  return (podTemplateOf(obj)?.spec.containers[0]?.env ?? []) as { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+}
+
+describe('values.schema.json', () => {
+  test('rejects a wrong type and an unknown key, in the umbrella and in every subchart', async () => {
+    const cases: { chart: string; set: string; expect: RegExp }[] = [
+      { chart: CHART, set: 'unknownKey=1', expect: /Additional property unknownKey is not allowed/ },
+      { chart: CHART, set: 'pipelineTest.timeoutSeconds=soon', expect: /timeoutSeconds: Invalid type/ },
+      { chart: CHART, set: 'audit-log-analysis.imagee.tag=1', expect: /Additional property imagee is not allowed/ },
+    ];
+    for (const sub of SUBCHARTS) {
+      const dir = join(CHART, 'charts', sub);
+      cases.push({ chart: dir, set: 'image.pullPolicy=Sometimes', expect: /pullPolicy/ });
+      cases.push({ chart: dir, set: 'resources.requests.gpu=1', expect: /Additional property gpu is not allowed/ });
+      cases.push({ chart: dir, set: 'podDisruptionBudget.maxUnavailable=true', expect: /maxUnavailable: Invalid type/ });
+    }
+    for (const sub of APP_CHARTS) {
+      cases.push({ chart: join(CHART, 'charts', sub), set: 'replicaCount=two', expect: /replicaCount: Invalid type/ });
+      cases.push({ chart: join(CHART, 'charts', sub), set: 'image.tag=latest', expect: /image\.tag/ });
+    }
+    const results = await Promise.all(cases.map((c) => helmResult(['template', 'x', c.chart, '--set', c.set])));
+    results.forEach((r, i) => {
+      const c = cases[i]!;
+      assert.equal(r.ok, false, `${c.chart} --set ${c.set} was accepted`);
+      assert.match(r.output, c.expect, `${c.chart} --set ${c.set}`);
+    });
+  });
+
+  test('every schema is generated from the current values.yaml, and every value is documented', async () => {
+    // The generator refuses a values key without an `## @param` line, so this also proves the documentation is complete.
+    const { stdout, stderr } = await run(NODE, ['k8s/charts/tools/values-schema.mjs', '--check'], { cwd: REPO }).catch((e: { stdout: string; stderr: string }) => {
+      assert.fail(`stale or undocumented values:\n${e.stdout}${e.stderr}`);
+    });
+    assert.equal(`${stdout}${stderr}`, '');
+  });
+
+  test('the generator notices an undocumented key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'af-schema-'));
+    try {
+      cpSync(join(CHART, 'charts', 'redis'), join(dir, 'redis'), { recursive: true });
+      const values = readFileSync(join(dir, 'redis', 'values.yaml'), 'utf8');
+      writeFileSync(join(dir, 'redis', 'values.yaml'), `${values}\nundocumented: true\n`);
+      const mod = (await import(join(REPO, 'k8s/charts/tools/values-schema.mjs'))) as { buildSchema: (dir: string) => unknown };
+      assert.throws(() => mod.buildSchema(join(dir, 'redis')), /undocumented: no @param line/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('generated and copied files stay in sync', () => {
+  test('the shared helpers are byte-identical in every chart', () => {
+    const common = readFileSync(join(CHART, 'templates', '_common.tpl'), 'utf8');
+    for (const sub of SUBCHARTS) assert.equal(readFileSync(join(CHART, 'charts', sub, 'templates', '_common.tpl'), 'utf8'), common, sub);
+    const shared = ['_app.tpl', 'deployment.yaml', 'service.yaml', 'serviceaccount.yaml', 'pdb.yaml', 'hpa.yaml', 'servicemonitor.yaml', join('tests', 'test-readyz.yaml')];
+    for (const file of shared) {
+      const first = readFileSync(join(CHART, 'charts', APP_CHARTS[0]!, 'templates', file), 'utf8');
+      for (const sub of APP_CHARTS) assert.equal(readFileSync(join(CHART, 'charts', sub, 'templates', file), 'utf8'), first, `${sub}/${file}`);
+    }
+  });
+
+  test('the analysis chart ships exactly the service default rules, and its ConfigMap carries them unchanged', () => {
+    const source = readFileSync(join(REPO, 'src', 'audit-log-analysis', 'rules', 'default.yaml'), 'utf8');
+    const copy = readFileSync(join(CHART, 'charts', 'audit-log-analysis', 'files', 'rules.yaml'), 'utf8');
+    assert.equal(copy, source, 'copy src/audit-log-analysis/rules/default.yaml to the chart files/rules.yaml');
+    const cm = find(defaults.objects, 'ConfigMap', 'afp-audit-log-analysis-rules');
+    assert.equal(cm.data?.['rules.yaml']?.trimEnd(), source.trimEnd());
+  });
+
+  test('k8s/base and k8s/components are the current rendering of the chart', async () => {
+    await run(NODE, ['k8s/charts/tools/render-base.mjs', '--check'], { cwd: REPO, env: { ...process.env, HELM_BIN: HELM } }).catch(
+      (e: { stdout: string; stderr: string }) => assert.fail(`run node k8s/charts/tools/render-base.mjs:\n${e.stdout}${e.stderr}`),
+    );
+  });
+
+  test('git ignores packaged and downloaded charts but never the platform subcharts', async () => {
+    const ignored = async (path: string) =>
+      run('git', ['check-ignore', '-q', '--no-index', path], { cwd: REPO }).then(
+        () => true,
+        () => false,
+      );
+    for (const sub of SUBCHARTS) assert.equal(await ignored(`k8s/charts/auditflow-platform/charts/${sub}/Chart.yaml`), false, sub);
+    assert.equal(await ignored('k8s/charts/auditflow-platform/charts/some-remote-chart/Chart.yaml'), true);
+    assert.equal(await ignored('k8s/charts/auditflow-platform/auditflow-platform-1.0.0.tgz'), true);
+  });
+});
+
+describe('wiring across subcharts', () => {
+  test('every Secret a workload reads exists in the release with that key', () => {
+    const missing: string[] = [];
+    for (const obj of defaults.objects) {
+      const tpl = podTemplateOf(obj);
+      if (!tpl) continue;
+      for (const c of [...(tpl.spec.initContainers ?? []), ...tpl.spec.containers]) {
+        for (const e of c.env ?? []) {
+          const ref = e.valueFrom?.secretKeyRef;
+          if (!ref) continue;
+          const secret = defaults.objects.find((o) => o.kind === 'Secret' && o.metadata.name === ref.name);
+          if (!secret?.data?.[ref.key]) missing.push(`${obj.kind}/${obj.metadata.name} ${e.name} -> ${ref.name}[${ref.key}]`);
+        }
+      }
+      for (const v of tpl.spec.volumes ?? []) {
+        if (v.secret && !defaults.objects.some((o) => o.kind === 'Secret' && o.metadata.name === v.secret?.secretName)) missing.push(`${obj.metadata.name} volume ${v.name}`);
+        if (v.configMap && !defaults.objects.some((o) => o.kind === 'ConfigMap' && o.metadata.name === v.configMap?.name)) missing.push(`${obj.metadata.name} volume ${v.name}`);
+      }
+    }
+    assert.deepEqual(missing, []);
+  });
+
+  test('service host names point at Services of the release', () => {
+    const services = new Set(byKind(defaults.objects, 'Service').map((s) => s.metadata.name));
+    for (const d of byKind(defaults.objects, 'Deployment')) {
+      for (const e of containerEnv(d)) {
+        if (e.name.endsWith('_HOST') && e.name !== 'API_HOST') assert.ok(services.has(e.value ?? ''), `${d.metadata.name} ${e.name}=${e.value}`);
+      }
+    }
+  });
+
+  test('the dashboard and the API share one generated token; the API accepts it', () => {
+    const dashboard = containerEnv(find(defaults.objects, 'Deployment', 'afp-event-audit-dashboard')).find((e) => e.name === 'NOTIFICATION_API_TOKEN')!;
+    const api = containerEnv(find(defaults.objects, 'Deployment', 'afp-notification-service')).find((e) => e.name === 'API_TOKENS')!;
+    const dRef = dashboard.valueFrom!.secretKeyRef!;
+    const aRef = api.valueFrom!.secretKeyRef!;
+    assert.equal(dRef.name, aRef.name);
+    const data = secretData(defaults.objects, aRef.name);
+    assert.ok((data[dRef.key] ?? '').length >= 32);
+    assert.ok((data[aRef.key] ?? '').split(',').includes(data[dRef.key] ?? '-'));
+  });
+
+  test('each broker user in the definitions has the password the service reads', () => {
+    const secret = secretData(defaults.objects, 'afp-rabbitmq');
+    const definitions = JSON.parse(secret['definitions.json'] ?? '{}') as { users: { name: string; password: string }[] };
+    for (const name of ['afp-audit-event-generator', 'afp-audit-log-analysis', 'afp-notification-service']) {
+      const env = containerEnv(find(defaults.objects, 'Deployment', name));
+      const user = env.find((e) => e.name === 'RABBITMQ_USER')?.value;
+      const ref = env.find((e) => e.name === 'RABBITMQ_PASS')?.valueFrom?.secretKeyRef;
+      assert.ok(user && ref, name);
+      assert.equal(definitions.users.find((u) => u.name === user)?.password, secret[ref.key], `${name} password`);
+    }
+  });
+
+  test('explicit passwords are used, and existingSecret replaces the generated Secret', async () => {
+    const r = await helmTemplate({ set: ['redis.auth.password=from-values', 'postgresql.auth.existingSecret=my-pg'] });
+    assert.equal(secretData(r.objects, 'afp-redis')['password'], 'from-values');
+    assert.equal(r.objects.some((o) => o.kind === 'Secret' && o.metadata.name === 'afp-postgresql'), false);
+    const pg = find(r.objects, 'StatefulSet', 'afp-postgresql');
+    assert.ok(JSON.stringify(pg).includes('"name":"my-pg"'));
+    // The generated PostgreSQL Secret survives an uninstall: its passwords live on in the data volume.
+    assert.equal(find(defaults.objects, 'Secret', 'afp-postgresql').metadata.annotations?.['helm.sh/resource-policy'], 'keep');
+  });
+
+  test('an external server replaces the in-cluster one behind the same Service name', async () => {
+    const r = await helmTemplate({ set: ['postgresql.external.enabled=true', 'postgresql.external.host=db.lab.example', 'postgresql.auth.existingSecret=pg-credentials'] });
+    const svc = find(r.objects, 'Service', 'afp-postgresql');
+    assert.equal(svc.spec?.['type'], 'ExternalName');
+    assert.equal(svc.spec?.['externalName'], 'db.lab.example');
+    assert.equal(r.objects.some((o) => o.kind === 'StatefulSet' && o.metadata.name === 'afp-postgresql'), false);
+    const failed = await helmResult(['template', 'afp', CHART, '--set', 'postgresql.external.enabled=true', '--set', 'postgresql.external.host=db']);
+    assert.equal(failed.ok, false);
+    assert.match(failed.output, /existingSecret/);
+  });
+});
+
+describe('RabbitMQ definitions', () => {
+  interface Permission {
+    user: string;
+    configure: string;
+    write: string;
+    read: string;
+  }
+  let defs: {
+    users: { name: string; tags: string[] }[];
+    permissions: Permission[];
+    queues: { name: string; durable: boolean; arguments: Record<string, string> }[];
+    policies: { name: string; pattern: string; definition: Record<string, unknown> }[];
+  };
+  before(() => {
+    defs = JSON.parse(secretData(defaults.objects, 'afp-rabbitmq')['definitions.json'] ?? '{}') as typeof defs;
+  });
+  const can = (user: string, right: 'configure' | 'write' | 'read', resource: string) => {
+    const p = defs.permissions.find((x) => x.user === user);
+    assert.ok(p, `no permissions for ${user}`);
+    return new RegExp(p[right]).test(resource);
+  };
+  const resources = ['audit_events', 'audit_alerts', 'audit_events.dlq', 'audit_alerts.dlq', 'amq.default', 'amq.topic'];
+  const allowed = (user: string, right: 'configure' | 'write' | 'read') => resources.filter((r) => can(user, right, r));
+
+  test('the generator may only declare audit_events and publish through the default exchange', () => {
+    assert.deepEqual(allowed('audit-event-generator', 'configure'), ['audit_events']);
+    assert.deepEqual(allowed('audit-event-generator', 'write'), ['amq.default']);
+    assert.deepEqual(allowed('audit-event-generator', 'read'), []);
+  });
+
+  test('analysis reads audit_events and declares its own queues and dead-letter queue', () => {
+    assert.deepEqual(allowed('audit-log-analysis', 'configure'), ['audit_events', 'audit_alerts', 'audit_events.dlq']);
+    assert.deepEqual(allowed('audit-log-analysis', 'write'), ['amq.default']);
+    assert.deepEqual(allowed('audit-log-analysis', 'read'), ['audit_events']);
+  });
+
+  test('notification reads audit_alerts and declares audit_alerts and its dead-letter queue', () => {
+    assert.deepEqual(allowed('notification-service', 'configure'), ['audit_alerts', 'audit_alerts.dlq']);
+    assert.deepEqual(allowed('notification-service', 'write'), ['amq.default']);
+    assert.deepEqual(allowed('notification-service', 'read'), ['audit_alerts']);
+  });
+
+  test('only the admin user is an administrator, and no guest user exists', () => {
+    assert.deepEqual(defs.users.filter((u) => u.tags.includes('administrator')).map((u) => u.name), ['admin']);
+    assert.equal(defs.users.some((u) => u.name === 'guest'), false);
+  });
+
+  test('queues are durable quorum queues with delivery limit, dead-lettering and a length cap', () => {
+    for (const q of ['audit_events', 'audit_alerts', 'audit_events.dlq', 'audit_alerts.dlq']) {
+      const queue = defs.queues.find((x) => x.name === q);
+      assert.ok(queue?.durable, q);
+      assert.equal(queue.arguments['x-queue-type'], 'quorum');
+    }
+    const policyFor = (queue: string) => defs.policies.filter((p) => new RegExp(p.pattern).test(queue));
+    for (const q of ['audit_events', 'audit_alerts']) {
+      const [policy, ...others] = policyFor(q);
+      assert.equal(others.length, 0, `${q} matches several policies`);
+      assert.equal(policy?.definition['delivery-limit'], 5);
+      assert.equal(policy?.definition['dead-letter-exchange'], '');
+      assert.equal(policy?.definition['dead-letter-routing-key'], `${q}.dlq`);
+      assert.equal(policy?.definition['dead-letter-strategy'], 'at-least-once');
+      assert.equal(policy?.definition['overflow'], 'reject-publish');
+      assert.equal(typeof policy?.definition['max-length'], 'number');
+      const [dlq] = policyFor(`${q}.dlq`);
+      assert.equal(typeof dlq?.definition['max-length'], 'number');
+    }
+  });
+
+  test('the broker loads the definitions from the Secret at boot', () => {
+    const cm = find(defaults.objects, 'ConfigMap', 'afp-rabbitmq-config');
+    assert.match(cm.data?.['10-auditflow.conf'] ?? '', /^load_definitions = \/etc\/rabbitmq\/definitions\/definitions\.json$/m);
+    const sts = find(defaults.objects, 'StatefulSet', 'afp-rabbitmq');
+    const mounts = podTemplateOf(sts)?.spec.containers[0]?.volumeMounts ?? [];
+    assert.ok(mounts.some((m) => m.mountPath === '/etc/rabbitmq/definitions' && m.name === 'definitions'));
+  });
+});
+
+describe('helm tests', () => {
+  const hooks = () => defaults.objects.filter((o) => o.kind === 'Pod' && o.metadata.annotations?.['helm.sh/hook'] === 'test');
+
+  test('each service has a readiness test through its Service', () => {
+    for (const sub of APP_CHARTS) {
+      const pod = hooks().find((p) => p.metadata.name === `afp-${sub}-test-readyz`);
+      assert.ok(pod, sub);
+      const svc = find(defaults.objects, 'Service', `afp-${sub}`);
+      const port = (svc.spec as { ports: { name: string; port: number }[] }).ports.find((p) => p.name === 'http')!.port;
+      const command = podTemplateOf(pod)!.spec.containers[0]!.command ?? [];
+      assert.ok(command.includes(`http://afp-${sub}:${port}/readyz`), command.join(' '));
+    }
+  });
+
+  test('the pipeline test posts the brute-force scenario and polls the notification API for its alert', () => {
+    const pod = hooks().find((p) => p.metadata.name === 'afp-auditflow-platform-test-pipeline');
+    assert.ok(pod);
+    const c = podTemplateOf(pod)!.spec.containers[0]!;
+    const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
+    assert.equal(env['GENERATOR_URL'], 'http://afp-audit-event-generator:5000');
+    assert.equal(env['NOTIFICATION_URL'], 'http://afp-notification-service:8000');
+    const script = (c.command ?? []).join('\n');
+    assert.match(script, /-X POST .*\n?.*"\$GENERATOR_URL\/scenarios\/brute-force"/);
+    assert.match(script, /"\$NOTIFICATION_URL\/alerts\?rule_id=ANLY-SEC-001"/);
+    assert.match(c.image ?? '', /^docker\.io\/curlimages\/curl:\d+\.\d+\.\d+$/);
+  });
+
+  test('test pods can reach the services through their NetworkPolicies', () => {
+    for (const sub of ['audit-event-generator', 'notification-service']) {
+      const policy = find(defaults.objects, 'NetworkPolicy', `afp-${sub}`);
+      assert.ok(JSON.stringify(policy.spec).includes('"auditflow.io/api-client":"true"'), sub);
+    }
+    for (const pod of hooks()) assert.equal(pod.metadata.labels?.['auditflow.io/api-client'], 'true', pod.metadata.name);
+  });
+});
+
+describe('network flows', () => {
+  const ingressPeers = (name: string) => {
+    const policy = find(defaults.objects, 'NetworkPolicy', name);
+    return ((policy.spec?.['ingress'] ?? []) as { from?: { podSelector?: { matchLabels?: Record<string, string> } }[] }[]).flatMap((rule) =>
+      (rule.from ?? []).map((peer) => peer.podSelector?.matchLabels?.['app.kubernetes.io/name']).filter(Boolean),
+    );
+  };
+
+  test('only the services that use a server may reach it', () => {
+    assert.deepEqual(ingressPeers('afp-postgresql'), ['notification-service']);
+    assert.deepEqual(ingressPeers('afp-redis'), ['audit-log-analysis']);
+    assert.deepEqual(ingressPeers('afp-rabbitmq').sort(), ['audit-event-generator', 'audit-log-analysis', 'notification-service']);
+    assert.deepEqual(ingressPeers('afp-notification-service'), ['event-audit-dashboard']);
+  });
+
+  test('servers have no egress at all, and the dashboard may only call the notification API', () => {
+    for (const name of ['afp-postgresql', 'afp-redis', 'afp-rabbitmq']) assert.deepEqual(find(defaults.objects, 'NetworkPolicy', name).spec?.['egress'], [], name);
+    const egress = find(defaults.objects, 'NetworkPolicy', 'afp-event-audit-dashboard').spec?.['egress'] as { to?: unknown[]; ports: { port: number }[] }[];
+    const targets = egress.map((rule) => JSON.stringify(rule.to)).filter((t) => !t.includes('kube-dns'));
+    assert.equal(targets.length, 1);
+    assert.match(targets[0] ?? '', /notification-service/);
+  });
+});
+
+describe('rollouts and scaling', () => {
+  const annotation = (r: Rendered, kind: string, name: string, key: string) => podTemplateOf(find(r.objects, kind, name))?.annotations[key];
+
+  test('changing the rules or the broker topology changes the pod checksum, so pods roll', async () => {
+    const changed = await helmTemplate({ set: ['audit-log-analysis.rules.content=title: x', 'rabbitmq.definitions.deliveryLimit=7'] });
+    assert.notEqual(annotation(changed, 'Deployment', 'afp-audit-log-analysis', 'checksum/config'), annotation(defaults, 'Deployment', 'afp-audit-log-analysis', 'checksum/config'));
+    assert.notEqual(annotation(changed, 'StatefulSet', 'afp-rabbitmq', 'checksum/topology'), annotation(defaults, 'StatefulSet', 'afp-rabbitmq', 'checksum/topology'));
+    const again = await helmTemplate({});
+    assert.equal(annotation(again, 'Deployment', 'afp-audit-log-analysis', 'checksum/config'), annotation(defaults, 'Deployment', 'afp-audit-log-analysis', 'checksum/config'));
+  });
+
+  test('images default to the chart appVersion and can be pinned by digest', async () => {
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    const r = await helmTemplate({ set: [`audit-event-generator.image.digest=${digest}`] });
+    assert.equal(podTemplateOf(find(defaults.objects, 'Deployment', 'afp-audit-log-analysis'))?.spec.containers[0]?.image, 'docker.io/auditflow/audit-log-analysis:1.0.0');
+    assert.equal(podTemplateOf(find(r.objects, 'Deployment', 'afp-audit-event-generator'))?.spec.containers[0]?.image, `docker.io/auditflow/audit-event-generator:1.0.0@${digest}`);
+  });
+
+  test('KEDA scales analysis on the input queue, and excludes an HPA', async () => {
+    const r = await helmTemplate({ set: ['audit-log-analysis.keda.enabled=true'] });
+    const so = find(r.objects, 'ScaledObject', 'afp-audit-log-analysis');
+    const trigger = (so.spec as { triggers: { type: string; metadata: Record<string, string> }[] }).triggers[0]!;
+    assert.equal(trigger.type, 'rabbitmq');
+    assert.equal(trigger.metadata['queueName'], 'audit_events');
+    assert.equal(find(r.objects, 'Deployment', 'afp-audit-log-analysis').spec?.['replicas'], undefined);
+    const both = await helmResult(['template', 'afp', CHART, '--set', 'audit-log-analysis.keda.enabled=true', '--set', 'audit-log-analysis.autoscaling.enabled=true']);
+    assert.equal(both.ok, false);
+    assert.match(both.output, /mutually exclusive/);
+  });
+
+  test('a Kustomize promotion pins the overlay images by digest', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'af-promote-'));
+    try {
+      const digest = `sha256:${'cd'.repeat(32)}`;
+      writeFileSync(
+        join(dir, 'kustomization.yaml'),
+        `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ${relative(dir, join(REPO, 'k8s', 'overlays', 'prod'))}\nimages:\n  - name: docker.io/auditflow/audit-log-analysis\n    digest: ${digest}\n`,
+      );
+      const r = await kustomize(dir);
+      const image = podTemplateOf(find(r.objects, 'Deployment', 'auditflow-audit-log-analysis'))?.spec.containers[0]?.image ?? '';
+      assert.ok(image.endsWith(`@${digest}`), image);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('NOTES.txt', () => {
+  test('renders real next steps for the release', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'af-notes-'));
+    try {
+      // helm template never prints NOTES, so render it through a throwaway copy as ConfigMap data.
+      cpSync(CHART, join(dir, 'chart'), { recursive: true });
+      const notes = readFileSync(join(dir, 'chart', 'templates', 'NOTES.txt'), 'utf8');
+      rmSync(join(dir, 'chart', 'templates', 'NOTES.txt'));
+      writeFileSync(join(dir, 'chart', 'templates', '_notes.tpl'), `{{- define "zz.notes" -}}\n${notes}\n{{- end -}}\n`);
+      writeFileSync(join(dir, 'chart', 'templates', 'zz-notes.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: {{ include "zz.notes" . | toJson }}\n');
+      const out = await helm(['template', 'afp', join(dir, 'chart'), '-n', 'dev', '--show-only', 'templates/zz-notes.yaml']);
+      const text = (parse(out) as { data: { notes: string } }).data.notes;
+      assert.match(text, /helm test afp -n dev --logs/);
+      assert.match(text, /http:\/\/<any-node-ip>:30080\//);
+      assert.match(text, /curl -X POST .* http:\/\/localhost:5000\/scenarios\/brute-force/);
+      assert.match(text, /get secret afp-notification-service-api-tokens/);
+      assert.doesNotMatch(text, /<no value>/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('every chart has its own NOTES.txt and .helmignore', () => {
+    for (const sub of SUBCHARTS) {
+      const files = readdirSync(join(CHART, 'charts', sub), { withFileTypes: true }).map((e) => e.name);
+      assert.ok(files.includes('.helmignore'), sub);
+      assert.ok(readdirSync(join(CHART, 'charts', sub, 'templates')).includes('NOTES.txt'), sub);
+    }
+  });
+});
+
+describe('k8s/base/create-secrets.sh', () => {
+  // A stand-in kubectl that records what the script asks for; `get` fails unless EXISTING lists the name.
+  const fakeKubectl = `#!/bin/sh
+if [ "$3" = get ]; then
+  case " $EXISTING " in *" $5 "*) exit 0 ;; esac
+  exit 1
+fi
+if [ "$3" = create ]; then
+  cat >> "$OUT"
+  echo --- >> "$OUT"
+  exit 0
+fi
+exit 2
+`;
+
+  async function runScript(existing: string): Promise<K8sObject[]> {
+    const dir = mkdtempSync(join(tmpdir(), 'af-secrets-'));
+    try {
+      writeFileSync(join(dir, 'kubectl'), fakeKubectl, { mode: 0o755 });
+      const out = join(dir, 'created.yaml');
+      writeFileSync(out, '');
+      await run('bash', [join(REPO, 'k8s', 'base', 'create-secrets.sh'), 'preprod'], {
+        cwd: REPO,
+        env: { ...process.env, HELM: HELM, KUBECTL: join(dir, 'kubectl'), OUT: out, EXISTING: existing },
+      });
+      return readFileSync(out, 'utf8')
+        .split(/^---$/m)
+        .map((doc) => parse(doc) as K8sObject | null)
+        .filter((o): o is K8sObject => Boolean(o));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  test('passes shellcheck', async () => {
+    await run('shellcheck', [join(REPO, 'k8s', 'base', 'create-secrets.sh')]);
+  });
+
+  test('creates every Secret the base references, with every key it reads', async () => {
+    const created = await runScript('');
+    const base = await kustomize(join(REPO, 'k8s', 'base'));
+    const needed = new Map<string, Set<string>>();
+    for (const obj of base.objects) {
+      const tpl = podTemplateOf(obj);
+      for (const c of tpl?.spec.containers ?? []) {
+        for (const e of c.env ?? []) {
+          const ref = e.valueFrom?.secretKeyRef;
+          if (ref?.name) needed.set(ref.name, (needed.get(ref.name) ?? new Set()).add(ref.key));
+        }
+      }
+      for (const v of tpl?.spec.volumes ?? []) {
+        const secretName = v.secret?.secretName;
+        if (secretName) for (const item of v.secret?.items ?? []) needed.set(secretName, (needed.get(secretName) ?? new Set()).add(item.key));
+      }
+    }
+    assert.equal(needed.size, 4);
+    for (const [name, keys] of needed) {
+      const secret = created.find((o) => o.kind === 'Secret' && o.metadata.name === name);
+      assert.ok(secret, `create-secrets.sh does not create ${name}`);
+      for (const key of keys) assert.ok(secret.data?.[key], `${name} lacks ${key}`);
+      assert.equal(secret.metadata.namespace, 'preprod');
+    }
+  });
+
+  test('never replaces a Secret that already exists', async () => {
+    const created = await runScript('auditflow-postgresql auditflow-rabbitmq');
+    assert.deepEqual(created.map((o) => o.metadata.name).sort(), ['auditflow-notification-service-api-tokens', 'auditflow-redis']);
+  });
+});
