@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Promotes the exact images running in the previous environment into TARGET through its
+# Kustomize overlay: staging -> preprod, preprod -> prod. The digests are read from the source
+# namespace's Deployments, written into a throw-away kustomization layered on the overlay
+# (the committed overlay is never edited), applied, and every rollout is awaited.
+#   TARGET               preprod or prod
+#   REGISTRY, IMAGE_ORG  image location (default docker.io, auditflow)
+#   KUBECTL              kubectl binary (default kubectl)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+case "${TARGET:-}" in
+preprod) source_ns=staging ;;
+prod) source_ns=preprod ;;
+*)
+  echo "error: TARGET must be preprod or prod" >&2
+  exit 1
+  ;;
+esac
+registry=${REGISTRY:-docker.io}
+org=${IMAGE_ORG:-auditflow}
+kubectl=${KUBECTL:-kubectl}
+overlay="k8s/overlays/$TARGET"
+[ -f "$overlay/kustomization.yaml" ] || { echo "error: no overlay at $overlay" >&2; exit 1; }
+
+running=$("$kubectl" --namespace "$source_ns" get deployments \
+  -o jsonpath='{range .items[*]}{range .spec.template.spec.containers[*]}{.image}{"\n"}{end}{end}')
+
+# Kustomize only accepts relative resource paths, so the layer lives inside the checkout.
+work=$(mktemp -d "$PWD/.promote.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+{
+  echo "apiVersion: kustomize.config.k8s.io/v1beta1"
+  echo "kind: Kustomization"
+  echo "resources:"
+  echo "  - ../$overlay"
+  echo "images:"
+} >"$work/kustomization.yaml"
+
+for svc in audit-event-generator audit-log-analysis notification-service event-audit-dashboard; do
+  repo="$registry/$org/$svc"
+  digest=$(printf '%s\n' "$running" | sed -n "s|^$repo\(:[^@]*\)\{0,1\}@\(sha256:[0-9a-f]\{64\}\)$|\2|p" | sort -u)
+  if [ "$(printf '%s\n' "$digest" | grep -c '^sha256:')" -ne 1 ]; then
+    echo "error: $source_ns does not run exactly one digest-pinned $repo (found: ${digest:-none})" >&2
+    exit 1
+  fi
+  echo "$svc: $digest (from $source_ns)"
+  printf '  - name: %s\n    digest: %s\n' "$repo" "$digest" >>"$work/kustomization.yaml"
+done
+
+"$kubectl" kustomize "$work" >"$work/rendered.yaml"
+"$kubectl" apply --server-side --field-manager=auditflow-promote -f "$work/rendered.yaml"
+for deployment in $("$kubectl" --namespace "$TARGET" get deployments -o name); do
+  "$kubectl" --namespace "$TARGET" rollout status "$deployment" --timeout=10m
+done

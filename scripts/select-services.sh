@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Turns dorny/paths-filter's list of changed filters into the JSON list of service images to
+# build. Inputs come through the environment only, never through workflow expressions.
+#   CHANGES    JSON array of changed filter names, e.g. ["shared","audit-log-analysis","chart"]
+#   BUILD_ALL  "true" to build every service
+# Writes services=<json> to $GITHUB_OUTPUT (or stdout outside Actions).
+set -euo pipefail
+
+services=(audit-event-generator audit-log-analysis notification-service event-audit-dashboard)
+selected=()
+for svc in "${services[@]}"; do
+  if [ "${BUILD_ALL:-false}" = "true" ] || jq -e --arg s "$svc" 'index($s) != null' <<<"${CHANGES:-[]}" >/dev/null; then
+    selected+=("$svc")
+  fi
+done
+
+if [ ${#selected[@]} -eq 0 ]; then
+  json='[]'
+else
+  json=$(printf '%s\n' "${selected[@]}" | jq -R . | jq -cs .)
+fi
+echo "services: $json"
+echo "services=$json" >>"${GITHUB_OUTPUT:-/dev/stdout}"

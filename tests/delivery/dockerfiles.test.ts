@@ -1,0 +1,136 @@
+// Static checks of every service Dockerfile: dockerfile-utils lint, plus the image policy of
+// issue 6 (digest-pinned Node 24 base, multi-stage, production dependencies only, numeric
+// non-root user, exec-form node entrypoint) and the .dockerignore that guards the root context.
+
+import assert from 'node:assert/strict';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { validate } from 'dockerfile-utils';
+import { execForm, parseDockerfile, splitFlags, tokenize } from './lib/dockerfile.ts';
+import { isIgnored, parseDockerignore } from './lib/dockerignore.ts';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const SERVICES = ['audit-event-generator', 'audit-log-analysis', 'notification-service', 'event-audit-dashboard'];
+const DIGEST_PINNED = /^(?:docker\.io\/library\/)?node:24[\w.-]*-slim@sha256:[0-9a-f]{64}$/;
+
+async function dockerfiles(): Promise<string[]> {
+  const out: string[] = [];
+  for (const dir of await readdir(path.join(repoRoot, 'src'))) {
+    const candidate = path.join(repoRoot, 'src', dir, 'Dockerfile');
+    if ((await stat(candidate).catch(() => undefined))?.isFile()) out.push(candidate);
+  }
+  const dockerDir = path.join(repoRoot, 'docker');
+  for (const f of await readdir(dockerDir).catch(() => [] as string[])) {
+    if (f.endsWith('Dockerfile')) out.push(path.join(dockerDir, f));
+  }
+  return out.sort();
+}
+
+describe('Dockerfiles', () => {
+  test('every service has a Dockerfile', async () => {
+    const found = await dockerfiles();
+    for (const svc of SERVICES) assert.ok(found.includes(path.join(repoRoot, 'src', svc, 'Dockerfile')), `${svc} Dockerfile`);
+  });
+
+  test('dockerfile-utils reports nothing for any Dockerfile', async () => {
+    for (const file of await dockerfiles()) {
+      const problems = validate(await readFile(file, 'utf8'));
+      const text = problems.map((p) => `${path.relative(repoRoot, file)}:${p.range.start.line + 1}: ${p.message}`);
+      assert.deepEqual(text, [], text.join('\n'));
+    }
+  });
+
+  test('the linter does fail on a broken Dockerfile', () => {
+    // Guards against a linter that silently accepts everything.
+    assert.ok(validate('FROM\nCOPY onlyonearg\nEXPOSE notaport\n').length > 0);
+  });
+
+  for (const svc of SERVICES) {
+    test(`${svc}: image policy`, async () => {
+      const text = await readFile(path.join(repoRoot, 'src', svc, 'Dockerfile'), 'utf8');
+      const parsed = parseDockerfile(text);
+      assert.ok(parsed.stages.length >= 2, 'multi-stage build');
+      const names = new Set(parsed.stages.map((s) => s.name).filter((n) => n !== undefined));
+      for (const stage of parsed.stages) {
+        if (!names.has(stage.from.toLowerCase())) {
+          assert.match(stage.from, DIGEST_PINNED, `stage ${stage.name ?? stage.index} base must be Node 24 slim pinned by digest`);
+        }
+      }
+      const bases = new Set(parsed.stages.filter((s) => !names.has(s.from.toLowerCase())).map((s) => s.from));
+      assert.equal(bases.size, 1, 'all stages share one base so build and runtime Node never differ');
+
+      const final = parsed.stages.at(-1)!;
+      const runs = final.instructions.filter((i) => i.keyword === 'RUN');
+      assert.deepEqual(runs, [], 'the runtime stage runs nothing: no package manager, no build tools');
+      const users = final.instructions.filter((i) => i.keyword === 'USER');
+      assert.equal(users.length, 1, 'one USER in the runtime stage');
+      assert.match(users[0]!.args, /^[1-9][0-9]*:[1-9][0-9]*$/, 'numeric non-root uid:gid');
+      const entry = final.instructions.findLast((i) => i.keyword === 'ENTRYPOINT');
+      const cmd = final.instructions.findLast((i) => i.keyword === 'CMD');
+      assert.deepEqual(execForm(entry?.args ?? ''), ['node'], 'exec-form node entrypoint');
+      assert.deepEqual(execForm(cmd?.args ?? ''), ['dist/main.js']);
+      const stop = final.instructions.find((i) => i.keyword === 'STOPSIGNAL');
+      assert.equal(stop?.args, 'SIGTERM');
+      const workdir = final.instructions.findLast((i) => i.keyword === 'WORKDIR');
+      assert.equal(workdir?.args, `/app/src/${svc}`, 'WORKDIR is the service folder');
+
+      const all = tokenize(text);
+      const prodInstall = all.filter((i) => i.keyword === 'RUN' && /npm ci\b/.test(i.args) && /--omit=dev/.test(i.args));
+      assert.equal(prodInstall.length, 1, 'exactly one production-only npm ci');
+      assert.match(prodInstall[0]!.args, new RegExp(`--workspace(?:=|\\s+)src/${svc}\\b`), 'production install is scoped to the service');
+      for (const ins of all.filter((i) => i.keyword === 'RUN' && /\bnpm (?:ci|install)\b/.test(i.args))) {
+        assert.match(ins.args, /--ignore-scripts/, `line ${ins.line}: lifecycle scripts stay off`);
+        assert.doesNotMatch(ins.args, /\bnpm install\b/, `line ${ins.line}: npm ci only, the lockfile is the truth`);
+      }
+      for (const ins of all.filter((i) => i.keyword === 'ADD')) assert.fail(`line ${ins.line}: use COPY, not ADD`);
+      for (const ins of final.instructions.filter((i) => i.keyword === 'COPY')) {
+        const { flags } = splitFlags(ins.args);
+        assert.ok(flags.has('from'), `line ${ins.line}: the runtime stage only copies from build stages`);
+        assert.ok(!flags.has('chown'), `line ${ins.line}: application files stay root-owned and read-only for the service user`);
+      }
+      assert.match(text, /^# syntax=docker\/dockerfile:1\.\d+$/m, 'pinned Dockerfile frontend');
+    });
+  }
+
+  test('no production dependency needs an install script (they are installed with --ignore-scripts)', async () => {
+    const lock = JSON.parse(await readFile(path.join(repoRoot, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { dev?: boolean; hasInstallScript?: boolean }>;
+    };
+    const offenders = Object.entries(lock.packages)
+      .filter(([name, p]) => name !== '' && p.hasInstallScript === true && p.dev !== true)
+      .map(([name]) => name);
+    assert.deepEqual(offenders, []);
+  });
+
+  test('the root .dockerignore admits only build inputs', async () => {
+    const rules = parseDockerignore(await readFile(path.join(repoRoot, '.dockerignore'), 'utf8'));
+    for (const kept of [
+      'package.json',
+      'package-lock.json',
+      '.npmrc',
+      'tsconfig.base.json',
+      'src/common/package.json',
+      'src/common/src/index.ts',
+      'src/notification-service/src/main.ts',
+    ]) {
+      assert.equal(isIgnored(rules, kept), false, `${kept} must reach the build`);
+    }
+    for (const dropped of [
+      '.git/config',
+      '.env',
+      'src/notification-service/.env',
+      'node_modules/typescript/package.json',
+      'src/common/node_modules/ajv-formats/package.json',
+      'src/common/dist/index.js',
+      'src/common/test/config.test.ts',
+      'infra/ansible/group_vars/all/vault.yml',
+      'k8s/charts/auditflow-platform/values.yaml',
+      'tests/delivery/image-build.test.ts',
+      '.tools/bin/helm',
+    ]) {
+      assert.equal(isIgnored(rules, dropped), true, `${dropped} must stay out of the build context`);
+    }
+  });
+});
