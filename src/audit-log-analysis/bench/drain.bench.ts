@@ -11,7 +11,7 @@
  * which costs about 35 MiB of RSS for the TypeScript transformer).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { generateEvent, seededRandom } from '@auditflow/audit-event-generator';
 import { Redis } from 'ioredis';
@@ -83,7 +83,9 @@ async function analysisDrain(queue: string, alertQueue: string, prefix: string):
   const fromDist = process.env['BENCH_FROM_SOURCE'] !== '1' && existsSync(`${ROOT}src/audit-log-analysis/dist/main.js`);
   const entry = fromDist ? ['src/audit-log-analysis/dist/main.js'] : ['--conditions=source', 'src/audit-log-analysis/src/main.ts'];
   console.log(`analysis child: NODE_OPTIONS='${ANALYSIS_NODE_OPTIONS}' MALLOC_ARENA_MAX=${process.env['MALLOC_ARENA_MAX'] ?? '2'} node ${entry.join(' ')}`);
-  const child = spawn(`${ROOT}node_modules/.bin/node`, entry, {
+  // BENCH_CHILD_ARGS passes node flags that NODE_OPTIONS refuses, such as --trace-gc.
+  const childArgs = (process.env['BENCH_CHILD_ARGS'] ?? '').split(' ').filter(Boolean);
+  const child = spawn(`${ROOT}node_modules/.bin/node`, [...childArgs, ...entry], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -104,7 +106,10 @@ async function analysisDrain(queue: string, alertQueue: string, prefix: string):
   });
   let metricsUrl: string | undefined;
   child.stdout.setEncoding('utf8');
+  // BENCH_CHILD_LOG=<file> keeps the child's stdout (for --trace-gc and the like).
+  const childLog = process.env['BENCH_CHILD_LOG'] ? createWriteStream(process.env['BENCH_CHILD_LOG']) : undefined;
   child.stdout.on('data', (chunk: string) => {
+    childLog?.write(chunk);
     const match = /"metrics":"([^"]+)"/.exec(chunk);
     if (match) metricsUrl = match[1];
   });
@@ -131,6 +136,15 @@ async function analysisDrain(queue: string, alertQueue: string, prefix: string):
   const seconds = (performance.now() - first) / 1000;
   const memory = memoryOf(child.pid!);
   const text = await (await fetch(metricsUrl)).text();
+  // What the drain produced, so the alert volume behind the rate is visible.
+  const published = [...text.matchAll(/^audit_analysis_alerts_published_total\{([^}]*)\} (\d+)/gm)]
+    .map(([, labels, value]) => `${/rule_id="([^"]+)"/.exec(labels ?? '')?.[1]}/${/kind="([^"]+)"/.exec(labels ?? '')?.[1]}=${value}`)
+    .join(' ');
+  const matches = [...text.matchAll(/^audit_analysis_rule_matches_total\{([^}]*)\} (\d+)/gm)]
+    .map(([, labels, value]) => `${/rule_id="([^"]+)"/.exec(labels ?? '')?.[1]}=${value}`)
+    .join(' ');
+  console.log(`rule matches: ${matches}`);
+  console.log(`alert publishes by rule/kind: ${published}`);
   const gauge = (name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} (\\S+)`, 'm').exec(text)?.[1] ?? 0) / 1048576;
   console.log(
     `analysis heap after the drain: total ${gauge('nodejs_heap_size_total_bytes').toFixed(1)} MiB, used ${gauge('nodejs_heap_size_used_bytes').toFixed(1)} MiB, external ${gauge('nodejs_external_memory_bytes').toFixed(1)} MiB`,

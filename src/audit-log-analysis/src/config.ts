@@ -26,6 +26,7 @@ export interface AnalysisConfig {
   rulesTimezone: string;
   allowedLatenessSeconds: number;
   suppressionCooldownSeconds: number;
+  alertUpdateLingerMs: number;
 }
 
 export interface LoadAnalysisConfigOptions {
@@ -65,6 +66,7 @@ export function loadAnalysisConfig(env: Env, options: LoadAnalysisConfigOptions 
     rulesTimezone,
     allowedLatenessSeconds: reader.int('ALLOWED_LATENESS_SECONDS', 300, { min: 0, max: 86_400 }),
     suppressionCooldownSeconds: reader.int('SUPPRESSION_COOLDOWN_SECONDS', 300, { min: 0, max: 604_800 }),
+    alertUpdateLingerMs: reader.int('ALERT_UPDATE_LINGER_MS', 20, { min: 0, max: 10_000 }),
   };
   if (config.queue === config.alertQueue) reader.fail('RABBITMQ_ALERT_QUEUE', 'must differ from RABBITMQ_QUEUE');
   reader.done();

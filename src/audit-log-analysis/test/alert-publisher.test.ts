@@ -72,3 +72,25 @@ test('different alert ids publish independently; a failed publish rejects only i
   await fake.confirmNext();
   assert.equal((await other).isNew, true);
 });
+
+test('updates linger so the repeats of that moment go out as one publish; new alerts never wait', async () => {
+  const fake = fakeBroker();
+  const publisher = new AlertPublisher(fake.broker, 'alerts', { updateLingerMs: 40 });
+  const id = randomUUID();
+  const opened = publisher.publish(version(id, 1), 'e1', true);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(fake.pending(), 1, 'a new alert is published at once');
+  await fake.confirmNext();
+  assert.equal((await opened).alert.count, 1);
+  const second = publisher.publish(version(id, 2), 'e2', false);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  const third = publisher.publish(version(id, 3), 'e3', false);
+  assert.equal(fake.pending(), 0, 'the update is still lingering');
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  assert.equal(fake.pending(), 1, 'one publish carries both repeats');
+  await fake.confirmNext();
+  const [a, b] = await Promise.all([second, third]);
+  assert.equal(a.alert.count, 3);
+  assert.equal(b.alert.count, 3);
+  assert.deepEqual(fake.sent.map((s) => (s.message.body as Alert).count), [1, 3]);
+});

@@ -13,24 +13,36 @@ export interface PublishedAlert {
   isNew: boolean;
 }
 
+export interface AlertPublisherOptions {
+  /**
+   * How long an update (a suppressed repeat raising the count) waits before it
+   * is published, so every repeat of that moment folds into one message. New
+   * alerts never wait. @default 0
+   */
+  updateLingerMs?: number;
+}
+
 /**
  * Publishes alert versions with at most one publish in flight per alert id and
  * one waiting behind it, which always holds the newest version (counts only
- * grow). Repeats that arrive while a publish is in flight fold into the waiting
- * one, so a burst costs two publishes instead of one per event, and consumers
- * see the versions of an alert in order. Each caller resolves only once a
+ * grow). Repeats that arrive while a publish is in flight or lingers fold into
+ * the waiting one, so a burst costs a few publishes instead of one per event
+ * (Alertmanager's group_interval, on a much shorter scale), and consumers see
+ * the versions of an alert in order. Each caller resolves only once a
  * confirmed publish carried its version or a newer one, so acking after it
- * still never loses an alert.
+ * still never loses an alert or an update.
  */
 export class AlertPublisher {
   readonly #broker: MessageBroker;
   readonly #queue: string;
+  readonly #lingerMs: number;
   readonly #waiting = new Map<string, Slot>();
   readonly #inFlight = new Map<string, Promise<unknown>>();
 
-  constructor(broker: MessageBroker, queue: string) {
+  constructor(broker: MessageBroker, queue: string, options: AlertPublisherOptions = {}) {
     this.#broker = broker;
     this.#queue = queue;
+    this.#lingerMs = options.updateLingerMs ?? 0;
   }
 
   publish(alert: Alert, correlationId: string, isNew: boolean): Promise<PublishedAlert> {
@@ -49,6 +61,7 @@ export class AlertPublisher {
     slot.done = previous
       .catch(() => undefined)
       .then(async () => {
+        if (!slot.isNew && this.#lingerMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#lingerMs));
         // From here on, later versions queue behind this publish instead of joining it.
         this.#waiting.delete(id);
         await this.#broker.publish(this.#queue, {

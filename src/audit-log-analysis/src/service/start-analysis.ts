@@ -102,7 +102,7 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
     },
     createEventHandler({
       engine,
-      publisher: new AlertPublisher(broker, config.alertQueue),
+      publisher: new AlertPublisher(broker, config.alertQueue, { updateLingerMs: config.alertUpdateLingerMs }),
       metrics,
       logger,
       clock,

@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// `npm run bench`: every benchmark of the repository, one after the other, so
+// they do not compete for the two cores. Benchmarks are not tests: each prints
+// its figures and a ratio against a baseline measured in the same run.
+// Pass names to run a subset: npm run bench -- analysis api
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const node = `${root}node_modules/.bin/node`;
+
+const benches = [
+  { name: 'analysis', file: 'src/audit-log-analysis/bench/drain.bench.ts', about: 'analysis drain rate vs a raw consumer' },
+  { name: 'ingest', file: 'src/notification-service/bench/ingest.bench.ts', about: 'notification ingest alerts/s' },
+  { name: 'api', file: 'src/notification-service/bench/api.bench.ts', about: 'GET /alerts at 1,000,000 rows' },
+];
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((name) => !benches.some((bench) => bench.name === name));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark(s): ${unknown.join(', ')}; choose from ${benches.map((b) => b.name).join(', ')}`);
+  process.exit(64);
+}
+
+let failed = 0;
+for (const bench of benches) {
+  if (wanted.length > 0 && !wanted.includes(bench.name)) continue;
+  console.log(`\n=== ${bench.name}: ${bench.about} (${bench.file})`);
+  const result = spawnSync(node, ['--conditions=source', bench.file], { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) {
+    failed++;
+    console.error(`=== ${bench.name} exited with ${result.status ?? result.signal}`);
+  }
+}
+process.exit(failed === 0 ? 0 : 1);
