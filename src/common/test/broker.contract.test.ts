@@ -172,6 +172,33 @@ for (const adapter of adapters) {
       assert.ok(seen[0]!.deliveryCount >= 2);
     });
 
+    test('a message delivered more than maxDeliveries times is dead-lettered before the handler sees it, and onDeadLetter is told', async () => {
+      const { broker, queue } = await setup();
+      let attempts = 0;
+      const first = broker.consume({ queue, prefetch: 1 }, async () => {
+        attempts++;
+        throw new TransientError('AF_TEST_DOWN', 'still down');
+      });
+      await broker.publish(queue, { body: 'crash loop', messageId: 'c-1' });
+      await waitFor(() => attempts >= 1 || undefined);
+      await first.close();
+      const told: { id: string | undefined; code: string }[] = [];
+      let handled = 0;
+      const second = broker.consume(
+        { queue, prefetch: 1, maxDeliveries: 1, onDeadLetter: (message, letter) => told.push({ id: message.messageId, code: letter.code }) },
+        async () => {
+          handled++;
+        },
+      );
+      consumers.push(second);
+      const dead = collect(broker, `${queue}.dlq`);
+      await waitFor(() => dead.length === 1 || undefined, 10_000, 'dead letter');
+      assert.equal(handled, 0);
+      assert.equal(dead[0]!.headers[DEAD_LETTER_HEADERS.code], 'AF_DELIVERY_LIMIT');
+      await waitFor(() => told.length === 1 || undefined);
+      assert.deepEqual(told, [{ id: 'c-1', code: 'AF_DELIVERY_LIMIT' }]);
+    });
+
     test('check() answers while connected', async () => {
       const { broker } = await setup();
       await broker.check();

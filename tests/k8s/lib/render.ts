@@ -68,9 +68,9 @@ export async function helm(args: string[]): Promise<string> {
 }
 
 /** Runs helm and returns its combined output and exit status instead of throwing. */
-export async function helmResult(args: string[]): Promise<{ ok: boolean; output: string }> {
+export async function helmResult(args: string[], binary = HELM): Promise<{ ok: boolean; output: string }> {
   try {
-    const { stdout, stderr } = await run(HELM, args, { cwd: REPO, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout, stderr } = await run(binary, args, { cwd: REPO, maxBuffer: 64 * 1024 * 1024 });
     return { ok: true, output: stdout + stderr };
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };

@@ -99,6 +99,13 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
       prefetch: config.rabbit.prefetch,
       concurrency: deps.concurrency ?? config.rabbit.prefetch,
       maxAttempts: MAX_ATTEMPTS,
+      // The handler counts what it refuses; a crash-looping message never reaches it again.
+      onDeadLetter: (message, letter) => {
+        if (letter.code !== 'AF_DELIVERY_LIMIT') return;
+        metrics.deadLetter.inc({ reason: 'delivery_limit' });
+        metrics.deadLettered.inc();
+        logger.error({ message_id: message.messageId, deliveries: message.deliveryCount }, 'event dead-lettered after too many deliveries');
+      },
     },
     createEventHandler({
       engine,

@@ -28,29 +28,26 @@ export async function deliver(
 ): Promise<Outcome> {
   const maxDeliveries = options.maxDeliveries ?? 10;
   const maxAttempts = options.maxAttempts ?? 5;
+  const deadLetter = async (letter: DeadLetter): Promise<'dead-letter'> => {
+    await hooks.deadLetter(message, letter);
+    options.onDeadLetter?.(message, letter);
+    return 'dead-letter';
+  };
   if (message.deliveryCount > maxDeliveries) {
-    await hooks.deadLetter(message, {
+    return deadLetter({
       reason: `delivered ${message.deliveryCount} times without being acknowledged`,
       code: 'AF_DELIVERY_LIMIT',
     });
-    return 'dead-letter';
   }
   for (let attempt = 1; ; attempt++) {
     try {
       await handler(message);
       return 'ack';
     } catch (error) {
-      if (isPermanent(error)) {
-        await hooks.deadLetter(message, { reason: errorMessage(error), code: error.code });
-        return 'dead-letter';
-      }
+      if (isPermanent(error)) return deadLetter({ reason: errorMessage(error), code: error.code });
       const transient = isTransient(error);
       if (!transient && attempt >= maxAttempts) {
-        await hooks.deadLetter(message, {
-          reason: `failed ${attempt} times: ${errorMessage(error)}`,
-          code: 'AF_HANDLER_FAILED',
-        });
-        return 'dead-letter';
+        return deadLetter({ reason: `failed ${attempt} times: ${errorMessage(error)}`, code: 'AF_HANDLER_FAILED' });
       }
       if (hooks.signal.aborted) return 'requeue';
       hooks.onRetry?.(message, error, attempt);

@@ -46,6 +46,11 @@ export interface ConsumeOptions {
   maxAttempts?: number;
   /** Deliveries after which a message is treated as poison. @default 10 */
   maxDeliveries?: number;
+  /**
+   * Told of every message dead-lettered, after it is in the dead-letter queue,
+   * including those the handler never saw again (the delivery limit).
+   */
+  onDeadLetter?: (message: InboundMessage, letter: { reason: string; code: string }) => void;
 }
 
 export interface ConsumerStats {
