@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import type { Alert, MessageBroker, OutboundMessage } from '@auditflow/common';
+import { type Alert, isPermanent, type MessageBroker, type OutboundMessage } from '@auditflow/common';
 import { AlertPublisher } from '../src/service/alert-publisher.ts';
 
 function fakeBroker() {
@@ -37,7 +37,16 @@ function fakeBroker() {
   };
 }
 
-const version = (id: string, count: number) => ({ alert_id: id, count }) as Alert;
+const version = (id: string, count: number): Alert => ({
+  alert_id: id,
+  timestamp: new Date().toISOString(),
+  alert_name: 'Test alert',
+  alert_type: 'SECURITY',
+  severity: 'HIGH',
+  correlation_id: randomUUID(),
+  raw_event_data: {},
+  count,
+});
 
 test('one publish in flight per alert id; repeats fold into the waiting newest version', async () => {
   const fake = fakeBroker();
@@ -93,4 +102,12 @@ test('updates linger so the repeats of that moment go out as one publish; new al
   assert.equal(a.alert.count, 3);
   assert.equal(b.alert.count, 3);
   assert.deepEqual(fake.sent.map((s) => (s.message.body as Alert).count), [1, 3]);
+});
+
+test('a version that breaks the alert contract is refused permanently and never published', async () => {
+  const fake = fakeBroker();
+  const publisher = new AlertPublisher(fake.broker, 'alerts');
+  const broken = { ...version(randomUUID(), 1), severity: '' };
+  await assert.rejects(publisher.publish(broken, 'e1', true), (error: unknown) => isPermanent(error));
+  assert.equal(fake.pending(), 0);
 });

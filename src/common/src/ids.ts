@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
  * what makes alert ids stable across redeliveries and replicas.
  */
 export function uuidV5(name: string, namespace: string = AUDITFLOW_NAMESPACE): string {
-  const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
+  // Every alert version derives its id, so the default namespace's bytes are parsed once.
+  const ns = namespace === AUDITFLOW_NAMESPACE ? DEFAULT_NAMESPACE_BYTES : namespaceBytes(namespace);
   const hash = createHash('sha1').update(ns).update(name, 'utf8').digest();
   hash[6] = ((hash[6] ?? 0) & 0x0f) | 0x50;
   hash[8] = ((hash[8] ?? 0) & 0x3f) | 0x80;
@@ -15,5 +16,11 @@ export function uuidV5(name: string, namespace: string = AUDITFLOW_NAMESPACE): s
 
 /** Fixed namespace of AuditFlow's derived ids; changing it would change every alert id. */
 export const AUDITFLOW_NAMESPACE = '6f1d3c2e-9a4b-5c7d-8e0f-a1b2c3d4e5f6';
+
+function namespaceBytes(namespace: string): Buffer {
+  return Buffer.from(namespace.replace(/-/g, ''), 'hex');
+}
+
+const DEFAULT_NAMESPACE_BYTES = namespaceBytes(AUDITFLOW_NAMESPACE);
 
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;

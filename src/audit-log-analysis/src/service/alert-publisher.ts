@@ -1,4 +1,4 @@
-import type { Alert, MessageBroker } from '@auditflow/common';
+import { type Alert, assertAlert, type MessageBroker } from '@auditflow/common';
 
 interface Slot {
   alert: Alert;
@@ -64,6 +64,8 @@ export class AlertPublisher {
         if (!slot.isNew && this.#lingerMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#lingerMs));
         // From here on, later versions queue behind this publish instead of joining it.
         this.#waiting.delete(id);
+        // The contract is checked on what is sent; a violation is a PermanentError that dead-letters the events behind it.
+        assertAlert(slot.alert);
         await this.#broker.publish(this.#queue, {
           body: slot.alert,
           messageId: slot.alert.alert_id,
