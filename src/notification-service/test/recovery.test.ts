@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { AmqpBroker } from '@auditflow/common';
 import { deleteQueues, makeAlert, postgresDatabase, RABBITMQ_URL, silentLogger, type TestDatabase, waitFor } from './helpers.ts';
 import { type Harness, startHarness } from './service-harness.ts';
-import { TcpProxy } from './tcp-proxy.ts';
+import { TcpProxy } from '../../common/test/tcp-proxy.ts';
 
 /**
  * The original closed its pool for good on the first database error (D8) and

@@ -1,9 +1,9 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /**
- * A TCP relay in front of the shared PostgreSQL server: cutting it looks like
- * a database outage to the service under test, without touching the server
- * other suites use.
+ * A TCP relay in front of one of the shared servers (PostgreSQL, RabbitMQ,
+ * Redis): cutting it looks like an outage to the service under test, without
+ * touching the server other suites use.
  */
 export class TcpProxy {
   readonly #server: Server;
