@@ -12,6 +12,7 @@ import {
   APP_CHARTS,
   CHART,
   HELM,
+  OVERLAYS,
   type K8sObject,
   REPO,
   type Rendered,
@@ -367,6 +368,20 @@ describe('rollouts and scaling', () => {
     const both = await helmResult(['template', 'afp', CHART, '--set', 'audit-log-analysis.keda.enabled=true', '--set', 'audit-log-analysis.autoscaling.enabled=true']);
     assert.equal(both.ok, false);
     assert.match(both.output, /mutually exclusive/);
+  });
+
+  test('the overlays run every third-party image by digest', async () => {
+    for (const overlay of OVERLAYS) {
+      const r = await kustomize(join(REPO, 'k8s', 'overlays', overlay));
+      const images = new Set<string>();
+      for (const object of r.objects) {
+        const spec = podTemplateOf(object)?.spec;
+        for (const container of [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])]) images.add(container.image ?? '');
+      }
+      const thirdParty = [...images].filter((image) => !image.startsWith('docker.io/auditflow/'));
+      assert.ok(thirdParty.length >= 5, `${overlay}: ${[...images].join(', ')}`);
+      for (const image of thirdParty) assert.match(image, /:[\w.-]+@sha256:[0-9a-f]{64}$/, `${overlay}: ${image}`);
+    }
   });
 
   test('a Kustomize promotion pins the overlay images by digest', async () => {
