@@ -1,5 +1,5 @@
 export { type AnalysisConfig, type LoadAnalysisConfigOptions, loadAnalysisConfig, SERVICE_NAME } from './config.ts';
-export { type AlertOutcome, AnalysisEngine, type EngineHooks, type EngineSettings } from './engine/analysis-engine.ts';
+export { AlertOutcome, AnalysisEngine, type EngineHooks, type EngineSettings } from './engine/analysis-engine.ts';
 export { alertIdOf, buildAlert, fingerprintOf } from './engine/alert-builder.ts';
 export { DECODE_ERROR_CODES, type DecodedEvent, decodeEvent, EventDecodeError } from './engine/event-decoder.ts';
 export { type ConditionNode, ConditionSyntaxError, parseCondition } from './rules/condition-parser.ts';

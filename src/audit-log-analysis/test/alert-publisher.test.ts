@@ -37,7 +37,12 @@ function fakeBroker() {
   };
 }
 
-const version = (id: string, count: number): Alert => ({
+const version = (id: string, count: number) => {
+  const alert = alertOf(id, count);
+  return { alertId: id, count, alert };
+};
+
+const alertOf = (id: string, count: number): Alert => ({
   alert_id: id,
   timestamp: new Date().toISOString(),
   alert_name: 'Test alert',
@@ -107,7 +112,8 @@ test('updates linger so the repeats of that moment go out as one publish; new al
 test('a version that breaks the alert contract is refused permanently and never published', async () => {
   const fake = fakeBroker();
   const publisher = new AlertPublisher(fake.broker, 'alerts');
-  const broken = { ...version(randomUUID(), 1), severity: '' };
+  const id = randomUUID();
+  const broken = { alertId: id, count: 1, alert: { ...alertOf(id, 1), severity: '' } };
   await assert.rejects(publisher.publish(broken, 'e1', true), (error: unknown) => isPermanent(error));
   assert.equal(fake.pending(), 0);
 });

@@ -2,7 +2,7 @@ import type { Alert } from '@auditflow/common';
 import type { EventContext } from '../rules/event-context.ts';
 import type { CorrelationRule, Rule, RuleSet } from '../rules/rule-set.ts';
 import type { WindowResult, WindowStore } from '../store/window-store.ts';
-import { buildAlert } from './alert-builder.ts';
+import { type AlertInput, alertIdOf, buildAlert } from './alert-builder.ts';
 import { type GroupKey, groupKeyOf, scopeOf } from './group-key.ts';
 
 export interface EngineSettings {
@@ -23,10 +23,34 @@ export interface EngineHooks {
   suppressed?(ruleId: string): void;
 }
 
-export interface AlertOutcome {
-  alert: Alert;
-  kind: 'new' | 'update';
-  rule: Rule;
+/**
+ * One alert version an event produced. The alert itself is built on first
+ * read: most versions of a hot episode fold into a newer one before they are
+ * published, and those are never built.
+ */
+export class AlertOutcome {
+  readonly kind: 'new' | 'update';
+  readonly rule: Rule;
+  readonly alertId: string;
+  readonly count: number;
+  #input: AlertInput | undefined;
+  #alert: Alert | undefined;
+
+  constructor(kind: 'new' | 'update', input: AlertInput) {
+    this.kind = kind;
+    this.rule = input.rule;
+    this.alertId = alertIdOf(input.rule.id, input.group, input.episode.anchor);
+    this.count = Math.max(1, input.episode.count);
+    this.#input = input;
+  }
+
+  get alert(): Alert {
+    if (this.#alert === undefined) {
+      this.#alert = buildAlert(this.#input!);
+      this.#input = undefined;
+    }
+    return this.#alert;
+  }
 }
 
 interface Pending {
@@ -153,7 +177,7 @@ export class AnalysisEngine {
     if (episode.status === 'stale') return undefined;
     // Unchanged means another delivery already published this content, unless this is a redelivery after a lost publish.
     if (episode.status === 'unchanged' && !redelivered) return undefined;
-    const alert = buildAlert({
+    return new AlertOutcome(episode.status === 'new' ? 'new' : 'update', {
       rule,
       context,
       group,
@@ -161,7 +185,6 @@ export class AnalysisEngine {
       windowCount: result?.count ?? 1,
       environment: this.#settings.environment,
     });
-    return { alert, kind: episode.status === 'new' ? 'new' : 'update', rule };
   }
 }
 

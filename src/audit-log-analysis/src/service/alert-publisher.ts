@@ -1,13 +1,22 @@
 import { type Alert, assertAlert, type MessageBroker } from '@auditflow/common';
 
+/** An alert version: its id and count are known up front, the alert is built when read. */
+export interface AlertVersion {
+  readonly alertId: string;
+  readonly count: number;
+  readonly alert: Alert;
+}
+
 interface Slot {
-  alert: Alert;
+  version: AlertVersion;
   correlationId: string;
   isNew: boolean;
   done: Promise<PublishedAlert>;
 }
 
 export interface PublishedAlert {
+  /** The version that was sent: the caller's own or a newer one it folded into. */
+  version: AlertVersion;
   alert: Alert;
   /** Whether the confirmed message opened the episode (the first publish of its alert id). */
   isNew: boolean;
@@ -45,33 +54,34 @@ export class AlertPublisher {
     this.#lingerMs = options.updateLingerMs ?? 0;
   }
 
-  publish(alert: Alert, correlationId: string, isNew: boolean): Promise<PublishedAlert> {
-    const id = alert.alert_id;
+  publish(version: AlertVersion, correlationId: string, isNew: boolean): Promise<PublishedAlert> {
+    const id = version.alertId;
     const waiting = this.#waiting.get(id);
     if (waiting) {
-      if ((alert.count ?? 0) >= (waiting.alert.count ?? 0)) {
-        waiting.alert = alert;
+      if (version.count >= waiting.version.count) {
+        waiting.version = version;
         waiting.correlationId = correlationId;
       }
       waiting.isNew ||= isNew;
       return waiting.done;
     }
     const previous = this.#inFlight.get(id) ?? Promise.resolve();
-    const slot = { alert, correlationId, isNew } as Slot;
+    const slot = { version, correlationId, isNew } as Slot;
     slot.done = previous
       .catch(() => undefined)
       .then(async () => {
         if (!slot.isNew && this.#lingerMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#lingerMs));
         // From here on, later versions queue behind this publish instead of joining it.
         this.#waiting.delete(id);
+        const sent = slot.version;
         // The contract is checked on what is sent; a violation is a PermanentError that dead-letters the events behind it.
-        assertAlert(slot.alert);
+        const alert = assertAlert(sent.alert);
         await this.#broker.publish(this.#queue, {
-          body: slot.alert,
-          messageId: slot.alert.alert_id,
+          body: alert,
+          messageId: alert.alert_id,
           correlationId: slot.correlationId,
         });
-        return { alert: slot.alert, isNew: slot.isNew };
+        return { version: sent, alert, isNew: slot.isNew };
       });
     this.#waiting.set(id, slot);
     const tracked = slot.done.finally(() => {

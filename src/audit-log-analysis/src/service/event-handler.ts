@@ -40,10 +40,11 @@ export function createEventHandler(deps: EventHandlerDeps): MessageHandler {
       if (outcomes.length > 0) {
         const log = logger.child({ correlation_id: event.event_id });
         await Promise.all(
-          outcomes.map(async ({ alert: version, kind, rule }) => {
-            const sent = await publisher.publish(version, event.event_id, kind === 'new');
+          outcomes.map(async (outcome) => {
+            const { rule } = outcome;
+            const sent = await publisher.publish(outcome, event.event_id, outcome.kind === 'new');
             // Versions folded into one publish are counted once, by the caller whose version was sent.
-            if (sent.alert !== version) return;
+            if (sent.version !== outcome) return;
             const alert = sent.alert;
             metrics.alertsPublished.inc({ rule_id: rule.id, kind: sent.isNew ? 'new' : 'update' });
             if (sent.isNew) {
