@@ -1,6 +1,6 @@
 // The auditflow CLI as a user runs it: a child process, real PostgreSQL and RabbitMQ.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import pg from 'pg';
 import { Connection } from 'rabbitmq-client';
 import { deleteQueues, RABBITMQ_URL, uniqueName } from '../../common/test/support.ts';
 import { createTestDatabase } from '../../../tests/support/databases.ts';
+import { freePort, track, waitForHttp } from '../../../tests/support/processes.ts';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const DEFAULT_RULES = fileURLToPath(new URL('../../audit-log-analysis/rules/default.yaml', import.meta.url));
@@ -156,6 +157,36 @@ describe('auditflow CLI', () => {
         await connection.close();
       }
     } finally {
+      await deleteQueues([queue]);
+    }
+  });
+
+  test('start --only runs one service as its container does, ready on its ports, and drains on SIGTERM', async () => {
+    const queue = uniqueName('cli-only');
+    const [appPort, metricsPort] = [await freePort(), await freePort()];
+    const service = track(
+      spawn(process.execPath, ['--conditions=source', CLI, 'start', '--only', 'audit-event-generator'], {
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          LOG_LEVEL: 'info',
+          RABBITMQ_URL,
+          RABBITMQ_QUEUE: queue,
+          APP_PORT: String(appPort),
+          PROMETHEUS_PORT: String(metricsPort),
+          EVENTS_PER_SECOND: '0',
+          SCENARIO_INTERVAL_SECONDS: '0',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
+    try {
+      await waitForHttp(`http://127.0.0.1:${appPort}/readyz`, 30_000);
+      const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      assert.equal(metrics.status, 200);
+      assert.match(metrics.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+      assert.equal(await service.stop('SIGTERM'), 0, service.output());
+    } finally {
+      await service.stop('SIGKILL');
       await deleteQueues([queue]);
     }
   });
