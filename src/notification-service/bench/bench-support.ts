@@ -19,7 +19,7 @@ export function serviceCommand(): { args: string[]; mode: 'dist' | 'source' } {
 }
 
 /** Keep in step with NODE_OPTIONS in the Dockerfile. */
-export const SERVICE_NODE_OPTIONS = '--max-semi-space-size=8 --max-old-space-size=96';
+export const SERVICE_NODE_OPTIONS = '--max-semi-space-size=4 --max-old-space-size=96';
 
 export function uniqueSchema(prefix: string): string {
   return `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 10)}`;

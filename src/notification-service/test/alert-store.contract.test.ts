@@ -33,7 +33,7 @@ for (const kind of ['pglite', 'postgres'] as const) {
       const { rows } = await db.admin.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
       assert.deepEqual(
         rows.map((r) => r.version),
-        [1, 2, 3, 4],
+        [1, 2, 3, 4, 5],
       );
     });
 
@@ -109,6 +109,33 @@ for (const kind of ['pglite', 'postgres'] as const) {
       assert.equal(await read(), fromInsert);
     });
 
+    test('a typical row keeps its row JSON inline and uncompressed, so a page read never detoasts', async () => {
+      // Above the default TOAST target (~2 kB), the size of a real alert with its source event.
+      const alert = record({
+        raw_event_data: {
+          event_id: '3f6c1a52-4d0e-4a4b-9a3e-6f1b2c3d4e5f',
+          timestamp: '2025-07-02T20:00:00.000Z',
+          source_service: 'audit-event-generator',
+          server_hostname: 'prod-web-01',
+          event_type: 'user_login',
+          severity: 'WARNING',
+          user_id: 'attacker_bob',
+          action_result: 'FAILURE',
+          details: { reason: 'Incorrect password', ip_address: '192.168.1.142', protocol: 'ssh', attempts: [1, 2, 3] },
+        },
+        metadata: { tags: ['brute-force', 'authentication', 'critical'], environment: 'test', runbook: 'https://runbooks.example/auth' },
+      });
+      await store.upsertAlerts([alert]);
+      const { rows } = await db.admin.query<{ size: number; compression: string | null; target_set: boolean }>(
+        `SELECT pg_column_size(a.*) AS size, pg_column_compression(row_json) AS compression,
+           EXISTS (SELECT 1 FROM pg_class WHERE oid = 'alerts'::regclass AND 'toast_tuple_target=4080' = ANY (reloptions)) AS target_set
+         FROM alerts a WHERE alert_id = $1::uuid`,
+        [alert.alert_id],
+      );
+      assert.ok(rows[0]!.size > 2100, `row of ${rows[0]!.size} bytes`);
+      assert.deepEqual({ ...rows[0], size: 0 }, { size: 0, compression: null, target_set: true });
+    });
+
     test('valid IPv4, IPv6 and CIDR values are kept; NUL characters never reach the database', async () => {
       const v6 = record({ triggered_by: { actor_type: 'USER', actor_id: 'a', client_ip: '2001:db8::1' } });
       const cidr = record({ triggered_by: { actor_type: 'USER', actor_id: 'a', client_ip: '10.0.0.0/8' } });
@@ -143,8 +170,10 @@ for (const kind of ['pglite', 'postgres'] as const) {
         let after: { timestamp: string; alertId: string } | undefined;
         for (let pageNo = 0; pageNo < 10; pageNo++) {
           const page = await store.listAlerts({ host: [host][0]!, limit: 5, offset: 0, ...(after ? { after } : {}) });
-          seen.push(...JSON.parse(page.json));
+          seen.push(...page.rows.map((row) => JSON.parse(row)));
           if (!page.next) break;
+          const last = JSON.parse(page.rows.at(-1)!);
+          assert.deepEqual(page.next, { timestamp: last.timestamp, alertId: last.alert_id });
           after = page.next;
         }
         assert.equal(seen.length, 12);

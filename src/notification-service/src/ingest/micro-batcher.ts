@@ -3,7 +3,10 @@ export interface MicroBatcherOptions<I, O> {
   flush: (items: I[]) => Promise<O[]>;
   /** Flush as soon as this many items wait. */
   maxItems: number;
-  /** Flush at the latest this long after the first item of a batch arrived. */
+  /**
+   * With nothing being written, a partial batch goes out this long after its first item arrived;
+   * while batches are in flight it waits for one of them to finish (or for maxItems).
+   */
   maxDelayMs: number;
   /** Batches written at the same time (a pipeline, so the next batch fills while one commits). @default 2 */
   maxConcurrent?: number;
@@ -38,7 +41,7 @@ export class MicroBatcher<I, O> {
     return new Promise<O>((resolve, reject) => {
       this.#waiting.push({ item, resolve, reject });
       if (this.#waiting.length >= this.#options.maxItems) this.#drain();
-      else this.#timer ??= setTimeout(() => this.#onTimer(), this.#options.maxDelayMs);
+      else if (this.#running === 0) this.#timer ??= setTimeout(() => this.#onTimer(), this.#options.maxDelayMs);
     });
   }
 
@@ -56,20 +59,27 @@ export class MicroBatcher<I, O> {
 
   #onTimer(): void {
     this.#timer = undefined;
-    this.#drain(true);
+    this.#drain();
   }
 
-  #drain(includePartial = false): void {
+  /**
+   * Starts full batches while a slot is free. A partial batch goes out only when nothing is being
+   * written (or on flushAll): with a batch in flight its completion drains again anyway, and the
+   * items arriving meanwhile fill one batch instead of trickling out as many small transactions.
+   * Under load, flushing whatever had come in whenever a slot freed up made the average batch
+   * under half of maxItems and the database pay a commit for every few rows.
+   */
+  #drain(force = false): void {
     const max = this.#options.maxConcurrent ?? 2;
     while (this.#running < max && this.#waiting.length > 0) {
-      if (!includePartial && this.#waiting.length < this.#options.maxItems) break;
+      if (this.#waiting.length < this.#options.maxItems && !force && this.#running > 0) break;
       const batch = this.#waiting.splice(0, this.#options.maxItems);
       this.#start(batch);
     }
     if (this.#waiting.length === 0 && this.#timer) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
-    } else if (this.#waiting.length > 0 && !this.#timer && this.#running < max) {
+    } else if (this.#waiting.length > 0 && !this.#timer && this.#running === 0) {
       this.#timer = setTimeout(() => this.#onTimer(), this.#options.maxDelayMs);
     }
   }
@@ -93,8 +103,7 @@ export class MicroBatcher<I, O> {
       .finally(() => {
         this.#running--;
         this.#inFlight.delete(task);
-        // Items that queued up while every slot was busy go out now, full batch or not.
-        if (this.#waiting.length > 0) this.#drain(true);
+        if (this.#waiting.length > 0) this.#drain();
       });
     this.#inFlight.add(task);
   }

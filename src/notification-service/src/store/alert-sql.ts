@@ -19,6 +19,8 @@ const INSERT_COLUMNS = `alert_id, correlation_id, "timestamp", alert_name, alert
  * falls, the lifecycle status is kept. A row is written only when something
  * moved, so a redelivery returns no row: that is how "duplicate" is told apart. The row's
  * API JSON is built here for new rows (the trigger only rebuilds it on update).
+ * The batch is read as jsonb: the nested objects (details, metadata, raw event) then reach
+ * their jsonb columns as they are, where json had each of them parsed a second time.
  */
 export const UPSERT_ALERTS = `
 INSERT INTO alerts (${INSERT_COLUMNS}, received_at, updated_at, row_json)
@@ -28,7 +30,7 @@ SELECT ${INSERT_COLUMNS}, NOW(), NOW(), af_row_json(
   r.resource_id, r.server_hostname, r.action_observed, r.analysis_rule_details, r.triggered_by_details,
   r.impacted_resource_details, r.metadata, r.raw_event_data, 'open', NULL, NULL, NULL, r.count, r.first_seen,
   r.last_seen, r.fingerprint, r.group_key, NOW())
-FROM json_to_recordset($1::json) AS r(${RECORD_COLUMNS})
+FROM jsonb_to_recordset($1::jsonb) AS r(${RECORD_COLUMNS})
 ON CONFLICT (alert_id) DO UPDATE SET
   count = GREATEST(alerts.count, EXCLUDED.count),
   first_seen = LEAST(alerts.first_seen, EXCLUDED.first_seen),

@@ -69,8 +69,8 @@ export interface AlertListQuery extends AlertFilters {
 }
 
 export interface AlertPage {
-  /** A JSON array of rows, newest first. */
-  json: string;
+  /** The JSON text of each row, newest first (the HTTP layer writes them out as one array). */
+  rows: readonly string[];
   count: number;
   /** Set when the page is full: where the next one starts. */
   next?: KeysetPosition;
