@@ -108,7 +108,9 @@ try {
 
   const service = await startServiceProcess({ DATABASE_URL: schemaUrl(schema), RABBITMQ_URL, RABBITMQ_ALERT_QUEUE: queue });
   try {
+    // The baseline: the same server, HTTP stack and load generator, without the database.
     const scenarios: [string, string][] = [
+      ['GET /healthz (baseline, no database)', '/healthz'],
       ['GET /alerts?limit=30', '/alerts?limit=30'],
       ['GET /alerts?limit=30&severity=CRITICAL&host=prod-web-07', '/alerts?limit=30&severity=CRITICAL&host=prod-web-07'],
       ['GET /alerts?limit=30&cursor=<page 100>', ''],
@@ -120,7 +122,7 @@ try {
       const response = await fetch(`${service.baseUrl}${cursorPath}`);
       cursorPath = `/alerts?limit=30&cursor=${response.headers.get('x-next-cursor')}`;
     }
-    scenarios[2]![1] = cursorPath;
+    scenarios[3]![1] = cursorPath;
     await load(`${service.baseUrl}/alerts?limit=30`); // warm-up: JIT, prepared statements, pool
     const results: Record<string, unknown>[] = [];
     for (const [name, path] of scenarios) {
@@ -128,6 +130,8 @@ try {
       const memory = rssMiB(service.child.pid!);
       results.push({ scenario: name, ...result, rss_mib: round(memory.rss), peak_rss_mib: round(memory.peak) });
     }
+    const baselineRps = Number(results[0]?.['rps'] ?? 0);
+    for (const result of results) result['ratio_to_baseline'] = baselineRps > 0 ? round(Number(result['rps'] ?? 0) / baselineRps, 2) : null;
     console.log(
       JSON.stringify({
         benchmark: 'notification read API',

@@ -134,6 +134,8 @@ console.log(
     alerts: COUNT,
     publish_alerts_per_s: round(COUNT / publishSeconds, 0),
     stored_alerts_per_s: round(COUNT / seconds, 0),
+    // Baseline of the same run: how fast the broker took the same alerts in.
+    ratio_stored_to_published: round(COUNT / seconds / (COUNT / publishSeconds), 2),
     seconds: round(seconds, 2),
     peak_rss_mib: round(peak),
     goal: { alerts_per_s: 10_000, rss_mib: 128 },
