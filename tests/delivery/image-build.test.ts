@@ -10,13 +10,13 @@ import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseDockerfile } from './lib/dockerfile.ts';
 import { type BuiltImage, replayDockerfile, snapshotTree, treeSize } from './lib/replay.ts';
+import { freePort } from '../support/processes.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 // The test runs under the repository's Node 24; that binary stands in for the base image's.
@@ -61,16 +61,6 @@ function hostPath(rootfs: string, containerPath: string): string {
   return path.join(rootfs, path.posix.normalize(containerPath));
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 async function chmodTree(dir: string, writable: boolean): Promise<void> {
   for (const e of await readdir(dir, { withFileTypes: true })) {

@@ -11,7 +11,6 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -21,6 +20,7 @@ import { Connection } from 'rabbitmq-client';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IProbe } from 'kubernetes-models/v1/Probe';
 import { APP_CHARTS, type K8sObject, REPO, type Rendered, find, helmTemplate, podTemplateOf } from './lib/render.ts';
+import { freePort } from '../support/processes.ts';
 
 type Service = (typeof APP_CHARTS)[number];
 
@@ -128,16 +128,6 @@ function containerOf(service: Service): IContainer {
   return c;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** The rendered env made runnable here, and the container port names remapped to free ports. */
 async function localEnv(service: Service): Promise<{ env: Record<string, string>; ports: Map<string, number> }> {

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -15,6 +14,7 @@ import pg from 'pg';
 import { Connection } from 'rabbitmq-client';
 import type { Channel } from 'rabbitmq-client';
 import { CHART, type Rendered, find, helmTemplate } from './lib/render.ts';
+import { freePort } from '../support/processes.ts';
 
 const run = promisify(execFile);
 const ID = randomBytes(4).toString('hex');
@@ -185,16 +185,6 @@ describe('RabbitMQ definitions on a real broker', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 describe('Redis configuration', () => {
   test('redis-server boots from the chart config with a password, and the probe command passes', async () => {

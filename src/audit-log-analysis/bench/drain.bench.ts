@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { generateEvent, seededRandom } from '@auditflow/audit-event-generator';
 import { Redis } from 'ioredis';
 import { Connection, ConsumerStatus } from 'rabbitmq-client';
+import { freePort, waitForHttp } from '../../../tests/support/processes.ts';
 import { RABBITMQ_URL, REDIS_URL, uniqueName } from '../../common/test/support.ts';
 
 const TOTAL = Number(process.env['BENCH_EVENTS'] ?? 100_000);
@@ -85,6 +86,7 @@ async function analysisDrain(queue: string, alertQueue: string, prefix: string):
   console.log(`analysis child: NODE_OPTIONS='${ANALYSIS_NODE_OPTIONS}' MALLOC_ARENA_MAX=${process.env['MALLOC_ARENA_MAX'] ?? '2'} node ${entry.join(' ')}`);
   // BENCH_CHILD_ARGS passes node flags that NODE_OPTIONS refuses, such as --trace-gc.
   const childArgs = (process.env['BENCH_CHILD_ARGS'] ?? '').split(' ').filter(Boolean);
+  const metricsPort = await freePort();
   const child = spawn(`${ROOT}node_modules/.bin/node`, [...childArgs, ...entry], {
     cwd: ROOT,
     env: {
@@ -96,7 +98,7 @@ async function analysisDrain(queue: string, alertQueue: string, prefix: string):
       RABBITMQ_PREFETCH: PREFETCH,
       REDIS_KEY_PREFIX: prefix,
       APP_PORT: '0',
-      PROMETHEUS_PORT: '0',
+      PROMETHEUS_PORT: String(metricsPort),
       LOG_LEVEL: 'warn',
       NODE_OPTIONS: ANALYSIS_NODE_OPTIONS,
       // As in the image: fewer glibc malloc arenas for V8's helper threads keep native memory down.
@@ -104,27 +106,16 @@ async function analysisDrain(queue: string, alertQueue: string, prefix: string):
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  let metricsUrl: string | undefined;
+  const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
   child.stdout.setEncoding('utf8');
   // BENCH_CHILD_LOG=<file> keeps the child's stdout (for --trace-gc and the like).
   const childLog = process.env['BENCH_CHILD_LOG'] ? createWriteStream(process.env['BENCH_CHILD_LOG']) : undefined;
-  child.stdout.on('data', (chunk: string) => {
-    childLog?.write(chunk);
-    const match = /"metrics":"([^"]+)"/.exec(chunk);
-    if (match) metricsUrl = match[1];
-  });
+  child.stdout.on('data', (chunk: string) => childLog?.write(chunk));
   const acked = async (): Promise<number> => {
-    if (!metricsUrl) return 0;
     const text = await (await fetch(metricsUrl)).text();
     return Number(/audit_analysis_events_total\{outcome="ack",service="audit-log-analysis"\} (\d+)/.exec(text)?.[1] ?? 0);
   };
-  // LOG_LEVEL=warn hides the start line, so the metrics URL comes from /proc's listening sockets instead.
-  const started = performance.now();
-  while (!metricsUrl) {
-    metricsUrl = await findMetricsUrl(child.pid!);
-    if (performance.now() - started > 20_000) throw new Error('analysis did not start');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await waitForHttp(metricsUrl, 20_000);
   let first = 0;
   for (;;) {
     const count = await acked();
@@ -154,34 +145,6 @@ async function analysisDrain(queue: string, alertQueue: string, prefix: string):
   return { rate: TOTAL / seconds, ...memory };
 }
 
-/** Tries each TCP port the child listens on until one serves /metrics. */
-async function findMetricsUrl(pid: number): Promise<string | undefined> {
-  const inodes = new Set<string>();
-  try {
-    const { readdirSync, readlinkSync } = await import('node:fs');
-    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-      const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
-      const match = /^socket:\[(\d+)\]$/.exec(link);
-      if (match) inodes.add(match[1]!);
-    }
-  } catch {
-    return undefined;
-  }
-  const table = readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1);
-  for (const line of table) {
-    const cols = line.trim().split(/\s+/);
-    if (cols[3] !== '0A' || !inodes.has(cols[9] ?? '')) continue;
-    const port = Number.parseInt(cols[1]!.split(':')[1]!, 16);
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/metrics`);
-      const text = await response.text();
-      if (response.ok && text.includes('audit_analysis_events_total')) return `http://127.0.0.1:${port}/metrics`;
-    } catch {
-      // Not this one.
-    }
-  }
-  return undefined;
-}
 
 async function main(): Promise<void> {
   const base = uniqueName('bench');

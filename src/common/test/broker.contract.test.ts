@@ -199,6 +199,21 @@ for (const adapter of adapters) {
       assert.deepEqual(told, [{ id: 'c-1', code: 'AF_DELIVERY_LIMIT' }]);
     });
 
+    test('onRetry is told of each failed attempt that is retried', async () => {
+      const { broker, queue } = await setup();
+      const retries: number[] = [];
+      let calls = 0;
+      consumers.push(
+        broker.consume({ queue, prefetch: 1, onRetry: (_message, _error, attempt) => retries.push(attempt) }, async () => {
+          calls++;
+          if (calls < 3) throw new TransientError('AF_TEST_DOWN', 'not yet');
+        }),
+      );
+      await broker.publish(queue, { body: 'retry me', messageId: 'r-1' });
+      await waitFor(() => calls === 3 || undefined, 10_000, 'third attempt');
+      assert.deepEqual(retries, [1, 2]);
+    });
+
     test('check() answers while connected', async () => {
       const { broker } = await setup();
       await broker.check();

@@ -13,6 +13,8 @@ export interface AlertInput {
   /** Count of the window that fired (events, distinct values or stages). */
   windowCount: number;
   environment: string;
+  /** The id when the caller already derived it; otherwise it is derived here. */
+  alertId?: string;
 }
 
 const MAX_RESOURCE = 255;
@@ -42,7 +44,7 @@ export function buildAlert(input: AlertInput): Alert {
         ? (eventResource(event) ?? '')
         : event.server_hostname;
   const alert = {
-    alert_id: alertIdOf(rule.id, group, episode.anchor),
+    alert_id: input.alertId ?? alertIdOf(rule.id, group, episode.anchor),
     timestamp: new Date().toISOString(),
     alert_name: template.alertName,
     alert_type: template.alertType,

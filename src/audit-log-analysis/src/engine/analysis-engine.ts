@@ -41,7 +41,7 @@ export class AlertOutcome {
     this.rule = input.rule;
     this.alertId = alertIdOf(input.rule.id, input.group, input.episode.anchor);
     this.count = Math.max(1, input.episode.count);
-    this.#input = input;
+    this.#input = { ...input, alertId: this.alertId };
   }
 
   get alert(): Alert {

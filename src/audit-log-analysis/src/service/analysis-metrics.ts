@@ -1,7 +1,15 @@
 import { Counter, Gauge, Histogram, type Registry } from '@auditflow/common';
-import type { DecodeFailure } from '../engine/event-decoder.ts';
+import { DECODE_ERROR_CODES, type DecodeFailure } from '../engine/event-decoder.ts';
 
 export type DeadLetterReason = DecodeFailure | 'delivery_limit' | 'handler_error';
+
+const DECODE_FAILURE_BY_CODE = new Map(Object.entries(DECODE_ERROR_CODES).map(([reason, code]) => [code, reason as DecodeFailure]));
+
+/** The `reason` label of a dead letter, from the error code the delivery policy recorded. */
+export function deadLetterReasonOf(code: string): DeadLetterReason {
+  if (code === 'AF_DELIVERY_LIMIT') return 'delivery_limit';
+  return DECODE_FAILURE_BY_CODE.get(code) ?? 'handler_error';
+}
 
 /** The service's metrics, exactly as docs/observability.md names them, on the instance's own registry. */
 export class AnalysisMetrics {

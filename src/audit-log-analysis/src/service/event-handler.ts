@@ -1,6 +1,6 @@
-import { type InboundMessage, isPermanent, isTransient, type Logger, type MessageHandler } from '@auditflow/common';
+import type { InboundMessage, Logger, MessageHandler } from '@auditflow/common';
 import type { AnalysisEngine } from '../engine/analysis-engine.ts';
-import { decodeEvent, EventDecodeError } from '../engine/event-decoder.ts';
+import { decodeEvent } from '../engine/event-decoder.ts';
 import { EventContext, type EventClock } from '../rules/event-context.ts';
 import type { AlertPublisher } from './alert-publisher.ts';
 import type { AnalysisMetrics } from './analysis-metrics.ts';
@@ -11,32 +11,31 @@ export interface EventHandlerDeps {
   metrics: AnalysisMetrics;
   logger: Logger;
   clock: EventClock;
-  /** The consumer's maxAttempts, to count the attempt that dead-letters a failing message. */
-  maxAttempts: number;
 }
 
 /**
  * Handles one delivery: decode at the edge, evaluate every rule, publish the
  * resulting alerts, and resolve (ack) only once every publish is confirmed.
  * Errors keep their class, so the broker policy dead-letters permanent ones
- * and retries transient ones (Redis or RabbitMQ down) without losing events.
+ * and retries transient ones (Redis or RabbitMQ down) without losing events;
+ * the policy's hooks count both (see startAnalysis).
  */
 export function createEventHandler(deps: EventHandlerDeps): MessageHandler {
   const { engine, publisher, metrics, logger, clock } = deps;
-  // The delivery policy retries with the same message object, so attempts can be counted per object.
-  const attempts = new WeakMap<InboundMessage, number>();
+  // The delivery policy retries with the same message object, so a retry is recognised per object.
+  const seen = new WeakSet<InboundMessage>();
 
   return async (message) => {
     const stopTimer = metrics.handlerDuration.startTimer();
     metrics.processed.inc();
     metrics.consumed.inc();
-    const attempt = (attempts.get(message) ?? 0) + 1;
-    attempts.set(message, attempt);
+    const retry = seen.has(message);
+    seen.add(message);
     try {
       const { event, ts } = decodeEvent(message.body);
       const context = new EventContext(event, ts, clock);
       // A retry may follow a fold whose publish failed: it must publish again.
-      const outcomes = await engine.process(context, message.redelivered || attempt > 1);
+      const outcomes = await engine.process(context, message.redelivered || retry);
       if (outcomes.length > 0) {
         const log = logger.child({ correlation_id: event.event_id });
         await Promise.all(
@@ -62,23 +61,6 @@ export function createEventHandler(deps: EventHandlerDeps): MessageHandler {
         );
       }
       metrics.acked.inc();
-    } catch (error) {
-      if (error instanceof EventDecodeError) {
-        metrics.deadLetter.inc({ reason: error.reason });
-        metrics.deadLettered.inc();
-      } else if (isPermanent(error)) {
-        // A valid event whose alert fails the contract is a defect of a rule, not of the event.
-        metrics.deadLetter.inc({ reason: 'handler_error' });
-        metrics.deadLettered.inc();
-        logger.error({ err: error, correlation_id: message.messageId }, 'alert failed validation');
-      } else if (!isTransient(error) && attempt >= deps.maxAttempts) {
-        metrics.deadLetter.inc({ reason: 'handler_error' });
-        metrics.deadLettered.inc();
-        logger.error({ err: error, message_id: message.messageId }, 'event handling failed repeatedly');
-      } else {
-        metrics.retried.inc();
-      }
-      throw error;
     } finally {
       stopTimer();
     }

@@ -17,7 +17,7 @@ import type { RuleSet } from '../rules/rule-set.ts';
 import { loadRulesFile } from '../rules/rules-file.ts';
 import type { WindowStore } from '../store/window-store.ts';
 import { AlertPublisher } from './alert-publisher.ts';
-import { AnalysisMetrics } from './analysis-metrics.ts';
+import { AnalysisMetrics, deadLetterReasonOf } from './analysis-metrics.ts';
 import { createEventHandler } from './event-handler.ts';
 import { registerRuleRoutes } from './http-routes.ts';
 
@@ -99,13 +99,16 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
       prefetch: config.rabbit.prefetch,
       concurrency: deps.concurrency ?? config.rabbit.prefetch,
       maxAttempts: MAX_ATTEMPTS,
-      // The handler counts what it refuses; a crash-looping message never reaches it again.
+      // Every dead letter and retry is counted here, where the delivery policy decides them.
       onDeadLetter: (message, letter) => {
-        if (letter.code !== 'AF_DELIVERY_LIMIT') return;
-        metrics.deadLetter.inc({ reason: 'delivery_limit' });
+        const reason = deadLetterReasonOf(letter.code);
+        metrics.deadLetter.inc({ reason });
         metrics.deadLettered.inc();
-        logger.error({ message_id: message.messageId, deliveries: message.deliveryCount }, 'event dead-lettered after too many deliveries');
+        if (reason === 'handler_error' || reason === 'delivery_limit') {
+          logger.error({ message_id: message.messageId, code: letter.code, reason: letter.reason }, 'event dead-lettered');
+        }
       },
+      onRetry: () => metrics.retried.inc(),
     },
     createEventHandler({
       engine,
@@ -113,7 +116,6 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
       metrics,
       logger,
       clock,
-      maxAttempts: MAX_ATTEMPTS,
     }),
   );
   logger.info(

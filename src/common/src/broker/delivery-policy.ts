@@ -51,6 +51,7 @@ export async function deliver(
       }
       if (hooks.signal.aborted) return 'requeue';
       hooks.onRetry?.(message, error, attempt);
+      options.onRetry?.(message, error, attempt);
       await sleep(backoffDelay(attempt - 1, { initialMs: 50, maxMs: transient ? 5000 : 1000 }), hooks.signal);
       if (hooks.signal.aborted) return 'requeue';
     }

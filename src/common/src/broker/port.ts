@@ -51,6 +51,8 @@ export interface ConsumeOptions {
    * including those the handler never saw again (the delivery limit).
    */
   onDeadLetter?: (message: InboundMessage, letter: { reason: string; code: string }) => void;
+  /** Told of every failed attempt that will be retried (not of one requeued because the consumer closes). */
+  onRetry?: (message: InboundMessage, error: unknown, attempt: number) => void;
 }
 
 export interface ConsumerStats {
