@@ -62,17 +62,27 @@ export class IngestPipeline {
 
   /** Declares the queues once; a failure is forgotten so the next call tries again. */
   ensureQueues(): Promise<void> {
-    this.#declared ??= this.#broker.declareQueues([this.#queue, this.#dlq]).catch((error: unknown) => {
+    // The adapter declares `<queue>.dlq` beside each queue, which is the default ingest DLQ.
+    const queues = this.#dlq === `${this.#queue}.dlq` ? [this.#queue] : [this.#queue, this.#dlq];
+    this.#declared ??= this.#broker.declareQueues(queues).catch((error: unknown) => {
       this.#declared = undefined;
       throw new TransientError('AF_BROKER_UNAVAILABLE', `declaring ${this.#queue} failed: ${errorMessage(error)}`, { cause: error });
     });
     return this.#declared;
   }
 
-  /** For callers that can wait (HTTP): throws OverloadedError instead of queueing beyond the limit. */
-  admit(count: number): void {
+  /**
+   * For callers that can be told to come back (HTTP): OverloadedError instead
+   * of queueing beyond the limit, and TransientError when the broker is not
+   * connected within `waitMs`, so a sender gets a quick 503 rather than a
+   * request that hangs until the client library gives up.
+   */
+  async admit(count: number, waitMs = 2000): Promise<void> {
     if (this.#inFlight > 0 && this.#inFlight + count > this.#maxInFlight) throw new OverloadedError(this.#inFlight, this.#maxInFlight);
-    if (!this.#broker.isConnected()) throw new TransientError('AF_BROKER_UNAVAILABLE', 'the broker is not connected; retry later');
+    for (const deadline = Date.now() + waitMs; !this.#broker.isConnected(); ) {
+      if (Date.now() >= deadline) throw new TransientError('AF_BROKER_UNAVAILABLE', 'the broker is not connected; retry later');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   async deliver(source: SourceKind, items: readonly Normalised[]): Promise<DeliveryReport> {

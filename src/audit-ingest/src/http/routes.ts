@@ -107,7 +107,7 @@ async function deliver(reply: FastifyReply, source: SourceKind, items: Normalise
     throw new AuditFlowError('AF_BATCH_TOO_LARGE', `at most ${deps.maxBatchEvents} records per request, got ${items.length}`, { statusCode: 413 });
   }
   try {
-    deps.pipeline.admit(items.length);
+    await deps.pipeline.admit(items.length);
   } catch (error) {
     deps.onRejected(error instanceof AuditFlowError && error.statusCode === 429 ? 'overloaded' : 'broker_unavailable');
     throw error;
