@@ -10,4 +10,5 @@ export * from './ids.ts';
 export * from './logger.ts';
 export * from './metrics.ts';
 export * from './shutdown.ts';
+export * from './startup/index.ts';
 export * from './service.ts';
