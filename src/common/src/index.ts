@@ -11,3 +11,5 @@ export * from './logger.ts';
 export * from './metrics.ts';
 export * from './shutdown.ts';
 export * from './service.ts';
+export * from './yaml-locator.ts';
+export * from './duration.ts';
