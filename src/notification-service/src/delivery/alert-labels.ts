@@ -1,5 +1,6 @@
 /** The alert fields labels are read from: the same names in an AlertRecord and in the API row JSON. */
 export interface LabelSource {
+  alert_id: string;
   alert_name: string;
   alert_type?: string | null;
   severity: string;
@@ -16,7 +17,7 @@ export type Labels = Record<string, string>;
 
 /**
  * An alert as a flat label set, the vocabulary silences and routes match on (docs/outputs.md):
- * `alert_name`, `severity`, `rule_id`, `host`, `user`, `source_service`, `environment`, plus every
+ * `alert_name`, `severity`, `rule_id`, `host`, `user`, `source_service`, `environment`, `alert_id`, plus every
  * group-key field and every string in `metadata.labels`. The fixed names win over a group-key
  * field of the same name, so a producer cannot disguise an alert's severity.
  */
@@ -28,6 +29,7 @@ export function alertLabels(alert: LabelSource): Labels {
     for (const [name, value] of Object.entries(extra)) if (typeof value === 'string') labels[name] = value;
   }
   for (const [name, value] of Object.entries(alert.group_key ?? {})) if (typeof value === 'string') labels[name] = value;
+  set(labels, 'alert_id', alert.alert_id);
   set(labels, 'alert_name', alert.alert_name);
   set(labels, 'alert_type', alert.alert_type);
   set(labels, 'severity', alert.severity);

@@ -34,7 +34,9 @@ function descend(node: RouteConfig, labels: Labels, found: RouteMatch[]): void {
   if (!matchedChild) found.push({ route: node, receiver: node.receiver, groupKey: groupKeyOf(node, labels) });
 }
 
+/** `group_by: ['...']` groups by every label (Alertmanager's notation): one notification per alert. */
 function groupKeyOf(route: RouteConfig, labels: Labels): string {
-  const values = route.groupBy.map((name) => `${name}=${JSON.stringify(labels[name] ?? '')}`);
+  const names = route.groupBy.includes('...') ? Object.keys(labels).sort() : route.groupBy;
+  const values = names.map((name) => `${name}=${JSON.stringify(labels[name] ?? '')}`);
   return `${route.id}{${values.join(',')}}`;
 }

@@ -18,7 +18,7 @@ export function alertmanagerSender(output: AlertmanagerOutput): OutputSender {
 }
 
 export function alertmanagerAlert(output: AlertmanagerOutput, alert: AlertRow, resolved: boolean): Record<string, unknown> {
-  const labels: Record<string, string> = { alertname: alert.alert_name, ...alertLabels(alert), alert_id: alert.alert_id };
+  const labels: Record<string, string> = { alertname: alert.alert_name, ...alertLabels(alert) };
   const annotations: Record<string, string> = {
     summary: alert.alert_name,
     count: String(alert.count),
