@@ -135,7 +135,9 @@ export function parseOutputsConfig(text: string, fileName: string, env: Env): Ou
   }
   const parser = new Parser(at, env);
   const config = parser.file(root);
-  if (problems.length > 0 || config === undefined) throw new OutputsConfigError(fileName, problems);
+  if (problems.length > 0 || config === undefined) {
+    throw new OutputsConfigError(fileName, problems.sort((a, b) => a.line - b.line || a.column - b.column));
+  }
   return config;
 }
 
@@ -166,7 +168,12 @@ class Parser {
       this.#at.report([], '`route` is required (the default route names the receiver of every alert)', { atKey: false });
       return undefined;
     }
-    const route = this.#route(root.route, ['route'], undefined, outputs);
+    // Receivers are checked against every declared name, so an output with its own problems
+    // does not also make each route naming it a problem.
+    const declared = new Set(
+      (Array.isArray(root.outputs) ? root.outputs : []).map((raw) => (isObject(raw) ? raw.name : undefined)).filter((n) => typeof n === 'string'),
+    );
+    const route = this.#route(root.route, ['route'], undefined, declared);
     if (route === undefined) return undefined;
     return { outputs, route, delivery };
   }
@@ -259,7 +266,7 @@ class Parser {
     };
   }
 
-  #route(raw: unknown, path: YamlPath, parent: RouteConfig | undefined, outputs: Map<string, OutputConfig>): RouteConfig | undefined {
+  #route(raw: unknown, path: YamlPath, parent: RouteConfig | undefined, outputs: ReadonlySet<unknown>): RouteConfig | undefined {
     if (!isObject(raw)) {
       this.#at.report(path, 'a route must be a mapping');
       return undefined;
