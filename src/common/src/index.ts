@@ -12,3 +12,5 @@ export * from './metrics.ts';
 export * from './shutdown.ts';
 export * from './startup/index.ts';
 export * from './service.ts';
+export * from './yaml-locator.ts';
+export * from './duration.ts';

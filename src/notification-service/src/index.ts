@@ -1,7 +1,9 @@
 export { createPgliteSqlClient, createPostgresSqlClient, openAlertStore } from './adapters.ts';
 export { ANY_UUID } from './api/api-errors.ts';
 export { openApiDocument } from './api/openapi.ts';
-export { type LoadOptions, loadNotificationConfig, type NotificationConfig, resolveApiTokens } from './config.ts';
+export { type LoadOptions, loadNotificationConfig, loadOutputs, type NotificationConfig, resolveApiTokens } from './config.ts';
+export { signWebhook } from './delivery/outputs/webhook-sender.ts';
+export { loadOutputsFileSync, type OutputsConfig, OutputsConfigError, parseOutputsConfig } from './delivery/outputs-config.ts';
 export { classifyDbError, DatabaseUnavailableError, InvalidAlertDataError } from './db/db-errors.ts';
 export { loadMigrations, MIGRATIONS_DIR, type Migration, MigrationError, runMigrations } from './db/migrations.ts';
 export { type DataDirLock, DataDirLockedError, lockDataDir } from './db/data-dir-lock.ts';
