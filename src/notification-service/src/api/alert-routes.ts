@@ -75,7 +75,8 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AlertRoutesDeps)
   });
 }
 
-async function authenticate(auth: BearerAuth, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+/** The bearer-token check of the write routes (the api team's scope hook replaces it). */
+export async function authenticate(auth: BearerAuth, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   try {
     auth.verify(request.headers.authorization);
   } catch (error) {

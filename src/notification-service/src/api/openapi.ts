@@ -1,4 +1,5 @@
 import { ALERT_STATUSES } from '../store/alert-store.ts';
+import { deliveryPaths, deliverySchemas, silenceAlertProperties } from './openapi-delivery.ts';
 import { DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, MAX_TIMELINE_BUCKETS } from './query-params.ts';
 import { MAX_ACTOR, MAX_NOTE } from './status-body.ts';
 
@@ -61,6 +62,7 @@ const alertProperties = {
   fingerprint: nullableString,
   group_key: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
   updated_at: { type: 'string', format: 'date-time' },
+  ...silenceAlertProperties,
 } as const;
 
 /**
@@ -80,6 +82,7 @@ export const openApiDocument = {
   servers: [{ url: 'http://notification-service:8000' }],
   tags: [{ name: 'alerts' }, { name: 'operations' }],
   paths: {
+    ...deliveryPaths,
     '/alerts': {
       get: {
         tags: ['alerts'],
@@ -241,6 +244,7 @@ export const openApiDocument = {
       },
     },
     schemas: {
+      ...deliverySchemas,
       Alert: { type: 'object', required: Object.keys(alertProperties), properties: alertProperties },
       AlertWithHistory: {
         allOf: [
