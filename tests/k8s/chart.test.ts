@@ -327,7 +327,7 @@ describe('network flows', () => {
   test('only the services that use a server may reach it', () => {
     assert.deepEqual(ingressPeers('afp-postgresql'), ['notification-service']);
     assert.deepEqual(ingressPeers('afp-redis'), ['audit-log-analysis']);
-    assert.deepEqual(ingressPeers('afp-rabbitmq').sort(), ['audit-event-generator', 'audit-log-analysis', 'notification-service']);
+    assert.deepEqual(ingressPeers('afp-rabbitmq').sort(), ['audit-event-generator', 'audit-ingest', 'audit-log-analysis', 'notification-service']);
     assert.deepEqual(ingressPeers('afp-notification-service'), ['event-audit-dashboard']);
   });
 
@@ -498,6 +498,6 @@ exit 2
 
   test('never replaces a Secret that already exists', async () => {
     const created = await runScript('auditflow-postgresql auditflow-rabbitmq');
-    assert.deepEqual(created.map((o) => o.metadata.name).sort(), ['auditflow-notification-service-api-tokens', 'auditflow-redis']);
+    assert.deepEqual(created.map((o) => o.metadata.name).sort(), ['auditflow-audit-ingest-tls', 'auditflow-audit-ingest-tokens', 'auditflow-notification-service-api-tokens', 'auditflow-redis']);
   });
 });
