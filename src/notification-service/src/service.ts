@@ -94,7 +94,7 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
   registerAlertRoutes(app, { store, auth, sse, metrics, now });
   let port: number;
   try {
-    port = await listen(app, config.apiPort, config.apiHost);
+    port = await listen(app, config.apiPort, config.apiHost, 'API_PORT');
   } catch (error) {
     await consumer.close();
     throw error;
