@@ -3,6 +3,7 @@ import {
   assertAuditEvent,
   type AuditEvent,
   AuditFlowError,
+  codeForFastifyError,
   MAX_EVENT_BYTES,
   problem,
   sendProblem,
@@ -72,7 +73,7 @@ function legacyErrorHandler(error: FastifyError | Error, request: FastifyRequest
   const fastifyError = error as FastifyError;
   const status = fastifyError.statusCode ?? 500;
   if (status >= 400 && status < 500) {
-    const body = problem(status, fastifyError.code ?? 'AF_BAD_REQUEST', error.message);
+    const body = problem(status, codeForFastifyError(fastifyError.code, status), error.message);
     return sendProblem(reply, { ...body, error: error.message } as typeof body);
   }
   request.log.error({ err: error }, 'generate_event failed');

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { codeForFastifyError } from '../error-codes.ts';
 import { AuditFlowError, EXIT_CONFIG, StartupError } from '../errors.ts';
 import type { HealthRegistry } from '../health.ts';
 import { Histogram, METRICS_CONTENT_TYPE, type Registry } from '../metrics.ts';
@@ -76,7 +77,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
       );
     }
     if (status >= 400 && status < 500) {
-      return sendProblem(reply, problem(status, fastifyError.code ?? 'AF_BAD_REQUEST', error.message));
+      return sendProblem(reply, problem(status, codeForFastifyError(fastifyError.code, status), error.message));
     }
     request.log.error({ err: error }, 'unhandled error');
     return sendProblem(reply, problem(500, 'AF_INTERNAL', 'internal error'));
