@@ -142,6 +142,8 @@ describe('POST /generate_event (compatible with the original)', () => {
     assert.equal(typeof response.json().error, 'string');
     const form = await post('/generate_event', 'event_type=x', { 'content-type': 'application/x-www-form-urlencoded' });
     assert.equal(form.statusCode, 415);
+    assert.equal(response.json().code, 'AF_UNSUPPORTED_MEDIA_TYPE');
+    assert.equal(form.json().code, 'AF_UNSUPPORTED_MEDIA_TYPE');
     assert.equal(broker.published.length, 0);
   });
 
@@ -150,12 +152,14 @@ describe('POST /generate_event (compatible with the original)', () => {
     assert.equal(response.statusCode, 400);
     assert.equal(response.headers['content-type'], PROBLEM);
     assert.equal(response.json().status, 400);
+    assert.equal(response.json().code, 'AF_BAD_REQUEST');
     assert.equal(broker.published.length, 0);
   });
 
   test('413 problem for a body over 64 KiB', async () => {
     const response = await post('/generate_event', { event_type: 'x', details: { blob: 'a'.repeat(MAX_EVENT_BYTES) } });
     assert.equal(response.statusCode, 413);
+    assert.match(response.json().code, /^AF_(BODY|EVENT)_TOO_LARGE$/);
     assert.equal(response.headers['content-type'], PROBLEM);
     assert.equal(broker.published.length, 0);
   });
