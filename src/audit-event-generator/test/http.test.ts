@@ -122,7 +122,7 @@ describe('POST /generate_event (compatible with the original)', () => {
     assert.equal(response.json().code, 'AF_VALIDATION_FAILED');
   });
 
-  test('D13: wrong types are rejected after filling, naming the field', async () => {
+  test('wrong types are rejected after filling, naming the field', async () => {
     const response = await post('/generate_event', { event_type: 'user_login', user_id: 42, details: 'nope' });
     assert.equal(response.statusCode, 400);
     const body = response.json();
@@ -164,7 +164,7 @@ describe('POST /generate_event (compatible with the original)', () => {
     assert.equal(broker.published.length, 0);
   });
 
-  test('D13: a failed publish is a 503 problem, never 202, and is counted', async () => {
+  test('a failed publish is a 503 problem, never 202, and is counted', async () => {
     broker.failPublish = true;
     const response = await post('/generate_event', { event_type: 'user_login' });
     assert.equal(response.statusCode, 503);

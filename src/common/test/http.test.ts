@@ -66,7 +66,7 @@ test('errors become problem+json with a stable code; unknown routes too', async 
   await app.close();
 });
 
-test('/metrics is Prometheus text with the service label (D12)', async () => {
+test('/metrics is Prometheus text with the service label', async () => {
   const registry = createRegistry('unit', { defaultMetrics: false });
   new Counter({ name: 'unit_things_total', help: 'things', registers: [registry] }).inc(3);
   const app = createMetricsServer({ logger: silentLogger, registry });

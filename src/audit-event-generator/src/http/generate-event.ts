@@ -22,7 +22,7 @@ export const LEGACY_MISSING_EVENT_TYPE = "Invalid event data. 'event_type' is re
  * POST /generate_event, compatible with the original (section 2.2): the
  * caller's fields pass through, the generator owns event_id, timestamp and
  * source_service, and absent fields get the original's defaults. Unlike the
- * original, the result must be a valid event (D13) and 202 means the broker
+ * original, the result must be a valid event and 202 means the broker
  * confirmed it.
  */
 export function registerGenerateEvent(app: FastifyInstance, deps: RouteDeps): void {
