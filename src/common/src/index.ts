@@ -2,6 +2,7 @@ export * from './backoff.ts';
 export * from './broker/index.ts';
 export * from './config.ts';
 export * from './contracts/index.ts';
+export * from './error-codes.ts';
 export * from './errors.ts';
 export * from './health.ts';
 export * from './http/problem.ts';

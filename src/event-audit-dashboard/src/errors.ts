@@ -59,8 +59,4 @@ export class CsrfRejectedError extends AuditFlowError {
   }
 }
 
-export class UnsupportedMediaTypeError extends AuditFlowError {
-  constructor() {
-    super('AF_UNSUPPORTED_MEDIA_TYPE', 'the request body must be application/json', { statusCode: 415 });
-  }
-}
+export { UnsupportedMediaTypeError } from '@auditflow/common';

@@ -134,7 +134,7 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
   registerDeliveryRoutes(app, { store });
   let port: number;
   try {
-    port = await listen(app, config.apiPort, config.apiHost);
+    port = await listen(app, config.apiPort, config.apiHost, 'API_PORT');
   } catch (error) {
     await consumer.close();
     await delivery?.stop();

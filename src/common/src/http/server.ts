@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
-import { AuditFlowError } from '../errors.ts';
+import { codeForFastifyError } from '../error-codes.ts';
+import { AuditFlowError, EXIT_CONFIG, StartupError } from '../errors.ts';
 import type { HealthRegistry } from '../health.ts';
 import { Histogram, METRICS_CONTENT_TYPE, type Registry } from '../metrics.ts';
 import { problem, sendProblem } from './problem.ts';
@@ -76,7 +77,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
       );
     }
     if (status >= 400 && status < 500) {
-      return sendProblem(reply, problem(status, fastifyError.code ?? 'AF_BAD_REQUEST', error.message));
+      return sendProblem(reply, problem(status, codeForFastifyError(fastifyError.code, status), error.message));
     }
     request.log.error({ err: error }, 'unhandled error');
     return sendProblem(reply, problem(500, 'AF_INTERNAL', 'internal error'));
@@ -124,8 +125,23 @@ export function createMetricsServer(options: { logger: Logger; registry: Registr
   return app;
 }
 
-export async function listen(app: FastifyInstance, port: number, host = '0.0.0.0'): Promise<number> {
-  await app.listen({ port, host });
+/**
+ * Listens and returns the bound port. A busy or forbidden port becomes a
+ * StartupError (exit 78) naming `variable`, the setting that moves it.
+ */
+export async function listen(app: FastifyInstance, port: number, host = '0.0.0.0', variable = 'the port setting'): Promise<number> {
+  try {
+    await app.listen({ port, host });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EADDRINUSE' && code !== 'EACCES') throw error;
+    const why = code === 'EADDRINUSE' ? 'is already in use by another process' : 'needs privileges this process does not have';
+    throw new StartupError('AF_PORT_IN_USE', `port ${port} on ${host} ${why}; set ${variable} to a free port`, {
+      variable,
+      exitCode: EXIT_CONFIG,
+      cause: error,
+    });
+  }
   const address = app.server.address();
   return typeof address === 'object' && address ? address.port : port;
 }

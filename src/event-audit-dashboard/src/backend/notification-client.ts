@@ -32,7 +32,7 @@ export interface NotificationClientOptions {
 /**
  * The notification-service REST API as the dashboard uses it. Every call is
  * bounded by the configured timeout and counted; failures become typed errors
- * so pages and the JSON API can answer 503/404/400 instead of a blank 200 (D16).
+ * so pages and the JSON API can answer 503/404/400 instead of a blank 200.
  */
 export class NotificationClient {
   readonly #base: string;

@@ -1,4 +1,4 @@
-import { NotFoundError, ValidationError } from '@auditflow/common';
+import { AlertNotFoundError, ValidationError } from '@auditflow/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { NotificationClient } from '../backend/notification-client.ts';
 import { ActionsDisabledError } from '../errors.ts';
@@ -52,7 +52,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRouteOptions
   app.get<{ Params: { id: string } }>('/api/alerts/:id', async (request) => {
     const id = alertId(request.params.id);
     const alert = await client.getAlert(id);
-    if (alert === undefined) throw new NotFoundError(`alert ${id} not found`);
+    if (alert === undefined) throw new AlertNotFoundError(id);
     return alert;
   });
 
@@ -63,7 +63,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRouteOptions
     if (options.apiToken === undefined) throw new ActionsDisabledError();
     const change = statusChange(request.body);
     const updated = await client.changeStatus(id, { ...change, actor: ACTOR }, options.apiToken);
-    if (updated === undefined) throw new NotFoundError(`alert ${id} not found`);
+    if (updated === undefined) throw new AlertNotFoundError(id);
     return updated;
   });
 }

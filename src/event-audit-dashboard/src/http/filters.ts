@@ -259,7 +259,7 @@ class QueryReader {
   }
 }
 
-/** Alert ids are UUIDs; anything else is refused before it reaches the backend URL (D11). */
+/** Alert ids are UUIDs; anything else is refused before it reaches the backend URL. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function isAlertId(value: string): boolean {
