@@ -15,6 +15,8 @@ export interface HttpServerOptions {
   /** Registry for the request-duration histogram; defaults to metricsRegistry. */
   instrumentRegistry?: Registry;
   bodyLimit?: number;
+  /** Serve HTTPS with these TLS options (certificate, key, and the CAs of client certificates). */
+  https?: import('node:https').ServerOptions;
 }
 
 export const CORRELATION_HEADER = 'x-correlation-id';
@@ -26,6 +28,7 @@ export const CORRELATION_HEADER = 'x-correlation-id';
  */
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const app = Fastify({
+    ...(options.https ? { https: options.https } : {}),
     loggerInstance: options.logger as FastifyBaseLogger,
     // Per-request lines would drown the logs in probe traffic; errors are logged by the handler below.
     logController: new LogController({ disableRequestLogging: true }),
