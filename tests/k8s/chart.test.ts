@@ -393,7 +393,7 @@ describe('rollouts and scaling', () => {
         `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ${relative(dir, join(REPO, 'k8s', 'overlays', 'prod'))}\nimages:\n  - name: docker.io/auditflow/audit-log-analysis\n    digest: ${digest}\n`,
       );
       const r = await kustomize(dir);
-      const image = podTemplateOf(find(r.objects, 'Deployment', 'auditflow-audit-log-analysis'))?.spec.containers[0]?.image ?? '';
+      const image = podTemplateOf(find(r.objects, 'Deployment', 'afp-audit-log-analysis'))?.spec.containers[0]?.image ?? '';
       assert.ok(image.endsWith(`@${digest}`), image);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -497,7 +497,7 @@ exit 2
   });
 
   test('never replaces a Secret that already exists', async () => {
-    const created = await runScript('auditflow-postgresql auditflow-rabbitmq');
-    assert.deepEqual(created.map((o) => o.metadata.name).sort(), ['auditflow-notification-service-api-tokens', 'auditflow-redis']);
+    const created = await runScript('afp-postgresql afp-rabbitmq');
+    assert.deepEqual(created.map((o) => o.metadata.name).sort(), ['afp-notification-service-api-tokens', 'afp-redis']);
   });
 });
