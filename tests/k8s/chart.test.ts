@@ -57,8 +57,18 @@ describe('values.schema.json', () => {
       cases.push({ chart: dir, set: 'image.pullPolicy=Sometimes', expect: /pullPolicy/ });
       cases.push({ chart: dir, set: 'resources.requests.gpu=1', expect: /Additional property gpu is not allowed/ });
       cases.push({ chart: dir, set: 'podDisruptionBudget.maxUnavailable=true', expect: /maxUnavailable: Invalid type/ });
+      // Typos inside Kubernetes objects and globals: the schemas are derived from the API models.
+      cases.push({ chart: dir, set: 'securityContext.runAsNonroot=true', expect: /Additional property runAsNonroot is not allowed/ });
+      cases.push({ chart: dir, set: 'securityContext.capabilities.dropp={ALL}', expect: /Additional property dropp is not allowed/ });
+      cases.push({ chart: dir, set: 'podSecurityContext.fsgroup=1', expect: /Additional property fsgroup is not allowed/ });
+      cases.push({ chart: dir, set: 'affinity.nodeAfinity.x=1', expect: /Additional property nodeAfinity is not allowed/ });
+      cases.push({ chart: dir, set: 'global.environmnet=dev', expect: /Additional property environmnet is not allowed/ });
     }
+    cases.push({ chart: CHART, set: 'global.imageRegistryy=r.example', expect: /Additional property imageRegistryy is not allowed/ });
+    cases.push({ chart: CHART, set: 'global.externalRedis.hots=r', expect: /Additional property hots is not allowed/ });
+    cases.push({ chart: CHART, set: 'audit-log-analysis.env.LOG_LEVL=debug', expect: /LOG_LEVL/ });
     for (const sub of APP_CHARTS) {
+      cases.push({ chart: join(CHART, 'charts', sub), set: 'env.LOG_LEVL=debug', expect: /LOG_LEVL/ });
       cases.push({ chart: join(CHART, 'charts', sub), set: 'replicaCount=two', expect: /replicaCount: Invalid type/ });
       cases.push({ chart: join(CHART, 'charts', sub), set: 'image.tag=latest', expect: /image\.tag/ });
     }
