@@ -14,7 +14,8 @@ import {
 } from '@auditflow/common';
 import type { FastifyInstance } from 'fastify';
 import { registerAlertRoutes } from './api/alert-routes.ts';
-import { BearerAuth } from './api/bearer-auth.ts';
+import { BearerAuth, registerScopeEnforcement } from './api/bearer-auth.ts';
+import { registerOpenApi } from './api/openapi-document.ts';
 import { SseHub } from './api/sse-hub.ts';
 import { classifyDbError } from './db/db-errors.ts';
 import { type NotificationConfig, resolveApiTokens } from './config.ts';
@@ -74,8 +75,8 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
   metrics.rabbitmqUp.set(broker.isConnected() ? 1 : 0);
   broker.onConnectionChange((connected) => metrics.rabbitmqUp.set(connected ? 1 : 0));
 
-  const auth = new BearerAuth(await resolveApiTokens(config));
-  if (!auth.configured) logger.warn('no API token configured (API_TOKENS, API_TOKENS_FILE): every PATCH /alerts/{id} gets 401');
+  const auth = new BearerAuth(await resolveApiTokens(config), { readRequiresToken: config.readRequiresToken });
+  if (!auth.configured) logger.warn('no API token configured (API_TOKENS, API_TOKENS_FILE): every request that needs a token gets 401');
 
   if (config.migrateOnStart) await migrateWithRetry(store, logger, stopping.signal);
   await broker.declareQueues([config.alertQueue]);
@@ -90,8 +91,17 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
   });
 
   const sse = new SseHub({ store, logger, metrics, keepAliveMs: deps.sseKeepAliveMs ?? 15_000 });
-  const app = createHttpServer({ logger, health, metricsRegistry: registry });
-  registerAlertRoutes(app, { store, auth, sse, metrics, now });
+  const app = createHttpServer({
+    logger,
+    health,
+    metricsRegistry: registry,
+    beforeRoutes: (server) => {
+      registerScopeEnforcement(server, auth);
+      registerOpenApi(server, auth);
+    },
+  });
+  // Inside a plugin, so the OpenAPI generator registered before sees these routes.
+  app.register(async (api) => registerAlertRoutes(api, { store, sse, metrics, now }));
   let port: number;
   try {
     port = await listen(app, config.apiPort, config.apiHost);

@@ -4,7 +4,9 @@ import type { Logger } from 'pino';
 import { AuditFlowError } from '../errors.ts';
 import type { HealthRegistry } from '../health.ts';
 import { Histogram, METRICS_CONTENT_TYPE, type Registry } from '../metrics.ts';
+import { FASTIFY_BODY_CODES } from './json-body.ts';
 import { problem, sendProblem } from './problem.ts';
+import { normaliseQuery, ROUTE_AJV_OPTIONS, validationProblem } from './route-validation.ts';
 
 export interface HttpServerOptions {
   logger: Logger;
@@ -14,6 +16,12 @@ export interface HttpServerOptions {
   /** Registry for the request-duration histogram; defaults to metricsRegistry. */
   instrumentRegistry?: Registry;
   bodyLimit?: number;
+  /**
+   * Runs before any route is added, for plugins that must see every route
+   * (e.g. @fastify/swagger's onRoute hook). Routes added at the root right
+   * after an app.register() are not seen by it: add them inside a plugin.
+   */
+  beforeRoutes?: (app: FastifyInstance) => void;
 }
 
 export const CORRELATION_HEADER = 'x-correlation-id';
@@ -33,7 +41,11 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     forceCloseConnections: true,
     requestIdHeader: CORRELATION_HEADER,
     genReqId: () => randomUUID(),
+    ajv: ROUTE_AJV_OPTIONS,
   });
+  // Response schemas document the API (OpenAPI); they must not filter what is sent.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.addHook('preValidation', normaliseQuery);
 
   const registry = options.instrumentRegistry ?? options.metricsRegistry;
   const duration = registry
@@ -69,14 +81,10 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     }
     const fastifyError = error as FastifyError;
     const status = fastifyError.statusCode ?? 500;
-    if (fastifyError.validation) {
-      return sendProblem(
-        reply,
-        problem(400, 'AF_VALIDATION_FAILED', error.message, { errors: fastifyError.validation }),
-      );
-    }
+    if (fastifyError.validation) return sendProblem(reply, validationProblem(fastifyError, request));
     if (status >= 400 && status < 500) {
-      return sendProblem(reply, problem(status, fastifyError.code ?? 'AF_BAD_REQUEST', error.message));
+      const code = FASTIFY_BODY_CODES[fastifyError.code] ?? fastifyError.code ?? 'AF_BAD_REQUEST';
+      return sendProblem(reply, problem(status, code, error.message));
     }
     request.log.error({ err: error }, 'unhandled error');
     return sendProblem(reply, problem(500, 'AF_INTERNAL', 'internal error'));
@@ -86,14 +94,21 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     sendProblem(reply, problem(404, 'AF_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)),
   );
 
-  registerProbes(app, options.health);
-  if (options.metricsRegistry) registerMetricsRoute(app, options.metricsRegistry);
+  options.beforeRoutes?.(app);
+  const { health, metricsRegistry } = options;
+  app.register(async (routes) => {
+    registerProbes(routes, health);
+    if (metricsRegistry) registerMetricsRoute(routes, metricsRegistry);
+  });
   return app;
 }
 
 export function registerProbes(app: FastifyInstance, health: HealthRegistry): void {
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
+  const operations = (summary: string) => ({ schema: { tags: ['operations'], summary } });
+  app.get('/healthz', operations('Liveness: 200 {"status":"ok"} while the event loop runs; checks no dependency'), async () => ({
+    status: 'ok',
+  }));
+  app.get('/readyz', operations('Readiness: 200 when every dependency answers now and the process is not draining, else 503'), async (_request, reply) => {
     const readiness = await health.readiness();
     return reply.status(readiness.ready ? 200 : 503).send({
       status: readiness.ready ? 'ready' : 'not_ready',
@@ -104,7 +119,7 @@ export function registerProbes(app: FastifyInstance, health: HealthRegistry): vo
 }
 
 export function registerMetricsRoute(app: FastifyInstance, registry: Registry): void {
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus text format' } }, async (_request, reply) => {
     reply.type(METRICS_CONTENT_TYPE);
     return registry.metrics();
   });

@@ -1,4 +1,4 @@
-import { AuditFlowError } from '@auditflow/common';
+import { ANY_UUID, AuditFlowError } from '@auditflow/common';
 
 /** A client error with a stable code; the shared error handler turns it into problem+json. */
 export class BadRequestError extends AuditFlowError {
@@ -18,8 +18,6 @@ export class AlertNotFoundError extends AuditFlowError {
     super('AF_ALERT_NOT_FOUND', `Alert not found: ${id}`, { statusCode: 404 });
   }
 }
-
-export const ANY_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function assertAlertId(id: string): string {
   if (!ANY_UUID.test(id)) throw new InvalidAlertIdError(id);
