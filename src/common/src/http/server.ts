@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifySchema,
+  LogController,
+} from 'fastify';
 import type { Logger } from 'pino';
 import { AuditFlowError } from '../errors.ts';
 import type { HealthRegistry } from '../health.ts';
@@ -103,8 +109,13 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   return app;
 }
 
+/** OpenAPI fields of an operation route (read by @fastify/swagger where a service serves a document). */
+function documentation(summary: string): FastifySchema {
+  return { tags: ['operations'], summary } as FastifySchema;
+}
+
 export function registerProbes(app: FastifyInstance, health: HealthRegistry): void {
-  const operations = (summary: string) => ({ schema: { tags: ['operations'], summary } });
+  const operations = (summary: string) => ({ schema: documentation(summary) });
   app.get('/healthz', operations('Liveness: 200 {"status":"ok"} while the event loop runs; checks no dependency'), async () => ({
     status: 'ok',
   }));
@@ -119,7 +130,7 @@ export function registerProbes(app: FastifyInstance, health: HealthRegistry): vo
 }
 
 export function registerMetricsRoute(app: FastifyInstance, registry: Registry): void {
-  app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus text format' } }, async (_request, reply) => {
+  app.get('/metrics', { schema: documentation('Prometheus text format') }, async (_request, reply) => {
     reply.type(METRICS_CONTENT_TYPE);
     return registry.metrics();
   });
