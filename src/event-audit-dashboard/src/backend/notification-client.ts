@@ -110,9 +110,8 @@ export class NotificationClient {
    * Opens the SSE stream. Only the connection is under the timeout; the stream
    * itself lives until `signal` aborts or the service closes it.
    */
-  async openStream(signal: AbortSignal, lastEventId?: string): Promise<ReadableStream<Uint8Array>> {
+  async openStream(signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {
     const headers: Record<string, string> = { accept: 'text/event-stream' };
-    if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
     // Not AbortSignal.timeout(): that would also cut the body off once the time is up.
     const controller = new AbortController();
     const forward = (): void => controller.abort(signal.reason);
