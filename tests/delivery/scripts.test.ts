@@ -102,11 +102,11 @@ describe('delivery scripts', () => {
     const res = script('deploy-helm.sh', { HELM: helm, NAMESPACE: 'dev', VALUES_FILE: 'values-dev.yaml', DIGESTS: JSON.stringify(digests) });
     assert.equal(res.status, 0, res.stderr);
     const [install, helmTest] = readFileSync(log, 'utf8').trim().split('\n');
-    assert.match(install ?? '', /^upgrade --install auditflow k8s\/charts\/auditflow-platform --namespace dev /);
+    assert.match(install ?? '', /^upgrade --install afp k8s\/charts\/auditflow-platform --namespace dev /);
     assert.match(install ?? '', / --atomic --wait /);
     assert.doesNotMatch(install ?? '', /--create-namespace/);
     for (const s of SERVICES) assert.ok(install?.includes(`--set-string ${s}.image.digest=${digest('a')}`), s);
-    assert.match(helmTest ?? '', /^test auditflow --namespace dev /);
+    assert.match(helmTest ?? '', /^test afp --namespace dev /);
   });
 
   test('deploy-helm.sh refuses a tag, a missing service or an unknown values file', () => {
@@ -132,7 +132,7 @@ describe('delivery scripts', () => {
         `  "--namespace staging get deployments "*) printf '${images}\\ndocker.io/library/postgres:17-alpine\\n' ;;`,
         '  kustomize*) exec kubectl-real "$@" ;;',
         `  apply*) cp "\${@: -1}" ${JSON.stringify(applied)} ;;`,
-        '  "--namespace preprod get deployments -o name") echo deployment.apps/auditflow-audit-log-analysis ;;',
+        '  "--namespace preprod get deployments -o name") echo deployment.apps/afp-audit-log-analysis ;;',
         '  *rollout*) echo "rolled out" ;;',
         '  *) echo "unexpected: $*" >&2; exit 9 ;;',
         'esac',

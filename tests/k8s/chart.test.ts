@@ -1,7 +1,9 @@
 // Behaviour of the charts beyond "it renders": schemas, generated files kept in sync,
 // secret wiring across subcharts, RabbitMQ least privilege, helm tests, NOTES and rollouts.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -55,8 +57,18 @@ describe('values.schema.json', () => {
       cases.push({ chart: dir, set: 'image.pullPolicy=Sometimes', expect: /pullPolicy/ });
       cases.push({ chart: dir, set: 'resources.requests.gpu=1', expect: /Additional property gpu is not allowed/ });
       cases.push({ chart: dir, set: 'podDisruptionBudget.maxUnavailable=true', expect: /maxUnavailable: Invalid type/ });
+      // Typos inside Kubernetes objects and globals: the schemas are derived from the API models.
+      cases.push({ chart: dir, set: 'securityContext.runAsNonroot=true', expect: /Additional property runAsNonroot is not allowed/ });
+      cases.push({ chart: dir, set: 'securityContext.capabilities.dropp={ALL}', expect: /Additional property dropp is not allowed/ });
+      cases.push({ chart: dir, set: 'podSecurityContext.fsgroup=1', expect: /Additional property fsgroup is not allowed/ });
+      cases.push({ chart: dir, set: 'affinity.nodeAfinity.x=1', expect: /Additional property nodeAfinity is not allowed/ });
+      cases.push({ chart: dir, set: 'global.environmnet=dev', expect: /Additional property environmnet is not allowed/ });
     }
+    cases.push({ chart: CHART, set: 'global.imageRegistryy=r.example', expect: /Additional property imageRegistryy is not allowed/ });
+    cases.push({ chart: CHART, set: 'global.externalRedis.hots=r', expect: /Additional property hots is not allowed/ });
+    cases.push({ chart: CHART, set: 'audit-log-analysis.env.LOG_LEVL=debug', expect: /LOG_LEVL/ });
     for (const sub of APP_CHARTS) {
+      cases.push({ chart: join(CHART, 'charts', sub), set: 'env.LOG_LEVL=debug', expect: /LOG_LEVL/ });
       cases.push({ chart: join(CHART, 'charts', sub), set: 'replicaCount=two', expect: /replicaCount: Invalid type/ });
       cases.push({ chart: join(CHART, 'charts', sub), set: 'image.tag=latest', expect: /image\.tag/ });
     }
@@ -301,10 +313,76 @@ describe('helm tests', () => {
     const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
     assert.equal(env['GENERATOR_URL'], 'http://afp-audit-event-generator:5000');
     assert.equal(env['NOTIFICATION_URL'], 'http://afp-notification-service:8000');
-    const script = (c.command ?? []).join('\n');
-    assert.match(script, /-X POST .*\n?.*"\$GENERATOR_URL\/scenarios\/brute-force"/);
-    assert.match(script, /"\$NOTIFICATION_URL\/alerts\?rule_id=ANLY-SEC-001"/);
     assert.match(c.image ?? '', /^docker\.io\/curlimages\/curl:\d+\.\d+\.\d+$/);
+  });
+
+  // The pod's script is run for real with sh and curl against a stand-in generator and
+  // notification API: an ANLY-SEC-001 alert left by an earlier run must not satisfy it, only
+  // the alert of the event it posted itself.
+  async function runPipelineScript(answer: 'stale' | 'own'): Promise<{ code: number; output: string; posted: Record<string, string>[]; queries: string[] }> {
+    const pod = hooks().find((p) => p.metadata.name === 'afp-auditflow-platform-test-pipeline')!;
+    const c = podTemplateOf(pod)!.spec.containers[0]!;
+    const posted: Record<string, string>[] = [];
+    const queries: string[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => {
+        body += d.toString();
+      });
+      req.on('end', () => {
+        res.setHeader('content-type', 'application/json');
+        if (req.method === 'POST' && req.url === '/scenarios/brute-force') {
+          posted.push(JSON.parse(body || '{}') as Record<string, string>);
+          res.statusCode = 202;
+          res.end(JSON.stringify({ scenario: 'brute-force', events: ['e1'], expected_rules: ['ANLY-SEC-001'] }));
+          return;
+        }
+        const url = new URL(req.url ?? '/', 'http://x');
+        if (req.method === 'GET' && url.pathname === '/alerts') {
+          queries.push(url.search);
+          const host = answer === 'own' ? (posted[0]?.['host'] ?? 'none') : 'prod-web-01';
+          const alerts = answer === 'stale' || url.searchParams.get('host') === host ? [{ id: 'a1', rule_id: 'ANLY-SEC-001', server_hostname: host }] : [];
+          res.end(JSON.stringify({ alerts }));
+          return;
+        }
+        res.statusCode = 404;
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const [shell, flags, script] = c.command as [string, string, string];
+      const child = spawn(shell, [flags, script], {
+        env: { PATH: process.env['PATH'] ?? '', GENERATOR_URL: `http://127.0.0.1:${port}`, NOTIFICATION_URL: `http://127.0.0.1:${port}`, TIMEOUT_SECONDS: '4', NOTIFICATION_API_TOKEN: 't' },
+      });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => {
+        output += d.toString();
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        output += d.toString();
+      });
+      const code = await new Promise<number>((resolve) => child.on('close', (n) => resolve(n ?? -1)));
+      return { code, output, posted, queries };
+    } finally {
+      server.close();
+    }
+  }
+
+  test('the pipeline test is not satisfied by an old ANLY-SEC-001 alert', async () => {
+    const { code, output } = await runPipelineScript('stale');
+    assert.notEqual(code, 0, output);
+  });
+
+  test('the pipeline test posts a unique host and waits for exactly that alert', async () => {
+    const first = await runPipelineScript('own');
+    assert.equal(first.code, 0, first.output);
+    const host = first.posted[0]?.['host'] ?? '';
+    assert.match(host, /^helm-test-[0-9a-f]{8,}$/);
+    assert.ok(first.queries.every((q) => q.includes('rule_id=ANLY-SEC-001') && q.includes(`host=${host}`)), first.queries.join(' '));
+    const second = await runPipelineScript('own');
+    assert.notEqual(second.posted[0]?.['host'], host, 'every run posts its own host');
   });
 
   test('test pods can reach the services through their NetworkPolicies', () => {
@@ -393,7 +471,7 @@ describe('rollouts and scaling', () => {
         `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ${relative(dir, join(REPO, 'k8s', 'overlays', 'prod'))}\nimages:\n  - name: docker.io/auditflow/audit-log-analysis\n    digest: ${digest}\n`,
       );
       const r = await kustomize(dir);
-      const image = podTemplateOf(find(r.objects, 'Deployment', 'auditflow-audit-log-analysis'))?.spec.containers[0]?.image ?? '';
+      const image = podTemplateOf(find(r.objects, 'Deployment', 'afp-audit-log-analysis'))?.spec.containers[0]?.image ?? '';
       assert.ok(image.endsWith(`@${digest}`), image);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -497,7 +575,7 @@ exit 2
   });
 
   test('never replaces a Secret that already exists', async () => {
-    const created = await runScript('auditflow-postgresql auditflow-rabbitmq');
-    assert.deepEqual(created.map((o) => o.metadata.name).sort(), ['auditflow-notification-service-api-tokens', 'auditflow-redis']);
+    const created = await runScript('afp-postgresql afp-rabbitmq');
+    assert.deepEqual(created.map((o) => o.metadata.name).sort(), ['afp-notification-service-api-tokens', 'afp-redis']);
   });
 });

@@ -173,7 +173,7 @@ describe('dashboard routes with the notification service up', () => {
       ['/api/alerts/nope', 400, 'AF_INVALID_ALERT_ID'],
       ['/api/alerts?server_hostname=x', 400, 'AF_UNKNOWN_PARAMETER'],
       ['/api/alerts/stats?sevrity=HIGH', 400, 'AF_UNKNOWN_PARAMETER'],
-      ['/api/alerts/3f0c2a9e-8d1b-4c6e-9f7a-1b2c3d4e5f60', 404, 'AF_NOT_FOUND'],
+      ['/api/alerts/3f0c2a9e-8d1b-4c6e-9f7a-1b2c3d4e5f60', 404, 'AF_ALERT_NOT_FOUND'],
     ] as const) {
       const response = await server.app.inject({ method: 'GET', url });
       assert.equal(response.statusCode, status, url);

@@ -13,6 +13,7 @@ import {
   requireBrokerUrl,
 } from '@auditflow/common';
 import { type ApiToken, PLAIN_TOKEN_SCOPES, TOKEN_SCOPES, type TokenScope } from './api/bearer-auth.ts';
+import { loadOutputsFileSync, type OutputsConfig, OutputsConfigError } from './delivery/outputs-config.ts';
 
 export interface NotificationConfig {
   base: BaseConfig;
@@ -30,6 +31,11 @@ export interface NotificationConfig {
   retentionDays: number;
   retentionIntervalSeconds: number;
   migrateOnStart: boolean;
+  /** The outputs and routes (docs/outputs.md); without it nothing is notified. */
+  outputsFile: string | undefined;
+  outboxPollMs: number;
+  outboxLeaseMs: number;
+  outboxBatchSize: number;
 }
 
 export interface LoadOptions {
@@ -65,6 +71,10 @@ export function loadNotificationConfig(env: Env, options: LoadOptions = {}): Not
     retentionDays: reader.int('RETENTION_DAYS', 30, { min: 0, max: 36_500 }),
     retentionIntervalSeconds: reader.int('RETENTION_INTERVAL_SECONDS', 3600, { min: 1, max: 604_800 }),
     migrateOnStart: reader.bool('MIGRATE_ON_START', true),
+    outputsFile: reader.string('OUTPUTS_FILE'),
+    outboxPollMs: reader.int('OUTBOX_POLL_MS', 1000, { min: 10, max: 600_000 }),
+    outboxLeaseMs: reader.int('OUTBOX_LEASE_MS', 60_000, { min: 1000, max: 3_600_000 }),
+    outboxBatchSize: reader.int('OUTBOX_BATCH_SIZE', 100, { min: 1, max: 1000 }),
   };
   reader.done();
   return config;
@@ -126,4 +136,32 @@ export function parseTokenLine(line: string): ApiToken | string {
 function plainToken(token: string): ApiToken {
   const id = createHash('sha256').update(token, 'utf8').digest('hex').slice(0, 8);
   return { token, name: `token-${id}`, scopes: PLAIN_TOKEN_SCOPES };
+}
+
+/**
+ * Reads OUTPUTS_FILE (file:line:col problems become a ConfigError naming the variable, so the
+ * service exits 78) and checks every output's timeout fits in the outbox lease: a send outliving
+ * its lease could be claimed and sent again by another replica.
+ */
+export function loadOutputs(
+  config: Pick<NotificationConfig, 'outputsFile' | 'outboxLeaseMs'>,
+  env: Env,
+): OutputsConfig | undefined {
+  if (config.outputsFile === undefined) return undefined;
+  let outputs: OutputsConfig;
+  try {
+    outputs = loadOutputsFileSync(config.outputsFile, env);
+  } catch (error) {
+    if (!(error instanceof OutputsConfigError)) throw error;
+    const problems = error.problems.map((p) => `${error.fileName}:${p.line}:${p.column}: ${p.message}`);
+    throw new ConfigError(problems.map((problem) => ({ variable: 'OUTPUTS_FILE', problem })));
+  }
+  for (const output of outputs.outputs.values()) {
+    if (output.timeoutMs * 2 > config.outboxLeaseMs) {
+      throw new ConfigError([
+        { variable: 'OUTBOX_LEASE_MS', problem: `must be at least twice output "${output.name}"'s timeout (${output.timeoutMs} ms)` },
+      ]);
+    }
+  }
+  return outputs;
 }

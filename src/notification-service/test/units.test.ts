@@ -171,7 +171,7 @@ describe('query conversion (after the route schema)', () => {
 });
 
 describe('alert decoding', () => {
-  test('valid alerts map onto the columns; the D3 double zone is accepted', () => {
+  test('valid alerts map onto the columns; the original double zone designator (+00:00Z) is accepted', () => {
     const record = decodeAlert(Buffer.from(JSON.stringify(makeAlert({ timestamp: '2025-07-02T20:00:00+00:00Z' }))));
     assert.equal(record.timestamp, '2025-07-02T20:00:00+00:00');
     assert.equal(record.rule_id, 'ANLY-SEC-001');

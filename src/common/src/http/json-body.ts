@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { AuditFlowError } from '../errors.ts';
+import { UnsupportedMediaTypeError } from '../errors.ts';
 
 /**
  * The one check of a JSON request body, in three parts: the content type on
@@ -12,17 +12,9 @@ export const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 /** Default size of a JSON request body: a status change or a silence is far smaller. */
 export const DEFAULT_JSON_BODY_BYTES = 16 * 1024;
 
-export class UnsupportedMediaTypeError extends AuditFlowError {
-  constructor(type: string | undefined) {
-    super('AF_UNSUPPORTED_MEDIA_TYPE', `the request body must be application/json${type ? `, not ${type.slice(0, 100)}` : ''}`, {
-      statusCode: 415,
-    });
-  }
-}
-
 export function assertJsonContentType(request: FastifyRequest): void {
   const type = request.headers['content-type'];
-  if (type === undefined || !JSON_MEDIA_TYPE.test(type)) throw new UnsupportedMediaTypeError(type);
+  if (type === undefined || !JSON_MEDIA_TYPE.test(type)) throw new UnsupportedMediaTypeError();
 }
 
 /** Route options of a route that takes a JSON body: spread them into the route's options. */
@@ -33,12 +25,3 @@ export function jsonBodyRoute(maxBytes: number = DEFAULT_JSON_BODY_BYTES): {
   // preParsing runs after every onRequest hook (authentication first), before the body is read.
   return { bodyLimit: maxBytes, preParsing: async (request) => assertJsonContentType(request) };
 }
-
-/** Fastify's own body errors under the platform's codes. */
-export const FASTIFY_BODY_CODES: Readonly<Record<string, string>> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: 'AF_BODY_TOO_LARGE',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'AF_UNSUPPORTED_MEDIA_TYPE',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'AF_INVALID_BODY',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'AF_INVALID_BODY',
-  FST_ERR_CTP_INVALID_JSON_BODY: 'AF_INVALID_BODY',
-};

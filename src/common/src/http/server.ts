@@ -7,10 +7,10 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Logger } from 'pino';
-import { AuditFlowError } from '../errors.ts';
+import { codeForFastifyError } from '../error-codes.ts';
+import { AuditFlowError, EXIT_CONFIG, StartupError } from '../errors.ts';
 import type { HealthRegistry } from '../health.ts';
 import { Histogram, METRICS_CONTENT_TYPE, type Registry } from '../metrics.ts';
-import { FASTIFY_BODY_CODES } from './json-body.ts';
 import { problem, sendProblem } from './problem.ts';
 import { normaliseQuery, ROUTE_AJV_OPTIONS, validationProblem } from './route-validation.ts';
 
@@ -28,6 +28,8 @@ export interface HttpServerOptions {
    * after an app.register() are not seen by it: add them inside a plugin.
    */
   beforeRoutes?: (app: FastifyInstance) => void;
+  /** Serve HTTPS with these TLS options (certificate, key, and the CAs of client certificates). */
+  https?: import('node:https').ServerOptions;
 }
 
 export const CORRELATION_HEADER = 'x-correlation-id';
@@ -39,6 +41,7 @@ export const CORRELATION_HEADER = 'x-correlation-id';
  */
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const app = Fastify({
+    ...(options.https ? { https: options.https } : {}),
     loggerInstance: options.logger as FastifyBaseLogger,
     // Per-request lines would drown the logs in probe traffic; errors are logged by the handler below.
     logController: new LogController({ disableRequestLogging: true }),
@@ -89,8 +92,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     const status = fastifyError.statusCode ?? 500;
     if (fastifyError.validation) return sendProblem(reply, validationProblem(fastifyError, request));
     if (status >= 400 && status < 500) {
-      const code = FASTIFY_BODY_CODES[fastifyError.code] ?? fastifyError.code ?? 'AF_BAD_REQUEST';
-      return sendProblem(reply, problem(status, code, error.message));
+      return sendProblem(reply, problem(status, codeForFastifyError(fastifyError.code, status), error.message));
     }
     request.log.error({ err: error }, 'unhandled error');
     return sendProblem(reply, problem(500, 'AF_INTERNAL', 'internal error'));
@@ -150,8 +152,23 @@ export function createMetricsServer(options: { logger: Logger; registry: Registr
   return app;
 }
 
-export async function listen(app: FastifyInstance, port: number, host = '0.0.0.0'): Promise<number> {
-  await app.listen({ port, host });
+/**
+ * Listens and returns the bound port. A busy or forbidden port becomes a
+ * StartupError (exit 78) naming `variable`, the setting that moves it.
+ */
+export async function listen(app: FastifyInstance, port: number, host = '0.0.0.0', variable = 'the port setting'): Promise<number> {
+  try {
+    await app.listen({ port, host });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EADDRINUSE' && code !== 'EACCES') throw error;
+    const why = code === 'EADDRINUSE' ? 'is already in use by another process' : 'needs privileges this process does not have';
+    throw new StartupError('AF_PORT_IN_USE', `port ${port} on ${host} ${why}; set ${variable} to a free port`, {
+      variable,
+      exitCode: EXIT_CONFIG,
+      cause: error,
+    });
+  }
   const address = app.server.address();
   return typeof address === 'object' && address ? address.port : port;
 }

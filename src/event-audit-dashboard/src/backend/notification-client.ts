@@ -36,7 +36,7 @@ export interface NotificationClientOptions {
  * same schemas (@auditflow/common) the service validates with: a parameter
  * the service does not know cannot be sent, a field it does not send cannot be read. Every call is
  * bounded by the configured timeout and counted; failures become typed errors
- * so pages and the JSON API can answer 503/404/400 instead of a blank 200 (D16).
+ * so pages and the JSON API can answer 503/404/400 instead of a blank 200.
  */
 export class NotificationClient {
   readonly #base: string;

@@ -1,4 +1,4 @@
-import { ALERT_STATUSES, AlertIdParamsSchema, DEFAULT_JSON_BODY_BYTES, NotFoundError } from '@auditflow/common';
+import { ALERT_STATUSES, AlertIdParamsSchema, AlertNotFoundError, DEFAULT_JSON_BODY_BYTES } from '@auditflow/common';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { NotificationClient } from '../backend/notification-client.ts';
@@ -66,7 +66,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRouteOptions
   app.get<{ Params: { id: string } }>('/api/alerts/:id', { schema: { params: AlertIdParamsSchema } }, async (request) => {
     const id = request.params.id.toLowerCase();
     const alert = await client.getAlert(id);
-    if (alert === undefined) throw new NotFoundError(`alert ${id} not found`);
+    if (alert === undefined) throw new AlertNotFoundError(id);
     return alert;
   });
 
@@ -82,7 +82,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRouteOptions
     const note = request.body.note?.trim() ?? '';
     const change = note === '' ? { status: request.body.status } : { status: request.body.status, note };
     const updated = await client.changeStatus(id, { ...change, actor: ACTOR }, options.apiToken);
-    if (updated === undefined) throw new NotFoundError(`alert ${id} not found`);
+    if (updated === undefined) throw new AlertNotFoundError(id);
     return updated;
   });
 }

@@ -38,7 +38,7 @@ export interface PageRouteOptions {
  * The two pages, rendered completely on the server so they are useful
  * without JavaScript. Their status codes tell the truth: 503 when the
  * notification service is down, 404/400 for unknown or malformed ids (the
- * original always answered 200, D16).
+ * original always answered 200).
  */
 export function registerPageRoutes(app: FastifyInstance, options: PageRouteOptions): void {
   const now = options.now ?? (() => new Date());

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { AuditFlowError, UnauthorizedError } from '@auditflow/common';
+import { createError, UnauthorizedError } from '@auditflow/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /**
@@ -33,11 +33,7 @@ export interface ApiToken {
   scopes: readonly TokenScope[];
 }
 
-export class ForbiddenError extends AuditFlowError {
-  constructor(scope: TokenScope) {
-    super('AF_FORBIDDEN', `this token does not have the '${scope}' scope`, { statusCode: 403 });
-  }
-}
+export class ForbiddenError extends createError<[scope: TokenScope]>('AF_FORBIDDEN') {}
 
 /**
  * Checks `Authorization: Bearer <token>` against the configured tokens in
