@@ -58,5 +58,3 @@ export class CsrfRejectedError extends AuditFlowError {
     super('AF_CSRF_REJECTED', message, { statusCode: 403 });
   }
 }
-
-export { UnsupportedMediaTypeError } from '@auditflow/common';
