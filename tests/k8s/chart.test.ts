@@ -559,6 +559,33 @@ describe('rollouts and scaling', () => {
     }
   });
 
+  test('k8s/images.yaml is the one source of every third-party image, on the Helm path and in the overlays', async () => {
+    await run(NODE, ['k8s/charts/tools/sync-images.mjs', '--check'], { cwd: REPO }).catch((e: { stderr: string }) => assert.fail(`run sync-images.mjs:\n${e.stderr}`));
+    const list = parse(readFileSync(join(REPO, 'k8s', 'images.yaml'), 'utf8')) as Record<string, { registry: string; repository: string; tag: string; digest: string }>;
+    const expected = new Map(Object.values(list).map((i) => [i.repository, `${i.registry}/${i.repository}:${i.tag}${i.digest ? `@${i.digest}` : ''}`]));
+    const renders: Rendered[] = [defaults, ...(await Promise.all(['dev', 'prod'].map((env) => helmTemplate({ valuesFiles: [join(CHART, `values-${env}.yaml`)] }))))];
+    for (const overlay of OVERLAYS) {
+      renders.push(await kustomize(join(REPO, 'k8s', 'overlays', overlay)));
+      const kustomization = parse(readFileSync(join(REPO, 'k8s', 'overlays', overlay, 'kustomization.yaml'), 'utf8')) as { images: { name: string }[] };
+      for (const entry of kustomization.images) assert.match(entry.name, /\/auditflow\//, `${overlay} overrides the third-party image ${entry.name}`);
+    }
+    let seen = 0;
+    for (const r of renders) {
+      for (const object of r.objects) {
+        const spec = podTemplateOf(object)?.spec;
+        for (const c of [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])]) {
+          const image = c.image ?? '';
+          if (/\/auditflow\//.test(image)) continue;
+          const repository = [...expected.keys()].find((repo) => image.includes(`/${repo}:`));
+          assert.ok(repository, `${r.source}: ${image} is not in k8s/images.yaml`);
+          assert.equal(image, expected.get(repository), `${r.source}: ${object.metadata.name}`);
+          seen++;
+        }
+      }
+    }
+    assert.ok(seen >= 25, `${seen} third-party containers checked`);
+  });
+
   test('a Kustomize promotion pins the overlay images by digest', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'af-promote-'));
     try {
