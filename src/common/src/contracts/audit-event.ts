@@ -70,12 +70,12 @@ export type AuditEvent = FromSchema<typeof auditEventSchema>;
 /** Messages larger than this are dead-lettered as oversized instead of parsed. */
 export const MAX_EVENT_BYTES = 64 * 1024;
 
-/** The file path an event refers to, wherever the producer put it (D1). */
+/** The file path an event refers to: `details.resource`, or the top-level `resource` the original reads. */
 export function eventResource(event: AuditEvent): string | undefined {
   return event.details.resource ?? event.resource;
 }
 
-/** The source address of an event, wherever the producer put it (D1). */
+/** The source address of an event: `details.ip_address`, or the legacy top-level `client_ip`. */
 export function eventClientIp(event: AuditEvent): string | undefined {
   return event.details.ip_address ?? event.client_ip;
 }

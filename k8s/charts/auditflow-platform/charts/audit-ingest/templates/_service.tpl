@@ -3,8 +3,8 @@
 APP_PORT: {{ .Values.containerPorts.http | quote }}
 PROMETHEUS_PORT: {{ .Values.containerPorts.metrics | quote }}
 SYSLOG_PORT: {{ .Values.containerPorts.syslog | quote }}
-RABBITMQ_HOST: {{ default (include "auditflow.peerFullname" (dict "ctx" . "name" "rabbitmq")) .Values.rabbitmq.host | quote }}
-RABBITMQ_PORT: {{ .Values.rabbitmq.port | quote }}
+RABBITMQ_HOST: {{ include "auditflow.serverHost" (dict "ctx" . "name" "rabbitmq" "host" .Values.rabbitmq.host) | quote }}
+RABBITMQ_PORT: {{ include "auditflow.serverPort" (dict "ctx" . "name" "rabbitmq" "port" .Values.rabbitmq.port) | quote }}
 RABBITMQ_USER: {{ .Values.rabbitmq.user | quote }}
 RABBITMQ_VHOST: {{ .Values.rabbitmq.vhost | quote }}
 RABBITMQ_QUEUE_TYPE: {{ .Values.rabbitmq.queueType | quote }}
@@ -23,7 +23,7 @@ INGEST_TOKENS_FILE: {{ printf "/etc/audit-ingest/tokens/%s" .Values.tokens.key |
 {{- end -}}
 
 {{- define "audit-ingest.secretEnv" -}}
-{{ include "auditflow.secretEnvVar" (dict "name" "RABBITMQ_PASS" "secret" (default (include "auditflow.peerFullname" (dict "ctx" . "name" "rabbitmq")) .Values.rabbitmq.existingSecret) "key" .Values.rabbitmq.passwordKey) }}
+{{ include "auditflow.secretEnvVar" (dict "name" "RABBITMQ_PASS" "secret" (include "auditflow.serverSecret" (dict "ctx" . "name" "rabbitmq" "secret" .Values.rabbitmq.existingSecret)) "key" .Values.rabbitmq.passwordKey) }}
 {{- end -}}
 
 {{- define "audit-ingest.tlsSecretName" -}}
