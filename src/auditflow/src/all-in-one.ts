@@ -11,7 +11,7 @@ import {
 import { loadAnalysisConfig, startAnalysis } from '@auditflow/audit-log-analysis';
 import { loadGeneratorConfig, startGenerator } from '@auditflow/audit-event-generator';
 import { loadDashboardConfig, startDashboard } from '@auditflow/event-audit-dashboard';
-import { loadNotificationConfig, openAlertStore, startNotificationService } from '@auditflow/notification-service';
+import { loadNotificationConfig, loadOutputs, openAlertStore, startNotificationService } from '@auditflow/notification-service';
 import { openAdapters } from './adapters.ts';
 
 export interface AllInOneLayout {
@@ -56,6 +56,7 @@ export async function startAllInOne(env: Env): Promise<RunningPlatform> {
   const notificationConfig = loadNotificationConfig(
     serviceEnv({ API_PORT: String(layout.ports.notification), API_HOST: layout.bindHost }),
   );
+  const outputs = loadOutputs(notificationConfig, env);
   const analysisConfig = loadAnalysisConfig(
     serviceEnv({ APP_PORT: String(layout.ports.analysis), PROMETHEUS_PORT: String(layout.ports.analysisMetrics) }),
   );
@@ -79,6 +80,7 @@ export async function startAllInOne(env: Env): Promise<RunningPlatform> {
       logger: logger('notification-service'),
       broker: adapters.broker,
       store,
+      outputs,
     });
     started.push(notification);
     const analysis = await startAnalysis({
