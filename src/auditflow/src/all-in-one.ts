@@ -5,6 +5,7 @@ import {
   EnvReader,
   GracefulShutdown,
   LOG_LEVELS,
+  assertPortsFree,
   MemoryBroker,
   type ServiceHandle,
 } from '@auditflow/common';
@@ -12,7 +13,8 @@ import { loadAnalysisConfig, startAnalysis } from '@auditflow/audit-log-analysis
 import { loadGeneratorConfig, startGenerator } from '@auditflow/audit-event-generator';
 import { loadDashboardConfig, startDashboard } from '@auditflow/event-audit-dashboard';
 import { loadNotificationConfig, loadOutputs, openAlertStore, startNotificationService } from '@auditflow/notification-service';
-import { openAdapters } from './adapters.ts';
+import { checkConfiguredServers, describeAlertStore, openAdapters, readAdapterConfig } from './adapters.ts';
+import { ignoredVariableWarnings } from './ignored-variables.ts';
 
 export interface AllInOneLayout {
   bindHost: string;
@@ -43,12 +45,22 @@ export interface RunningPlatform {
   stop(): Promise<void>;
 }
 
+export interface StartOutput {
+  /** One line per start-up step, so a first start that takes seconds is not silent. */
+  progress: (line: string) => void;
+  warn: (line: string) => void;
+}
+
+const QUIET: StartOutput = { progress: () => undefined, warn: () => undefined };
+
 /**
  * Starts the four services in one process on shared adapters. Configuration
- * is read and validated in full before anything starts.
+ * is read and validated in full, the ports are checked free and configured
+ * servers reachable, all before the store is opened or migrated.
  */
-export async function startAllInOne(env: Env): Promise<RunningPlatform> {
+export async function startAllInOne(env: Env, output: StartOutput = QUIET): Promise<RunningPlatform> {
   const layout = readLayout(env);
+  const adapterConfig = readAdapterConfig(env);
   const level = new EnvReader(env).oneOf('LOG_LEVEL', LOG_LEVELS, 'info');
   const serviceEnv = (overrides: Record<string, string>): Env => ({ ...env, ...overrides });
   const token = randomBytes(24).toString('base64url');
@@ -69,20 +81,46 @@ export async function startAllInOne(env: Env): Promise<RunningPlatform> {
   // No token is built in: an operator's tokens win; otherwise this run makes one for its own dashboard.
   const tokens = notificationConfig.apiTokens.length > 0 || notificationConfig.apiTokensFile ? undefined : [token];
 
-  const adapters = await openAdapters(env, level);
+  for (const line of ignoredVariableWarnings(env)) output.warn(line);
+
+  output.progress('checking that the ports are free');
+  const { bindHost: host, ports } = layout;
+  await assertPortsFree([
+    { port: ports.dashboard, host, variable: 'DASHBOARD_PORT' },
+    { port: ports.notification, host, variable: 'NOTIFICATION_PORT' },
+    { port: ports.generator, host, variable: 'GENERATOR_PORT' },
+    { port: ports.generatorMetrics, host, variable: 'GENERATOR_METRICS_PORT' },
+    { port: ports.analysis, host, variable: 'ANALYSIS_PORT' },
+    { port: ports.analysisMetrics, host, variable: 'ANALYSIS_METRICS_PORT' },
+  ]);
+  if (adapterConfig.rabbit.url || adapterConfig.postgres.url) {
+    output.progress('connecting to the configured servers');
+    await checkConfiguredServers(adapterConfig);
+  }
+
+  output.progress(`opening the alert store (${describeAlertStore(adapterConfig)})`);
+  const adapters = await openAdapters(adapterConfig, level);
   const started: ServiceHandle[] = [];
   const logger = (service: string) => createLogger({ service, level });
   try {
     await adapters.broker.declareQueues([analysisConfig.queue, analysisConfig.alertQueue]);
     const store = await openAlertStore(adapters.sqlClient, logger('notification-service'));
+    if (notificationConfig.migrateOnStart) {
+      output.progress('migrating the alert store');
+      const applied = await store.migrate();
+      output.progress(applied.length > 0 ? `applied migrations ${applied.join(', ')}` : 'schema is up to date');
+    }
+    output.progress('starting notification-service');
     const notification = await startNotificationService({
-      config: { ...notificationConfig, ...(tokens ? { apiTokens: tokens } : {}) },
+      // Migrated just above, with progress shown.
+      config: { ...notificationConfig, migrateOnStart: false, ...(tokens ? { apiTokens: tokens } : {}) },
       logger: logger('notification-service'),
       broker: adapters.broker,
       store,
       outputs,
     });
     started.push(notification);
+    output.progress('starting audit-log-analysis');
     const analysis = await startAnalysis({
       config: analysisConfig,
       logger: logger('audit-log-analysis'),
@@ -92,6 +130,7 @@ export async function startAllInOne(env: Env): Promise<RunningPlatform> {
     });
     started.push(analysis);
     const notificationUrl = notification.urls['http'] ?? `http://127.0.0.1:${layout.ports.notification}`;
+    output.progress('starting event-audit-dashboard');
     const dashboardConfig = loadDashboardConfig(
       serviceEnv({
         APP_PORT: String(layout.ports.dashboard),
@@ -104,6 +143,7 @@ export async function startAllInOne(env: Env): Promise<RunningPlatform> {
       logger: logger('event-audit-dashboard'),
     });
     started.push(dashboard);
+    output.progress('starting audit-event-generator');
     const generator = await startGenerator({ config: generatorConfig, logger: logger('audit-event-generator'), broker: adapters.broker });
     started.push(generator);
 
@@ -142,6 +182,8 @@ export async function startAllInOne(env: Env): Promise<RunningPlatform> {
     };
   } catch (error) {
     for (const service of started.reverse()) await service.stop().catch(() => undefined);
+    // The store owns the client once opened; closing twice is harmless and releases the data-directory lock.
+    await adapters.sqlClient.close().catch(() => undefined);
     await adapters.windowStore.close().catch(() => undefined);
     await adapters.broker.close().catch(() => undefined);
     throw error;
@@ -150,7 +192,10 @@ export async function startAllInOne(env: Env): Promise<RunningPlatform> {
 
 /** `auditflow start`: runs until SIGINT/SIGTERM, then drains. */
 export async function runAllInOne(env: Env): Promise<void> {
-  const platform = await startAllInOne(env);
+  const platform = await startAllInOne(env, {
+    progress: (line) => process.stdout.write(`auditflow: ${line}\n`),
+    warn: (line) => process.stderr.write(`auditflow: warning: ${line}\n`),
+  });
   const logger = createLogger({ service: 'auditflow', level: 'info' });
   const shutdown = new GracefulShutdown({ logger, timeoutMs: 60_000 });
   shutdown.add('platform', () => platform.stop());

@@ -37,6 +37,30 @@ export class ConfigError extends AuditFlowError {
   }
 }
 
+/** sysexits EX_CONFIG: a setting must change before the process can start. */
+export const EXIT_CONFIG = 78;
+/** sysexits EX_UNAVAILABLE: a dependency (port, broker, database, data directory) is not there now. */
+export const EXIT_UNAVAILABLE = 69;
+
+/**
+ * A start-up failure a person can act on: printed as one line naming the
+ * problem and the variable to change, never as a stack, and mapped to an exit
+ * code (78 configuration, 69 unavailable) by whoever owns the process.
+ */
+export class StartupError extends AuditFlowError {
+  readonly variable: string;
+  readonly exitCode: typeof EXIT_CONFIG | typeof EXIT_UNAVAILABLE;
+  constructor(
+    code: string,
+    message: string,
+    options: { variable: string; exitCode: typeof EXIT_CONFIG | typeof EXIT_UNAVAILABLE; cause?: unknown },
+  ) {
+    super(code, message, { statusCode: 500, cause: options.cause });
+    this.variable = options.variable;
+    this.exitCode = options.exitCode;
+  }
+}
+
 /**
  * Input that can never succeed, however often it is retried: a message that
  * fails it is dead-lettered at once; an HTTP request that fails it gets a 4xx.

@@ -10,6 +10,7 @@ export * from './ids.ts';
 export * from './logger.ts';
 export * from './metrics.ts';
 export * from './shutdown.ts';
+export * from './startup/index.ts';
 export * from './service.ts';
 export * from './yaml-locator.ts';
 export * from './duration.ts';

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { AmqpBroker } from './broker/amqp-broker.ts';
 import type { MessageBroker } from './broker/port.ts';
 import { type BaseConfig, EnvReader, type Env, type RabbitConfig } from './config.ts';
-import { ConfigError } from './errors.ts';
+import { ConfigError, EXIT_CONFIG } from './errors.ts';
 import { createLogger } from './logger.ts';
 import { GracefulShutdown } from './shutdown.ts';
 
@@ -15,8 +15,6 @@ export interface ServiceHandle {
   stop(): Promise<void>;
 }
 
-/** Exit code for bad configuration (sysexits EX_CONFIG), distinct from crashes. */
-export const EXIT_CONFIG = 78;
 
 /** A service started alone needs a real broker; only the all-in-one runner may embed one. */
 export function requireBrokerUrl(reader: EnvReader, rabbit: RabbitConfig): string {

@@ -6,6 +6,8 @@ export { signWebhook } from './delivery/outputs/webhook-sender.ts';
 export { loadOutputsFileSync, type OutputsConfig, OutputsConfigError, parseOutputsConfig } from './delivery/outputs-config.ts';
 export { classifyDbError, DatabaseUnavailableError, InvalidAlertDataError } from './db/db-errors.ts';
 export { loadMigrations, MIGRATIONS_DIR, type Migration, MigrationError, runMigrations } from './db/migrations.ts';
+export { type DataDirLock, DataDirLockedError, lockDataDir } from './db/data-dir-lock.ts';
+export { assertDatabaseReachable } from './db/database-probe.ts';
 export { PgliteClient } from './db/pglite-client.ts';
 export { PostgresClient, type PostgresClientOptions } from './db/postgres-client.ts';
 export type { QueryOptions, SqlClient, SqlExecutor, SqlResult } from './db/sql-client.ts';
