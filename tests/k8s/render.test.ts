@@ -181,7 +181,7 @@ describe('architecture details in the rendered manifests', () => {
       assert.ok(fromHelm.size > 0, `values-${env}.yaml exposes no NodePort`);
       const overlay = kustomized.get(`k8s/overlays/${env}`);
       if (overlay) {
-        assert.deepEqual(Object.fromEntries(nodePortsOf(overlay, 'auditflow-')), Object.fromEntries(fromHelm), `overlay ${env} and values-${env}.yaml disagree`);
+        assert.deepEqual(Object.fromEntries(nodePortsOf(overlay, 'afp-')), Object.fromEntries(fromHelm), `overlay ${env} and values-${env}.yaml disagree`);
       }
       perEnvironment.set(env, fromHelm);
     }
@@ -206,7 +206,7 @@ describe('architecture details in the rendered manifests', () => {
         const env = (d.spec as { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } }).template.spec.containers[0]!.env;
         assert.equal(env.find((e) => e.name === 'ENVIRONMENT')?.value, overlay, d.metadata.name);
       }
-      const analysis = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'auditflow-audit-log-analysis')!;
+      const analysis = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'afp-audit-log-analysis')!;
       assert.equal(analysis.spec?.['replicas'], 2);
     }
   });

@@ -166,6 +166,26 @@ describe('auditflow start: start-up failures are one line naming the variable', 
     }
   });
 
+  test('start --only: a busy port is one fatal log line naming APP_PORT, exit 78', async () => {
+    const busy: Server = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '0.0.0.0', resolve));
+    const address = busy.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      const run = await cli(['start', '--only', 'event-audit-dashboard'], { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', APP_PORT: String(port) });
+      assert.equal(run.code, 78, `${run.stdout}${run.stderr}`);
+      const lines = (run.stdout + run.stderr).split('\n').filter((line) => line.includes('"level":"fatal"'));
+      assert.equal(lines.length, 1, run.stdout + run.stderr);
+      const entry = JSON.parse(lines[0]!) as { code: string; variable: string; msg: string; err?: unknown };
+      assert.equal(entry.code, 'AF_PORT_IN_USE');
+      assert.equal(entry.variable, 'APP_PORT');
+      assert.match(entry.msg, new RegExp(`port ${port} .*in use.*APP_PORT`));
+      assert.equal(entry.err, undefined, 'no stack in the log line');
+    } finally {
+      await new Promise((resolve) => busy.close(resolve));
+    }
+  });
+
   test('an unreachable broker exits 69 naming RABBITMQ_URL', async () => {
     const run = await cli(['start'], quietEnv(join(dataDir, 'broker'), { RABBITMQ_URL: `amqp://guest:guest@127.0.0.1:${closedPort}/` }));
     assertOneLine(run, 'RABBITMQ_URL', 69);

@@ -14,8 +14,9 @@ import {
 } from '@auditflow/common';
 import type { FastifyInstance } from 'fastify';
 import { registerAlertRoutes } from './api/alert-routes.ts';
-import { BearerAuth } from './api/bearer-auth.ts';
+import { BearerAuth, registerScopeEnforcement } from './api/bearer-auth.ts';
 import { registerDeliveryRoutes } from './api/delivery-routes.ts';
+import { registerOpenApi } from './api/openapi-document.ts';
 import { registerSilenceRoutes } from './api/silence-routes.ts';
 import { SseHub } from './api/sse-hub.ts';
 import { classifyDbError } from './db/db-errors.ts';
@@ -87,8 +88,8 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
   metrics.rabbitmqUp.set(broker.isConnected() ? 1 : 0);
   broker.onConnectionChange((connected) => metrics.rabbitmqUp.set(connected ? 1 : 0));
 
-  const auth = new BearerAuth(await resolveApiTokens(config));
-  if (!auth.configured) logger.warn('no API token configured (API_TOKENS, API_TOKENS_FILE): every PATCH /alerts/{id} gets 401');
+  const auth = new BearerAuth(await resolveApiTokens(config), { readRequiresToken: config.readRequiresToken });
+  if (!auth.configured) logger.warn('no API token configured (API_TOKENS, API_TOKENS_FILE): every request that needs a token gets 401');
 
   const outputs = 'outputs' in deps ? deps.outputs : loadOutputs(config, deps.env ?? process.env);
   let senders: SenderSet | undefined;
@@ -128,13 +129,24 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
   const annotator = new SilenceAnnotator(store.silences);
   const apiStore = silenceAwareStore(store, annotator);
   const sse = new SseHub({ store: apiStore, logger, metrics, keepAliveMs: deps.sseKeepAliveMs ?? 15_000 });
-  const app = createHttpServer({ logger, health, metricsRegistry: registry });
-  registerAlertRoutes(app, { store: apiStore, auth, sse, metrics, now });
-  registerSilenceRoutes(app, { silences: store.silences, annotator, auth, now });
-  registerDeliveryRoutes(app, { store });
+  const app = createHttpServer({
+    logger,
+    health,
+    metricsRegistry: registry,
+    beforeRoutes: (server) => {
+      registerScopeEnforcement(server, auth);
+      registerOpenApi(server, auth);
+    },
+  });
+  // Inside a plugin, so the OpenAPI generator registered before sees these routes.
+  app.register(async (api) => {
+    registerAlertRoutes(api, { store: apiStore, sse, metrics, now });
+    registerSilenceRoutes(api, { silences: store.silences, annotator, now });
+    registerDeliveryRoutes(api, { store });
+  });
   let port: number;
   try {
-    port = await listen(app, config.apiPort, config.apiHost);
+    port = await listen(app, config.apiPort, config.apiHost, 'API_PORT');
   } catch (error) {
     await consumer.close();
     await delivery?.stop();

@@ -1,17 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { AuditFlowError } from '@auditflow/common';
+import { AuditFlowError, jsonBodyRoute, UUID_SYNTAX } from '@auditflow/common';
 import type { FastifyInstance } from 'fastify';
 import { compileMatcher, type Matcher } from '../delivery/matchers.ts';
 import type { SilenceAnnotator } from '../silences/silence-annotator.ts';
 import type { SilenceState, SilenceStore } from '../silences/silence-store.ts';
-import { authenticate } from './alert-routes.ts';
-import { ANY_UUID, BadRequestError } from './api-errors.ts';
-import type { BearerAuth } from './bearer-auth.ts';
+import { BadRequestError } from './api-errors.ts';
 
 export interface SilenceRoutesDeps {
   silences: SilenceStore;
   annotator: SilenceAnnotator;
-  auth: BearerAuth;
   now: () => Date;
 }
 
@@ -33,6 +30,7 @@ export const matcherSchema = {
 } as const;
 
 export const silenceSchema = {
+  $id: 'Silence',
   type: 'object',
   required: ['id', 'matchers', 'created_by', 'comment', 'starts_at', 'ends_at', 'updated_at', 'status'],
   properties: {
@@ -60,7 +58,13 @@ const createBodySchema = {
   },
 } as const;
 
-const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string' } } } as const;
+const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', pattern: UUID_SYNTAX, 'x-problem': { code: 'AF_INVALID_SILENCE_ID' } } },
+} as const;
+const silenceRef = { $ref: 'Silence' } as const;
+const problemRef = (description: string) => ({ description, $ref: 'Problem' });
 
 interface CreateBody {
   matchers: Matcher[];
@@ -78,17 +82,26 @@ export class SilenceNotFoundError extends AuditFlowError {
 
 /** The silences API (docs/api.md, shared contract with the dashboard). */
 export function registerSilenceRoutes(app: FastifyInstance, deps: SilenceRoutesDeps): void {
-  const { silences, annotator, auth } = deps;
-  const onRequest = async (request: Parameters<typeof authenticate>[1], reply: Parameters<typeof authenticate>[2]) =>
-    authenticate(auth, request, reply);
+  const { silences, annotator } = deps;
+  app.addSchema(silenceSchema);
 
   app.get(
     '/silences',
     {
       config: { scope: 'read' },
       schema: {
-        querystring: { type: 'object', properties: { state: { type: 'string', enum: STATES } } },
-        response: { 200: { type: 'object', properties: { silences: { type: 'array', items: silenceSchema } } } },
+        tags: ['silences'],
+        operationId: 'listSilences',
+        summary: 'Silences, newest first',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { state: { type: 'string', enum: STATES, default: 'all' } },
+        },
+        response: {
+          200: { type: 'object', required: ['silences'], properties: { silences: { type: 'array', items: silenceRef } } },
+          400: problemRef('Unknown state (AF_INVALID_PARAMETER) or parameter (AF_UNKNOWN_PARAMETER).'),
+        },
       },
     },
     async (request, reply) => {
@@ -99,9 +112,22 @@ export function registerSilenceRoutes(app: FastifyInstance, deps: SilenceRoutesD
 
   app.get(
     '/silences/:id',
-    { config: { scope: 'read' }, schema: { params: idParams, response: { 200: silenceSchema } } },
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['silences'],
+        operationId: 'getSilence',
+        summary: 'One silence',
+        params: idParams,
+        response: {
+          200: silenceRef,
+          400: problemRef('The id is not a UUID (AF_INVALID_SILENCE_ID).'),
+          404: problemRef('No such silence (AF_SILENCE_NOT_FOUND).'),
+        },
+      },
+    },
     async (request, reply) => {
-      const id = silenceId((request.params as { id: string }).id);
+      const id = (request.params as { id: string }).id.toLowerCase();
       const json = await silences.get(id);
       if (json === undefined) throw new SilenceNotFoundError(id);
       return reply.type(JSON_TYPE).send(json);
@@ -110,7 +136,20 @@ export function registerSilenceRoutes(app: FastifyInstance, deps: SilenceRoutesD
 
   app.post(
     '/silences',
-    { config: { scope: 'admin' }, onRequest, schema: { body: createBodySchema, response: { 201: silenceSchema } } },
+    {
+      config: { scope: 'admin' },
+      ...jsonBodyRoute(),
+      schema: {
+        tags: ['silences'],
+        operationId: 'createSilence',
+        summary: 'Silence the alerts matching every matcher until ends_at (they are stored and shown, not notified)',
+        body: createBodySchema,
+        response: {
+          201: silenceRef,
+          400: problemRef('Invalid body (AF_INVALID_BODY), matcher regex (AF_INVALID_MATCHER) or times (AF_SILENCE_ENDS_TOO_EARLY, AF_SILENCE_TOO_LONG).'),
+        },
+      },
+    },
     async (request, reply) => {
       const body = request.body as CreateBody;
       const now = deps.now();
@@ -145,9 +184,22 @@ export function registerSilenceRoutes(app: FastifyInstance, deps: SilenceRoutesD
 
   app.delete(
     '/silences/:id',
-    { config: { scope: 'admin' }, onRequest, schema: { params: idParams, response: { 200: silenceSchema } } },
+    {
+      config: { scope: 'admin' },
+      schema: {
+        tags: ['silences'],
+        operationId: 'expireSilence',
+        summary: 'Expire a silence now (kept, as expired)',
+        params: idParams,
+        response: {
+          200: silenceRef,
+          400: problemRef('The id is not a UUID (AF_INVALID_SILENCE_ID).'),
+          404: problemRef('No such silence (AF_SILENCE_NOT_FOUND).'),
+        },
+      },
+    },
     async (request, reply) => {
-      const id = silenceId((request.params as { id: string }).id);
+      const id = (request.params as { id: string }).id.toLowerCase();
       const json = await silences.expire(id);
       if (json === undefined) throw new SilenceNotFoundError(id);
       annotator.invalidate();
@@ -155,9 +207,4 @@ export function registerSilenceRoutes(app: FastifyInstance, deps: SilenceRoutesD
       return reply.type(JSON_TYPE).send(json);
     },
   );
-}
-
-function silenceId(id: string): string {
-  if (!ANY_UUID.test(id)) throw new BadRequestError('AF_INVALID_SILENCE_ID', `Invalid silence ID format: '${id.slice(0, 100)}' is not a UUID.`);
-  return id.toLowerCase();
 }

@@ -5,11 +5,11 @@
  * Rows are handed out as JSON text built by the database (the API's row shape,
  * see af_row_json in the migrations): the HTTP layer forwards it untouched.
  */
+import type { AlertStatus, StatsBucket } from '@auditflow/common';
 import type { SilenceStore } from '../silences/silence-store.ts';
 import type { DeliveryPlanner, OutboxStore } from './outbox-store.ts';
 
-export type AlertStatus = 'open' | 'acknowledged' | 'resolved';
-export const ALERT_STATUSES: readonly AlertStatus[] = ['open', 'acknowledged', 'resolved'];
+export { ALERT_STATUSES, type AlertStatus, type StatsBucket } from '@auditflow/common';
 
 /** One alert as it is written: the contract's fields, flattened, with aggregation defaults filled in. */
 export interface AlertRecord {
@@ -79,7 +79,6 @@ export interface AlertPage {
   next?: KeysetPosition;
 }
 
-export type StatsBucket = 'minute' | 'hour' | 'day';
 
 export interface AlertStatsQuery extends AlertFilters {
   since: Date;
