@@ -2,6 +2,7 @@ import { AuditFlowError, errorMessage, problem, sendProblem, ValidationError } f
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { AlertPage, NotificationClient } from '../backend/notification-client.ts';
+import type { Delivery, TriageApi } from '../backend/triage-api.ts';
 import { BackendRejectedError } from '../errors.ts';
 import { detailPage } from '../views/detail-page.ts';
 import { PAGE_HEADERS } from '../views/layout.ts';
@@ -17,9 +18,11 @@ import {
   parseFilters,
   timeWindow,
 } from './filters.ts';
+import { splitViewOptions, type ViewOptions } from './view-options.ts';
 
 export interface PageRouteOptions {
   client: NotificationClient;
+  triage: TriageApi;
   assets: AssetBundle;
   actionsEnabled: boolean;
   logger: Logger;
@@ -41,12 +44,16 @@ export function registerPageRoutes(app: FastifyInstance, options: PageRouteOptio
 
   app.get('/', async (request, reply) => {
     let filters: AlertFilters;
+    let view: ViewOptions;
     try {
-      filters = parseFilters(request.query as Record<string, unknown>);
+      const split = splitViewOptions(request.query as Record<string, unknown>);
+      view = split.view;
+      filters = parseFilters(split.rest);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       return send(reply, 400, listPage({ assets, filters: emptyFilters(), page: undefined, stats: undefined, filterError: error.message }));
     }
+    const shown = { view, actionsEnabled: options.actionsEnabled };
     const at = now();
     const statsQuery = backendStatsParams(filters, at);
     const [listResult, statsResult] = await Promise.allSettled([
@@ -56,10 +63,10 @@ export function registerPageRoutes(app: FastifyInstance, options: PageRouteOptio
     if (listResult.status === 'rejected') {
       const error = listResult.reason;
       if (error instanceof BackendRejectedError && error.statusCode === 400) {
-        return send(reply, 400, listPage({ assets, filters, page: undefined, stats: undefined, filterError: error.message }));
+        return send(reply, 400, listPage({ assets, filters, ...shown, page: undefined, stats: undefined, filterError: error.message }));
       }
       options.logger.warn(logFields(error), 'alert list unavailable');
-      return send(reply, 503, listPage({ assets, filters, page: undefined, stats: undefined, backendError: describe(error) }));
+      return send(reply, 503, listPage({ assets, filters, ...shown, page: undefined, stats: undefined, backendError: describe(error) }));
     }
     let stats: StatsView | undefined;
     if (statsResult.status === 'fulfilled') {
@@ -73,7 +80,7 @@ export function registerPageRoutes(app: FastifyInstance, options: PageRouteOptio
       options.logger.warn(logFields(statsResult.reason), 'alert statistics unavailable');
     }
     const page: AlertPage = listResult.value;
-    return send(reply, 200, listPage({ assets, filters, page, stats }));
+    return send(reply, 200, listPage({ assets, filters, ...shown, page, stats }));
   });
 
   registerNotFoundPage(app, assets, send);
@@ -93,6 +100,11 @@ export function registerPageRoutes(app: FastifyInstance, options: PageRouteOptio
         }),
       );
     }
+    // Asked at once beside the alert; secondary, so a failure only becomes a note on the page.
+    const deliveriesAnswer = options.triage.deliveries(id.toLowerCase()).then(
+      (items): Delivery[] | string => items,
+      (error: unknown) => describe(error),
+    );
     try {
       const alert = await client.getAlert(id.toLowerCase());
       if (alert === undefined) {
@@ -108,7 +120,8 @@ export function registerPageRoutes(app: FastifyInstance, options: PageRouteOptio
           }),
         );
       }
-      return send(reply, 200, detailPage({ assets, alert, actionsEnabled: options.actionsEnabled }));
+      const deliveries = await deliveriesAnswer;
+      return send(reply, 200, detailPage({ assets, alert, actionsEnabled: options.actionsEnabled, deliveries }));
     } catch (error) {
       if (error instanceof AuditFlowError && error.statusCode < 500) throw error;
       options.logger.warn({ ...logFields(error), alert_id: id }, 'alert detail unavailable');
