@@ -88,7 +88,7 @@ describe('dashboard in a browser against the real notification-service', () => {
     await page.goto(`${dashboard.urls.http}/`);
     await page.locator('details.filters > summary').click();
     await page.getByLabel('CRITICAL').check();
-    await page.getByLabel('User').fill('attacker_bob');
+    await page.getByLabel('User', { exact: true }).fill('attacker_bob');
     await page.getByLabel('Time range').selectOption('24h');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.waitForURL(/severity=CRITICAL/);
@@ -133,7 +133,7 @@ describe('dashboard in a browser against the real notification-service', () => {
     const page = await context.newPage();
     const errors = watchErrors(page);
     await page.goto(`${dashboard.urls.http}/`);
-    await page.getByRole('link', { name: 'Sensitive File Modification Detected' }).click();
+    await page.getByRole('link', { name: 'Sensitive File Modification Detected', exact: true }).click();
     await page.waitForURL(/\/alert\//);
     await page.getByRole('heading', { name: 'Triggering event' }).waitFor();
     await page.getByLabel('Note').fill('Looking into it with the DB team');
@@ -211,7 +211,7 @@ describe('dashboard in a browser against the real notification-service', () => {
       void dialog.dismiss();
     });
     await page.goto(`${dashboard.urls.http}/`);
-    await page.getByRole('link', { name: '<img src=x onerror="window.__pwned=1">' }).click();
+    await page.getByRole('link', { name: '<img src=x onerror="window.__pwned=1">', exact: true }).click();
     await page.getByRole('heading', { name: '<img src=x onerror="window.__pwned=1">' }).waitFor();
     assert.match((await page.locator('.card-json pre').first().textContent()) ?? '', /<\/code><\/pre><script>/);
     assert.equal(await page.locator('a[href^="javascript:"]').count(), 0);
