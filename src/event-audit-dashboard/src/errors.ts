@@ -60,12 +60,6 @@ export class CsrfRejectedError extends AuditFlowError {
   }
 }
 
-export class UnsupportedMediaTypeError extends AuditFlowError {
-  constructor() {
-    super('AF_UNSUPPORTED_MEDIA_TYPE', 'the request body must be application/json', { statusCode: 415 });
-  }
-}
-
 /**
  * The notification service answered 404 for a route the dashboard needs
  * (silences, deliveries): it is older than that feature.

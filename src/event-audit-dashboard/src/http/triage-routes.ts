@@ -1,4 +1,4 @@
-import { AuditFlowError, errorMessage, NotFoundError, ValidationError } from '@auditflow/common';
+import { AuditFlowError, createError, errorMessage, ValidationError } from '@auditflow/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { AlertRow, NotificationClient } from '../backend/notification-client.ts';
@@ -10,7 +10,7 @@ import { messagePage } from '../views/states.ts';
 import { ACTOR } from './api-routes.ts';
 import type { AssetBundle } from './assets.ts';
 import { assertSameOriginJson } from './csrf.ts';
-import { isAlertId, STATUSES } from './filters.ts';
+import { type AlertStatus, isAlertId, STATUSES } from './filters.ts';
 
 export interface TriageRouteOptions {
   client: NotificationClient;
@@ -23,6 +23,7 @@ export interface TriageRouteOptions {
 /** At most this many alerts change status in one bulk request, this many at a time upstream. */
 export const BULK_LIMIT = 200;
 const BULK_CONCURRENCY = 8;
+const SilenceNotFoundError = createError<[id: string]>('AF_SILENCE_NOT_FOUND');
 const STATES: SilenceState[] = ['active', 'pending', 'expired', 'all'];
 const MATCHER_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 
@@ -83,7 +84,7 @@ export function registerTriageRoutes(app: FastifyInstance, options: TriageRouteO
   app.post<{ Params: { id: string } }>('/api/silences/:id/expire', csrf, async (request) => {
     const id = silenceId(request.params.id);
     const expired = await triage.expireSilence(id, token());
-    if (expired === undefined) throw new NotFoundError(`silence ${id} not found`);
+    if (expired === undefined) throw new SilenceNotFoundError(id);
     return expired;
   });
 
@@ -165,7 +166,7 @@ function object(body: unknown, what: string): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-function bulkChange(body: unknown): { ids: string[]; status: string; note?: string } {
+function bulkChange(body: unknown): { ids: string[]; status: AlertStatus; note?: string } {
   const { ids, status, note } = object(body, 'ids and a status');
   if (!Array.isArray(ids) || ids.length === 0 || ids.length > BULK_LIMIT || !ids.every((id) => typeof id === 'string' && isAlertId(id))) {
     throw new ValidationError(`ids must be a list of 1 to ${BULK_LIMIT} alert UUIDs`, [{ param: 'ids', problem: 'is malformed' }]);
@@ -178,7 +179,8 @@ function bulkChange(body: unknown): { ids: string[]; status: string; note?: stri
   }
   const trimmed = typeof note === 'string' ? note.trim() : '';
   const unique = [...new Set(ids.map((id: string) => id.toLowerCase()))];
-  return trimmed === '' ? { ids: unique, status } : { ids: unique, status, note: trimmed };
+  const known = status as AlertStatus;
+  return trimmed === '' ? { ids: unique, status: known } : { ids: unique, status: known, note: trimmed };
 }
 
 const ZONED = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;

@@ -1,6 +1,7 @@
 import { ValidationError } from '@auditflow/common';
 import { GROUPS, SORTS } from '../../assets/js/table.js';
-import { type AlertFilters, pageQuery, type RawQuery } from './filters.ts';
+import { Type } from '@sinclair/typebox';
+import { type AlertFilters, FilterQuerySchema, pageQuery, type RawQuery } from './filters.ts';
 
 /**
  * How the list is shown: sort order, grouping and table or cards. These
@@ -15,6 +16,12 @@ export interface ViewOptions {
 
 export const DEFAULT_VIEW: ViewOptions = { sort: 'time', group: 'none', view: 'table' };
 const VIEWS = ['table', 'cards'];
+
+/** The list page's query: the filters plus the view options (anything else is a 400). */
+export const PageQuerySchema = Type.Object(
+  { ...FilterQuerySchema.properties, sort: Type.Optional(Type.String()), group: Type.Optional(Type.String()), view: Type.Optional(Type.String()) },
+  { additionalProperties: false },
+);
 
 /** Splits the page query into view options (validated) and the rest (the filters). */
 export function splitViewOptions(query: RawQuery): { view: ViewOptions; rest: RawQuery } {
