@@ -85,10 +85,10 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
   const app = createHttpServer({ logger, health, instrumentRegistry: registry });
   registerRuleRoutes(app, engine, windowStore);
   const metricsApp = createMetricsServer({ logger, registry });
-  const appPort = await listen(app, config.appPort, host);
+  const appPort = await listen(app, config.appPort, host, 'APP_PORT');
   let metricsPort: number;
   try {
-    metricsPort = await listen(metricsApp, config.prometheusPort, host);
+    metricsPort = await listen(metricsApp, config.prometheusPort, host, 'PROMETHEUS_PORT');
   } catch (error) {
     await app.close();
     throw error;

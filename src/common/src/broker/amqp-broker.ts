@@ -171,7 +171,7 @@ export class AmqpBroker implements MessageBroker {
 
   async check(): Promise<void> {
     if (!this.#connection.ready) throw new TransientError('AF_BROKER_DOWN', 'not connected to RabbitMQ');
-    // A passive declare is a real round trip, not a cached flag (D9).
+    // A passive declare is a real round trip, not a cached flag.
     const [queue] = this.#declared;
     if (queue !== undefined) await this.#connection.queueDeclare({ queue, passive: true });
   }
