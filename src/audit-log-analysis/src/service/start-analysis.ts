@@ -108,7 +108,17 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
         logger.error({ message_id: message.messageId, code: letter.code, reason: letter.reason }, 'event dead-lettered');
       }
     },
-    onRetry: () => metrics.retried.inc(),
+    onRetry: (_message: unknown, error: unknown) => {
+      metrics.retried.inc();
+      warnIfRedisFull(error);
+    },
+  };
+  let fullLoggedAt = 0;
+  // One clear line every few seconds while Redis refuses writes, not one per retried event.
+  const warnIfRedisFull = (error: unknown): void => {
+    if ((error as { code?: unknown } | undefined)?.code !== 'AF_REDIS_FULL' || Date.now() - fullLoggedAt < 5000) return;
+    fullLoggedAt = Date.now();
+    logger.error({ err: error, code: 'AF_REDIS_FULL' }, 'Redis is out of memory; events are retried until it accepts writes');
   };
   const handlerDeps = { engine, metrics, logger, clock };
   const consumer =

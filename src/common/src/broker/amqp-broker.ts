@@ -118,18 +118,7 @@ export class AmqpBroker implements MessageBroker {
         const message = toInbound(raw, options.queue);
         const outcome = await deliver(message, handler, options, {
           signal: closing.signal,
-          deadLetter: async (msg, letter) => {
-            this.#logger.warn(
-              { queue: msg.queue, message_id: msg.messageId, code: letter.code, reason: letter.reason },
-              'dead-lettering message',
-            );
-            await this.publish(dlq, {
-              body: msg.body,
-              messageId: msg.messageId,
-              correlationId: msg.correlationId,
-              headers: deadLetterHeaders(msg, letter),
-            });
-          },
+          deadLetter: (msg, letter) => this.#deadLetterTo(dlq, msg, letter),
           onRetry: (msg, error, attempt) => {
             stats.retries++;
             this.#logger.warn({ err: error, message_id: msg.messageId, attempt }, 'handler failed; retrying');
