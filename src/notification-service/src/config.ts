@@ -4,13 +4,12 @@ import {
   ConfigError,
   type Env,
   EnvReader,
-  type PostgresConfig,
   type RabbitConfig,
   readBaseConfig,
-  readPostgresConfig,
   readRabbitConfig,
   requireBrokerUrl,
 } from '@auditflow/common';
+import { type PostgresConfig, readPostgresConfig } from './postgres-config.ts';
 
 export interface NotificationConfig {
   base: BaseConfig;

@@ -1,3 +1,4 @@
+export { type PostgresConfig, readPostgresConfig } from './postgres-config.ts';
 export { createPgliteSqlClient, createPostgresSqlClient, openAlertStore } from './adapters.ts';
 export { ANY_UUID } from './api/api-errors.ts';
 export { openApiDocument } from './api/openapi.ts';
