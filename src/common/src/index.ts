@@ -7,6 +7,7 @@ export * from './errors.ts';
 export * from './health.ts';
 export * from './http/problem.ts';
 export * from './http/server.ts';
+export * from './http/start-http-service.ts';
 export * from './ids.ts';
 export * from './logger.ts';
 export * from './metrics.ts';
