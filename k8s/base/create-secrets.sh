@@ -20,10 +20,12 @@ templates=(
   charts/rabbitmq/templates/secret.yaml
   charts/redis/templates/secret.yaml
   charts/notification-service/templates/secret-api-tokens.yaml
+  charts/audit-ingest/templates/secret-tls.yaml
+  charts/audit-ingest/templates/secret-tokens.yaml
 )
 
 for template in "${templates[@]}"; do
-  manifest=$("$helm" template auditflow "$chart" --namespace "$namespace" --show-only "$template" |
+  manifest=$("$helm" template afp "$chart" --namespace "$namespace" --show-only "$template" |
     sed 's/app.kubernetes.io\/managed-by: Helm/app.kubernetes.io\/managed-by: create-secrets.sh/')
   name=$(printf '%s\n' "$manifest" | sed -n 's/^  name: //p' | head -n 1)
   if "$kubectl" --namespace "$namespace" get secret "$name" >/dev/null 2>&1; then

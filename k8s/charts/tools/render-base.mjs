@@ -16,7 +16,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const chart = join(repo, 'k8s', 'charts', 'auditflow-platform');
 const helm = process.env.HELM_BIN ?? join(repo, '.tools', 'bin', 'helm');
-export const RELEASE = 'auditflow';
+export const RELEASE = 'afp';
 
 // Chart name -> base folder (the seed's layout names the PostgreSQL folder `postgres`).
 const folders = {
@@ -24,6 +24,7 @@ const folders = {
   'audit-log-analysis': 'audit-log-analysis',
   'notification-service': 'notification-service',
   'event-audit-dashboard': 'event-audit-dashboard',
+  'audit-ingest': 'audit-ingest',
   postgresql: 'postgres',
   rabbitmq: 'rabbitmq',
   redis: 'redis',

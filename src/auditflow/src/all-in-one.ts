@@ -11,14 +11,25 @@ import {
 } from '@auditflow/common';
 import { loadAnalysisConfig, startAnalysis } from '@auditflow/audit-log-analysis';
 import { loadGeneratorConfig, startGenerator } from '@auditflow/audit-event-generator';
+import { loadIngestConfig, startIngest } from '@auditflow/audit-ingest';
 import { loadDashboardConfig, startDashboard } from '@auditflow/event-audit-dashboard';
-import { loadNotificationConfig, openAlertStore, startNotificationService } from '@auditflow/notification-service';
+import { loadNotificationConfig, loadOutputs, openAlertStore, startNotificationService } from '@auditflow/notification-service';
 import { checkConfiguredServers, describeAlertStore, openAdapters, readAdapterConfig } from './adapters.ts';
 import { ignoredVariableWarnings } from './ignored-variables.ts';
 
 export interface AllInOneLayout {
   bindHost: string;
-  ports: { dashboard: number; notification: number; generator: number; generatorMetrics: number; analysis: number; analysisMetrics: number };
+  ports: {
+    dashboard: number;
+    notification: number;
+    generator: number;
+    generatorMetrics: number;
+    analysis: number;
+    analysisMetrics: number;
+    ingest: number;
+    ingestMetrics: number;
+    syslog: number;
+  };
 }
 
 /** Ports of the four services in one process; the cluster defaults clash (8000 twice), so they are remapped. */
@@ -33,6 +44,9 @@ export function readLayout(env: Env): AllInOneLayout {
       generatorMetrics: reader.port('GENERATOR_METRICS_PORT', 8002),
       analysis: reader.port('ANALYSIS_PORT', 5001),
       analysisMetrics: reader.port('ANALYSIS_METRICS_PORT', 8001),
+      ingest: reader.port('INGEST_PORT', 5002),
+      ingestMetrics: reader.port('INGEST_METRICS_PORT', 8003),
+      syslog: reader.port('SYSLOG_PORT', 5514),
     },
   };
   reader.done();
@@ -68,12 +82,26 @@ export async function startAllInOne(env: Env, output: StartOutput = QUIET): Prom
   const notificationConfig = loadNotificationConfig(
     serviceEnv({ API_PORT: String(layout.ports.notification), API_HOST: layout.bindHost }),
   );
+  const outputs = loadOutputs(notificationConfig, env);
   const analysisConfig = loadAnalysisConfig(
     serviceEnv({ APP_PORT: String(layout.ports.analysis), PROMETHEUS_PORT: String(layout.ports.analysisMetrics) }),
   );
   const generatorConfig = {
     ...loadGeneratorConfig(
       serviceEnv({ APP_PORT: String(layout.ports.generator), PROMETHEUS_PORT: String(layout.ports.generatorMetrics) }),
+    ),
+    host: layout.bindHost,
+  };
+  // Real sources on loopback; without INGEST_TOKENS the listeners take unauthenticated input only when bound to loopback.
+  const loopback = ['127.0.0.1', '::1', 'localhost'].includes(layout.bindHost);
+  const ingestConfig = {
+    ...loadIngestConfig(
+      serviceEnv({
+        APP_PORT: String(layout.ports.ingest),
+        PROMETHEUS_PORT: String(layout.ports.ingestMetrics),
+        SYSLOG_PORT: String(layout.ports.syslog),
+        ...(loopback && !env['INGEST_TOKENS'] && !env['INGEST_TOKENS_FILE'] && !env['INGEST_AUTH'] ? { INGEST_AUTH: 'none' } : {}),
+      }),
     ),
     host: layout.bindHost,
   };
@@ -116,6 +144,7 @@ export async function startAllInOne(env: Env, output: StartOutput = QUIET): Prom
       logger: logger('notification-service'),
       broker: adapters.broker,
       store,
+      outputs,
     });
     started.push(notification);
     output.progress('starting audit-log-analysis');
@@ -141,6 +170,9 @@ export async function startAllInOne(env: Env, output: StartOutput = QUIET): Prom
       logger: logger('event-audit-dashboard'),
     });
     started.push(dashboard);
+    output.progress('starting audit-ingest');
+    const ingest = await startIngest({ config: ingestConfig, logger: logger('audit-ingest'), broker: adapters.broker });
+    started.push(ingest);
     output.progress('starting audit-event-generator');
     const generator = await startGenerator({ config: generatorConfig, logger: logger('audit-event-generator'), broker: adapters.broker });
     started.push(generator);
@@ -151,6 +183,7 @@ export async function startAllInOne(env: Env, output: StartOutput = QUIET): Prom
       `  notification API      ${notificationUrl}  (OpenAPI: ${notificationUrl}/openapi.json)`,
       `  generator API         ${generator.urls['http']}`,
       `  analysis API          ${analysis.urls['http']}`,
+      `  ingest (audit, syslog) ${ingest.urls['http']}/k8s/audit  syslog tcp+udp ${ingest.urls['syslog_tcp']?.replace('tcp://', '')}  e.g. logger -n 127.0.0.1 -P ${ingest.syslog?.tcpPort} -t sshd 'Invalid user x from 192.0.2.1'`,
       `  broker                ${adapters.describe.broker}`,
       `  window state          ${adapters.describe.windows}`,
       `  alert store           ${adapters.describe.alerts}`,
@@ -166,6 +199,7 @@ export async function startAllInOne(env: Env, output: StartOutput = QUIET): Prom
         stopping ??= (async () => {
           // Producers first, then let the in-process queues drain so nothing in memory is lost.
           await generator.stop();
+          await ingest.stop();
           if (adapters.broker instanceof MemoryBroker) {
             await adapters.broker.waitIdle([analysisConfig.queue, analysisConfig.alertQueue], 20_000);
           }

@@ -35,13 +35,20 @@ export const ERROR_CODES = {
   AF_INVALID_OFFSET: { status: 400, message: '%s' },
   AF_INVALID_CURSOR: { status: 400, message: '%s' },
   AF_INVALID_ALERT_ID: { status: 400, message: "Invalid alert ID format: '%s' is not a UUID." },
+  AF_UNKNOWN_PARAMETER: { status: 400, message: 'unknown query parameter %s (known: %s)' },
+  AF_INVALID_SILENCE_ID: { status: 400, message: '%s' },
+  AF_INVALID_MATCHER: { status: 400, message: '%s' },
+  AF_SILENCE_ENDS_TOO_EARLY: { status: 400, message: 'ends_at must be after starts_at and in the future' },
+  AF_SILENCE_TOO_LONG: { status: 400, message: 'a silence lasts at most 366 days' },
   AF_SCENARIO_OPTION_INVALID: { status: 400, message: '%s' },
   AF_UNKNOWN_TEMPLATE: { status: 400, message: "unknown event template '%s'; known: %s" },
   AF_UNAUTHORIZED: { status: 401, message: 'a valid bearer token is required' },
+  AF_FORBIDDEN: { status: 403, message: "this token does not have the '%s' scope" },
   AF_CSRF_REJECTED: { status: 403, message: '%s' },
   AF_ROUTE_NOT_FOUND: { status: 404, message: 'no route %s %s' },
   AF_ALERT_NOT_FOUND: { status: 404, message: 'Alert not found: %s' },
   AF_RULE_NOT_FOUND: { status: 404, message: "no rule with id '%s'" },
+  AF_SILENCE_NOT_FOUND: { status: 404, message: 'Silence not found: %s' },
   AF_UNKNOWN_SCENARIO: { status: 404, message: "unknown scenario '%s'; known: %s" },
   AF_BODY_TOO_LARGE: { status: 413, message: '%s' },
   AF_EVENT_TOO_LARGE: { status: 413, message: 'event larger than %s bytes' },
@@ -70,6 +77,7 @@ export const ERROR_CODES = {
   AF_BACKEND_AUTH_REJECTED: { status: 502, message: 'the notification service rejected the dashboard token' },
   AF_BACKEND_REJECTED: { status: 400, message: '%s' },
   AF_ACTIONS_DISABLED: { status: 503, message: 'status changes are disabled: NOTIFICATION_API_TOKEN is not configured' },
+  AF_BACKEND_FEATURE_MISSING: { status: 501, message: 'the notification service does not offer %s (%s answered 404); upgrade notification-service to a version with %s' },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -8,14 +8,15 @@ import {
   runService,
 } from '@auditflow/common';
 import { createPostgresSqlClient, openAlertStore } from './adapters.ts';
-import { loadNotificationConfig, type NotificationConfig } from './config.ts';
+import { loadNotificationConfig, loadOutputs, type NotificationConfig } from './config.ts';
+import type { OutputsConfig } from './delivery/outputs-config.ts';
 import { runMigrations } from './db/migrations.ts';
 import { startNotificationService } from './service.ts';
 
 const NAME = 'notification-service';
 
 /** Standalone config: the broker and PostgreSQL are required, and a tokens file must be readable. */
-function loadStandaloneConfig(env: Env): NotificationConfig {
+function loadStandaloneConfig(env: Env): NotificationConfig & { outputs: OutputsConfig | undefined } {
   const config = loadNotificationConfig(env, { standalone: true });
   if (config.apiTokensFile !== undefined) {
     try {
@@ -24,7 +25,7 @@ function loadStandaloneConfig(env: Env): NotificationConfig {
       throw new ConfigError([{ variable: 'API_TOKENS_FILE', problem: `cannot be read: ${(error as Error).message}` }]);
     }
   }
-  return config;
+  return { ...config, outputs: loadOutputs(config, env) };
 }
 
 /** `main.js migrate`: applies pending migrations and exits; needs only the database settings. */
@@ -69,7 +70,7 @@ if (command === 'migrate') {
       const broker = own(createAmqpBroker(config.rabbit.url!, config.rabbit, logger, config.serviceName));
       const store = await openAlertStore(createPostgresSqlClient(config.postgres, logger, config.serviceName), logger);
       // Once started, the service closes the store itself on stop.
-      return startNotificationService({ config, logger, broker, store }).catch(async (error: unknown) => {
+      return startNotificationService({ config, logger, broker, store, outputs: config.outputs }).catch(async (error: unknown) => {
         await store.close().catch(() => undefined);
         throw error;
       });

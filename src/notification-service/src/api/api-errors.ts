@@ -1,4 +1,4 @@
-import { AuditFlowError, formatErrorMessage } from '@auditflow/common';
+import { ANY_UUID, AuditFlowError, formatErrorMessage } from '@auditflow/common';
 
 /** A client error with a stable code; the shared error handler turns it into problem+json. */
 export class BadRequestError extends AuditFlowError {
@@ -14,8 +14,6 @@ export class InvalidAlertIdError extends BadRequestError {
 }
 
 export { AlertNotFoundError } from '@auditflow/common';
-
-export const ANY_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function assertAlertId(id: string): string {
   if (!ANY_UUID.test(id)) throw new InvalidAlertIdError(id);
