@@ -136,14 +136,22 @@ for (const kind of ['pglite', 'postgres'] as const) {
       assert.deepEqual({ ...rows[0], size: 0 }, { size: 0, compression: null, target_set: true });
     });
 
-    test('valid IPv4, IPv6 and CIDR values are kept; NUL characters never reach the database', async () => {
+    test('valid IPv4, IPv6 and CIDR values are kept; any other client_ip text is kept in triggered_by_details', async () => {
       const v6 = record({ triggered_by: { actor_type: 'USER', actor_id: 'a', client_ip: '2001:db8::1' } });
       const cidr = record({ triggered_by: { actor_type: 'USER', actor_id: 'a', client_ip: '10.0.0.0/8' } });
-      const nul = record({ description: 'bad\u0000byte', raw_event_data: { 'k\u0000': 'v\u0000', s: '\ud800' } });
-      assert.deepEqual(await store.upsertAlerts([v6, cidr, nul]), ['inserted', 'inserted', 'inserted']);
+      const text = record({ triggered_by: { actor_type: 'USER', actor_id: 'a', client_ip: 'not-an-ip' } });
+      assert.deepEqual(await store.upsertAlerts([v6, cidr, text]), ['inserted', 'inserted', 'inserted']);
       assert.equal(JSON.parse((await store.getAlert(v6.alert_id))!).client_ip, '2001:db8::1');
       assert.equal(JSON.parse((await store.getAlert(cidr.alert_id))!).client_ip, '10.0.0.0/8');
-      assert.equal(JSON.parse((await store.getAlert(nul.alert_id))!).description, 'badbyte');
+      const kept = JSON.parse((await store.getAlert(text.alert_id))!);
+      assert.equal(kept.client_ip, null);
+      assert.equal(kept.triggered_by_details.client_ip, 'not-an-ip');
+    });
+
+    test('the largest count the contract allows is stored as sent', async () => {
+      const big = record({ count: 2_147_483_647 });
+      await store.upsertAlerts([big]);
+      assert.equal(JSON.parse((await store.getAlert(big.alert_id))!).count, 2_147_483_647);
     });
 
     describe('listing', () => {

@@ -1,11 +1,11 @@
 import { assertAlert, BodyDecodeError, type BodyDecodeFailure, decodeJsonObject, PermanentError, ValidationError } from '@auditflow/common';
-import { toAlertRecord } from '../store/alert-record.ts';
+import { toAlertRecord, unstorableTextAt } from '../store/alert-record.ts';
 import type { AlertRecord } from '../store/alert-store.ts';
 
 /** An alert carries its source event, so it may be larger than an event, but not unboundedly. */
 export const MAX_ALERT_BYTES = 256 * 1024;
 
-export type DeadLetterReason = BodyDecodeFailure | 'schema' | 'rejected_by_database';
+export type DeadLetterReason = BodyDecodeFailure | 'schema' | 'unstorable' | 'rejected_by_database';
 
 /** A message that can never be stored; `reason` labels notification_dead_letter_total. */
 export class UndeliverableAlertError extends PermanentError {
@@ -30,10 +30,19 @@ export function decodeAlert(body: Buffer): AlertRecord {
   }
   const timestamp = value['timestamp'];
   if (typeof timestamp === 'string' && DOUBLE_ZONE.test(timestamp)) value['timestamp'] = timestamp.slice(0, -1);
+  let record: AlertRecord;
   try {
-    return toAlertRecord(assertAlert(value));
+    record = toAlertRecord(assertAlert(value));
   } catch (error) {
     if (error instanceof ValidationError) throw new UndeliverableAlertError('schema', error.message, error);
     throw error;
   }
+  const unstorable = unstorableTextAt(value);
+  if (unstorable !== undefined) {
+    throw new UndeliverableAlertError(
+      'unstorable',
+      `${unstorable} holds U+0000 or an unpaired surrogate, which PostgreSQL cannot store; refused rather than altered`,
+    );
+  }
+  return record;
 }
