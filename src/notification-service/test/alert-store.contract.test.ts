@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Alert } from '@auditflow/common';
@@ -146,6 +147,26 @@ for (const kind of ['pglite', 'postgres'] as const) {
       const kept = JSON.parse((await store.getAlert(text.alert_id))!);
       assert.equal(kept.client_ip, null);
       assert.equal(kept.triggered_by_details.client_ip, 'not-an-ip');
+    });
+
+    test('a folded repeat moves correlation_id and raw_event_data together: both name the latest event', async () => {
+      const first = randomUUID();
+      const latest = randomUUID();
+      const opened = record({ correlation_id: first, raw_event_data: { event_id: first }, count: 1 });
+      const lastSeen = new Date(Date.parse(opened.timestamp) + 30_000).toISOString();
+      const folded = { ...opened, correlation_id: latest, raw_event_data: { event_id: latest }, count: 2, last_seen: lastSeen };
+      await store.upsertAlerts([opened]);
+      assert.deepEqual(await store.upsertAlerts([folded]), ['updated']);
+      const row = JSON.parse((await store.getAlert(opened.alert_id))!);
+      assert.equal(row.correlation_id, latest);
+      assert.equal(row.raw_event_data.event_id, latest);
+      // A version that arrives late (an earlier last_seen) moves neither.
+      const late = randomUUID();
+      await store.upsertAlerts([{ ...opened, correlation_id: late, raw_event_data: { event_id: late }, count: 3 }]);
+      const after = JSON.parse((await store.getAlert(opened.alert_id))!);
+      assert.equal(after.count, 3);
+      assert.equal(after.correlation_id, latest);
+      assert.equal(after.raw_event_data.event_id, latest);
     });
 
     test('the largest count the contract allows is stored as sent', async () => {
