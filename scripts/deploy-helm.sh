@@ -3,7 +3,7 @@
 # then runs `helm test`. Used by the deploy-helm workflow on the in-cluster runner and usable
 # by hand with a kubeconfig.
 #   NAMESPACE    target namespace (dev, staging)
-#   RELEASE      Helm release name (default auditflow)
+#   RELEASE      Helm release name (default afp, as in README.md)
 #   VALUES_FILE  values file inside the chart directory (values-dev.yaml, values-staging.yaml)
 #   DIGESTS      JSON object {"<service>": "sha256:<64 hex>"} for the four services
 #   REGISTRY, IMAGE_ORG   image location (default docker.io, auditflow)
@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 : "${NAMESPACE:?}" "${VALUES_FILE:?}" "${DIGESTS:?}"
-release=${RELEASE:-auditflow}
+release=${RELEASE:-afp}
 registry=${REGISTRY:-docker.io}
 org=${IMAGE_ORG:-auditflow}
 chart=k8s/charts/auditflow-platform
@@ -26,14 +26,13 @@ if ! [[ $VALUES_FILE =~ ^values-[a-z]+\.yaml$ ]] || [ ! -f "$chart/$VALUES_FILE"
   exit 1
 fi
 
-args=()
+args=(--set-string "global.imageRepositoryPrefix=$org")
 for svc in audit-event-generator audit-log-analysis notification-service event-audit-dashboard; do
   digest=$(jq -r --arg s "$svc" '.[$s] // ""' <<<"$DIGESTS")
   # Only a digest is ever deployed; a tag could move under the release (D17).
   [[ $digest =~ ^sha256:[0-9a-f]{64}$ ]] || { echo "error: no valid digest for $svc in DIGESTS" >&2; exit 1; }
   args+=(
     --set-string "$svc.image.registry=$registry"
-    --set-string "$svc.image.repository=$org/$svc"
     --set-string "$svc.image.digest=$digest"
   )
 done

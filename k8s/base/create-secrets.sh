@@ -23,7 +23,7 @@ templates=(
 )
 
 for template in "${templates[@]}"; do
-  manifest=$("$helm" template auditflow "$chart" --namespace "$namespace" --show-only "$template" |
+  manifest=$("$helm" template afp "$chart" --namespace "$namespace" --show-only "$template" |
     sed 's/app.kubernetes.io\/managed-by: Helm/app.kubernetes.io\/managed-by: create-secrets.sh/')
   name=$(printf '%s\n' "$manifest" | sed -n 's/^  name: //p' | head -n 1)
   if "$kubectl" --namespace "$namespace" get secret "$name" >/dev/null 2>&1; then

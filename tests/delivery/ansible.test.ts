@@ -59,6 +59,57 @@ describe('infra/ansible', () => {
     assert.equal(status, 0, output);
   });
 
+  // The documented invocations: `cd infra/ansible && ansible-playbook playbooks/<play>.yml`, and the
+  // same from the repository root. A probe play on localhost-like connections shows which
+  // inventory variables Ansible really loads for the cluster hosts.
+  const vaultStandIns = ['-e', 'vault_ansible_user=probe-user', '-e', 'vault_ansible_become_password=x', '-e', 'vault_k3s_token=x'];
+  function probe(cwd: string, playbookDir: string): string {
+    const dir = mkdtempSync(path.join(playbookDir, '.probe-'));
+    try {
+      writeFileSync(
+        path.join(dir, 'probe.yml'),
+        [
+          '---',
+          '- name: Probe the inventory variables',
+          '  hosts: k3s_cluster',
+          '  connection: local',
+          '  gather_facts: false',
+          '  tasks:',
+          '    - name: Print the variables the roles need',
+          '      ansible.builtin.debug:',
+          '        msg: "PROBE {{ inventory_hostname }} {{ k3s_version }} {{ platform_namespaces | join(\',\') }} {{ ansible_user }}"',
+          '',
+        ].join('\n'),
+      );
+      const { status, output } = run('ansible-playbook', [...vaultStandIns, path.relative(cwd, path.join(dir, 'probe.yml'))], cwd);
+      assert.equal(status, 0, output);
+      return output;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  for (const [where, cwd] of [
+    ['infra/ansible', ansibleDir],
+    ['the repository root', repoRoot],
+  ] as const) {
+    test(`run from ${where}, a play in playbooks/ sees the inventory's group variables`, () => {
+      const output = probe(cwd, path.join(ansibleDir, 'playbooks'));
+      const version = parse(readFileSync(path.join(ansibleDir, 'inventory/group_vars/k3s_cluster/main.yml'), 'utf8')).k3s_version as string;
+      for (const host of ['pi1.jdevlab.local', 'pi3.jdevlab.local']) {
+        assert.ok(output.includes(`PROBE ${host} ${version} dev,staging,preprod,prod probe-user`), `${host}:\n${output}`);
+      }
+    });
+  }
+
+  test('run from the repository root, every playbook finds its roles and inventory', () => {
+    for (const playbook of playbooks) {
+      const { status, output } = run('ansible-playbook', ['--syntax-check', `infra/ansible/playbooks/${playbook}`], repoRoot);
+      assert.equal(status, 0, `${playbook}: ${output}`);
+      assert.doesNotMatch(output, /provided hosts list is empty|No inventory was parsed/, playbook);
+    }
+  });
+
   test('ansible-lint does fail on a non-idempotent task', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'af-ansible-lint-'));
     try {
@@ -88,7 +139,7 @@ describe('infra/ansible', () => {
   });
 
   test('K3s is pinned and verified against its release checksums', () => {
-    const vars = parse(readFileSync(path.join(ansibleDir, 'group_vars/k3s_cluster/main.yml'), 'utf8'));
+    const vars = parse(readFileSync(path.join(ansibleDir, 'inventory/group_vars/k3s_cluster/main.yml'), 'utf8'));
     assert.match(vars.k3s_version, /^v\d+\.\d+\.\d+\+k3s\d+$/);
     const tasks = parse(readFileSync(path.join(ansibleDir, 'roles/k3s_binary/tasks/main.yml'), 'utf8')) as Array<Record<string, unknown>>;
     const download = tasks.find((t) => 'ansible.builtin.get_url' in t)?.['ansible.builtin.get_url'] as Record<string, string> | undefined;
@@ -100,12 +151,12 @@ describe('infra/ansible', () => {
   test('no vault, token or encrypted secret is committed', () => {
     const files = filesUnder(ansibleDir).filter((f) => !f.includes(`${path.sep}artifacts${path.sep}`));
     const ignored = readFileSync(path.join(ansibleDir, '.gitignore'), 'utf8');
-    assert.match(ignored, /^group_vars\/all\/vault\.yml$/m);
+    assert.match(ignored, /^inventory\/group_vars\/all\/vault\.yml$/m);
     for (const file of files) {
       if (statSync(file).size > 1_000_000) continue;
       const text = readFileSync(file, 'utf8');
       const rel = path.relative(ansibleDir, file);
-      if (rel === 'group_vars/all/vault.yml') continue;
+      if (rel === path.join('inventory', 'group_vars', 'all', 'vault.yml')) continue;
       assert.doesNotMatch(text, /\$ANSIBLE_VAULT;/, `${rel} holds vault ciphertext`);
       assert.doesNotMatch(text, /\b(ghp|gho|ghs|github_pat)_[A-Za-z0-9_]{20,}/, `${rel} holds a GitHub token`);
       assert.doesNotMatch(text, /\bA[A-Z0-9]{28}\b/, `${rel} holds what looks like a runner registration token`);

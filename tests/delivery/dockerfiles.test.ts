@@ -125,7 +125,7 @@ describe('Dockerfiles', () => {
       'src/common/node_modules/ajv-formats/package.json',
       'src/common/dist/index.js',
       'src/common/test/config.test.ts',
-      'infra/ansible/group_vars/all/vault.yml',
+      'infra/ansible/inventory/group_vars/all/vault.yml',
       'k8s/charts/auditflow-platform/values.yaml',
       'tests/delivery/image-build.test.ts',
       '.tools/bin/helm',

@@ -1,7 +1,9 @@
 // Behaviour of the charts beyond "it renders": schemas, generated files kept in sync,
 // secret wiring across subcharts, RabbitMQ least privilege, helm tests, NOTES and rollouts.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -55,8 +57,18 @@ describe('values.schema.json', () => {
       cases.push({ chart: dir, set: 'image.pullPolicy=Sometimes', expect: /pullPolicy/ });
       cases.push({ chart: dir, set: 'resources.requests.gpu=1', expect: /Additional property gpu is not allowed/ });
       cases.push({ chart: dir, set: 'podDisruptionBudget.maxUnavailable=true', expect: /maxUnavailable: Invalid type/ });
+      // Typos inside Kubernetes objects and globals: the schemas are derived from the API models.
+      cases.push({ chart: dir, set: 'securityContext.runAsNonroot=true', expect: /Additional property runAsNonroot is not allowed/ });
+      cases.push({ chart: dir, set: 'securityContext.capabilities.dropp={ALL}', expect: /Additional property dropp is not allowed/ });
+      cases.push({ chart: dir, set: 'podSecurityContext.fsgroup=1', expect: /Additional property fsgroup is not allowed/ });
+      cases.push({ chart: dir, set: 'affinity.nodeAfinity.x=1', expect: /Additional property nodeAfinity is not allowed/ });
+      cases.push({ chart: dir, set: 'global.environmnet=dev', expect: /Additional property environmnet is not allowed/ });
     }
+    cases.push({ chart: CHART, set: 'global.imageRegistryy=r.example', expect: /Additional property imageRegistryy is not allowed/ });
+    cases.push({ chart: CHART, set: 'global.externalRedis.hots=r', expect: /Additional property hots is not allowed/ });
+    cases.push({ chart: CHART, set: 'audit-log-analysis.env.LOG_LEVL=debug', expect: /LOG_LEVL/ });
     for (const sub of APP_CHARTS) {
+      cases.push({ chart: join(CHART, 'charts', sub), set: 'env.LOG_LEVL=debug', expect: /LOG_LEVL/ });
       cases.push({ chart: join(CHART, 'charts', sub), set: 'replicaCount=two', expect: /replicaCount: Invalid type/ });
       cases.push({ chart: join(CHART, 'charts', sub), set: 'image.tag=latest', expect: /image\.tag/ });
     }
@@ -203,6 +215,85 @@ describe('wiring across subcharts', () => {
   });
 });
 
+describe('external servers (a data subchart disabled)', () => {
+  const external = [
+    'postgresql.enabled=false',
+    'rabbitmq.enabled=false',
+    'redis.enabled=false',
+    'global.externalDatabase.host=db.lab.example',
+    'global.externalDatabase.port=15432',
+    'global.externalDatabase.existingSecret=ext-pg',
+    'global.externalRabbitmq.host=mq.lab.example',
+    'global.externalRabbitmq.existingSecret=ext-mq',
+    'global.externalRedis.host=cache.lab.example',
+    'global.externalRedis.existingSecret=ext-redis',
+  ];
+  let r: Rendered;
+  before(async () => {
+    r = await helmTemplate({ set: external });
+  });
+
+  test('no server runs, and every service connects to the external host and port', () => {
+    for (const kind of ['StatefulSet', 'Service']) {
+      for (const name of ['afp-postgresql', 'afp-rabbitmq', 'afp-redis']) assert.equal(r.objects.some((o) => o.kind === kind && o.metadata.name === name), false, `${kind}/${name}`);
+    }
+    const env = (name: string) => Object.fromEntries(containerEnv(find(r.objects, 'Deployment', name)).map((e) => [e.name, e.value ?? e.valueFrom?.secretKeyRef?.name]));
+    assert.equal(env('afp-notification-service')['PG_HOST'], 'db.lab.example');
+    assert.equal(env('afp-notification-service')['PG_PORT'], '15432');
+    assert.equal(env('afp-notification-service')['PG_PASSWORD'], 'ext-pg');
+    for (const svc of ['afp-audit-event-generator', 'afp-audit-log-analysis', 'afp-notification-service']) {
+      assert.equal(env(svc)['RABBITMQ_HOST'], 'mq.lab.example', svc);
+      assert.equal(env(svc)['RABBITMQ_PASS'], 'ext-mq', svc);
+    }
+    assert.equal(env('afp-audit-log-analysis')['REDIS_HOST'], 'cache.lab.example');
+    assert.equal(env('afp-audit-log-analysis')['REDIS_PASSWORD'], 'ext-redis');
+  });
+
+  test('every Secret a pod reads is either rendered or one of the named existing Secrets', () => {
+    const provided = new Set(['ext-pg', 'ext-mq', 'ext-redis']);
+    for (const obj of r.objects) {
+      const tpl = podTemplateOf(obj);
+      if (!tpl) continue;
+      for (const c of tpl.spec.containers) {
+        for (const e of c.env ?? []) {
+          const ref = e.valueFrom?.secretKeyRef;
+          if (!ref || ref.optional) continue;
+          assert.ok(provided.has(ref.name) || r.objects.some((o) => o.kind === 'Secret' && o.metadata.name === ref.name), `${obj.metadata.name} ${e.name} -> ${ref.name}`);
+        }
+      }
+    }
+  });
+
+  test('the NetworkPolicies let the services reach the external ports', () => {
+    const egressPorts = (name: string) => (find(r.objects, 'NetworkPolicy', name).spec as { egress: { ports?: { port: number | string }[] }[] }).egress.flatMap((e) => (e.ports ?? []).map((p) => p.port));
+    assert.ok(egressPorts('afp-notification-service').includes(15432));
+    assert.ok(egressPorts('afp-audit-log-analysis').includes(6379));
+    assert.ok(egressPorts('afp-audit-event-generator').includes(5672));
+  });
+
+  test('the rendering is valid Kubernetes and passes the policy', async () => {
+    const { validateAll } = await import('./lib/validate.ts');
+    const { allPolicies } = await import('./lib/policy.ts');
+    assert.deepEqual(await validateAll(r.objects), []);
+    assert.deepEqual(allPolicies(r.objects), []);
+  });
+
+  test('a disabled subchart without an external host, or without its Secret, fails with the value to set', async () => {
+    for (const [server, key] of [
+      ['postgresql', 'externalDatabase'],
+      ['rabbitmq', 'externalRabbitmq'],
+      ['redis', 'externalRedis'],
+    ] as const) {
+      const bare = await helmResult(['template', 'afp', CHART, '--set', `${server}.enabled=false`]);
+      assert.equal(bare.ok, false, server);
+      assert.match(bare.output, new RegExp(`global\\.${key}\\.host`));
+      const noSecret = await helmResult(['template', 'afp', CHART, '--set', `${server}.enabled=false`, '--set', `global.${key}.host=h`]);
+      assert.equal(noSecret.ok, false, server);
+      assert.match(noSecret.output, new RegExp(`global\\.${key}\\.existingSecret`));
+    }
+  });
+});
+
 describe('RabbitMQ definitions', () => {
   interface Permission {
     user: string;
@@ -301,10 +392,76 @@ describe('helm tests', () => {
     const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
     assert.equal(env['GENERATOR_URL'], 'http://afp-audit-event-generator:5000');
     assert.equal(env['NOTIFICATION_URL'], 'http://afp-notification-service:8000');
-    const script = (c.command ?? []).join('\n');
-    assert.match(script, /-X POST .*\n?.*"\$GENERATOR_URL\/scenarios\/brute-force"/);
-    assert.match(script, /"\$NOTIFICATION_URL\/alerts\?rule_id=ANLY-SEC-001"/);
     assert.match(c.image ?? '', /^docker\.io\/curlimages\/curl:\d+\.\d+\.\d+$/);
+  });
+
+  // The pod's script is run for real with sh and curl against a stand-in generator and
+  // notification API: an ANLY-SEC-001 alert left by an earlier run must not satisfy it, only
+  // the alert of the event it posted itself.
+  async function runPipelineScript(answer: 'stale' | 'own'): Promise<{ code: number; output: string; posted: Record<string, string>[]; queries: string[] }> {
+    const pod = hooks().find((p) => p.metadata.name === 'afp-auditflow-platform-test-pipeline')!;
+    const c = podTemplateOf(pod)!.spec.containers[0]!;
+    const posted: Record<string, string>[] = [];
+    const queries: string[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => {
+        body += d.toString();
+      });
+      req.on('end', () => {
+        res.setHeader('content-type', 'application/json');
+        if (req.method === 'POST' && req.url === '/scenarios/brute-force') {
+          posted.push(JSON.parse(body || '{}') as Record<string, string>);
+          res.statusCode = 202;
+          res.end(JSON.stringify({ scenario: 'brute-force', events: ['e1'], expected_rules: ['ANLY-SEC-001'] }));
+          return;
+        }
+        const url = new URL(req.url ?? '/', 'http://x');
+        if (req.method === 'GET' && url.pathname === '/alerts') {
+          queries.push(url.search);
+          const host = answer === 'own' ? (posted[0]?.['host'] ?? 'none') : 'prod-web-01';
+          const alerts = answer === 'stale' || url.searchParams.get('host') === host ? [{ id: 'a1', rule_id: 'ANLY-SEC-001', server_hostname: host }] : [];
+          res.end(JSON.stringify({ alerts }));
+          return;
+        }
+        res.statusCode = 404;
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const [shell, flags, script] = c.command as [string, string, string];
+      const child = spawn(shell, [flags, script], {
+        env: { PATH: process.env['PATH'] ?? '', GENERATOR_URL: `http://127.0.0.1:${port}`, NOTIFICATION_URL: `http://127.0.0.1:${port}`, TIMEOUT_SECONDS: '4', NOTIFICATION_API_TOKEN: 't' },
+      });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => {
+        output += d.toString();
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        output += d.toString();
+      });
+      const code = await new Promise<number>((resolve) => child.on('close', (n) => resolve(n ?? -1)));
+      return { code, output, posted, queries };
+    } finally {
+      server.close();
+    }
+  }
+
+  test('the pipeline test is not satisfied by an old ANLY-SEC-001 alert', async () => {
+    const { code, output } = await runPipelineScript('stale');
+    assert.notEqual(code, 0, output);
+  });
+
+  test('the pipeline test posts a unique host and waits for exactly that alert', async () => {
+    const first = await runPipelineScript('own');
+    assert.equal(first.code, 0, first.output);
+    const host = first.posted[0]?.['host'] ?? '';
+    assert.match(host, /^helm-test-[0-9a-f]{8,}$/);
+    assert.ok(first.queries.every((q) => q.includes('rule_id=ANLY-SEC-001') && q.includes(`host=${host}`)), first.queries.join(' '));
+    const second = await runPipelineScript('own');
+    assert.notEqual(second.posted[0]?.['host'], host, 'every run posts its own host');
   });
 
   test('test pods can reach the services through their NetworkPolicies', () => {
@@ -358,6 +515,24 @@ describe('rollouts and scaling', () => {
     assert.equal(podTemplateOf(find(r.objects, 'Deployment', 'afp-audit-event-generator'))?.spec.containers[0]?.image, `docker.io/auditflow/audit-event-generator:1.0.0@${digest}`);
   });
 
+  test('global.imageRegistry moves every image, and imageRepositoryPrefix the AuditFlow ones', async () => {
+    const r = await helmTemplate({ set: ['global.imageRegistry=registry.lab.example:5000', 'global.imageRepositoryPrefix=homelab'] });
+    const images = r.objects.flatMap((o) => {
+      const tpl = podTemplateOf(o);
+      return tpl ? [...(tpl.spec.initContainers ?? []), ...tpl.spec.containers].map((c) => [o.metadata.name, c.image ?? ''] as const) : [];
+    });
+    assert.ok(images.length >= 12, `${images.length} images`);
+    for (const [owner, image] of images) assert.ok(image.startsWith('registry.lab.example:5000/'), `${owner}: ${image}`);
+    for (const sub of APP_CHARTS) {
+      const image = podTemplateOf(find(r.objects, 'Deployment', `afp-${sub}`))?.spec.containers[0]?.image;
+      assert.equal(image, `registry.lab.example:5000/homelab/${sub}:1.0.0`);
+    }
+    for (const sub of APP_CHARTS) {
+      const solo = await helmTemplate({ chart: join(CHART, 'charts', sub), release: 'solo', set: ['global.imageRegistry=r.example', 'global.imageRepositoryPrefix=o'] });
+      assert.equal(podTemplateOf(find(solo.objects, 'Deployment', `solo-${sub}`))?.spec.containers[0]?.image, `r.example/o/${sub}:1.0.0`);
+    }
+  });
+
   test('KEDA scales analysis on the input queue, and excludes an HPA', async () => {
     const r = await helmTemplate({ set: ['audit-log-analysis.keda.enabled=true'] });
     const so = find(r.objects, 'ScaledObject', 'afp-audit-log-analysis');
@@ -384,6 +559,33 @@ describe('rollouts and scaling', () => {
     }
   });
 
+  test('k8s/images.yaml is the one source of every third-party image, on the Helm path and in the overlays', async () => {
+    await run(NODE, ['k8s/charts/tools/sync-images.mjs', '--check'], { cwd: REPO }).catch((e: { stderr: string }) => assert.fail(`run sync-images.mjs:\n${e.stderr}`));
+    const list = parse(readFileSync(join(REPO, 'k8s', 'images.yaml'), 'utf8')) as Record<string, { registry: string; repository: string; tag: string; digest: string }>;
+    const expected = new Map(Object.values(list).map((i) => [i.repository, `${i.registry}/${i.repository}:${i.tag}${i.digest ? `@${i.digest}` : ''}`]));
+    const renders: Rendered[] = [defaults, ...(await Promise.all(['dev', 'prod'].map((env) => helmTemplate({ valuesFiles: [join(CHART, `values-${env}.yaml`)] }))))];
+    for (const overlay of OVERLAYS) {
+      renders.push(await kustomize(join(REPO, 'k8s', 'overlays', overlay)));
+      const kustomization = parse(readFileSync(join(REPO, 'k8s', 'overlays', overlay, 'kustomization.yaml'), 'utf8')) as { images: { name: string }[] };
+      for (const entry of kustomization.images) assert.match(entry.name, /\/auditflow\//, `${overlay} overrides the third-party image ${entry.name}`);
+    }
+    let seen = 0;
+    for (const r of renders) {
+      for (const object of r.objects) {
+        const spec = podTemplateOf(object)?.spec;
+        for (const c of [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])]) {
+          const image = c.image ?? '';
+          if (/\/auditflow\//.test(image)) continue;
+          const repository = [...expected.keys()].find((repo) => image.includes(`/${repo}:`));
+          assert.ok(repository, `${r.source}: ${image} is not in k8s/images.yaml`);
+          assert.equal(image, expected.get(repository), `${r.source}: ${object.metadata.name}`);
+          seen++;
+        }
+      }
+    }
+    assert.ok(seen >= 25, `${seen} third-party containers checked`);
+  });
+
   test('a Kustomize promotion pins the overlay images by digest', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'af-promote-'));
     try {
@@ -393,7 +595,7 @@ describe('rollouts and scaling', () => {
         `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ${relative(dir, join(REPO, 'k8s', 'overlays', 'prod'))}\nimages:\n  - name: docker.io/auditflow/audit-log-analysis\n    digest: ${digest}\n`,
       );
       const r = await kustomize(dir);
-      const image = podTemplateOf(find(r.objects, 'Deployment', 'auditflow-audit-log-analysis'))?.spec.containers[0]?.image ?? '';
+      const image = podTemplateOf(find(r.objects, 'Deployment', 'afp-audit-log-analysis'))?.spec.containers[0]?.image ?? '';
       assert.ok(image.endsWith(`@${digest}`), image);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -497,7 +699,7 @@ exit 2
   });
 
   test('never replaces a Secret that already exists', async () => {
-    const created = await runScript('auditflow-postgresql auditflow-rabbitmq');
-    assert.deepEqual(created.map((o) => o.metadata.name).sort(), ['auditflow-notification-service-api-tokens', 'auditflow-redis']);
+    const created = await runScript('afp-postgresql afp-rabbitmq');
+    assert.deepEqual(created.map((o) => o.metadata.name).sort(), ['afp-notification-service-api-tokens', 'afp-redis']);
   });
 });

@@ -160,17 +160,39 @@ describe('architecture details in the rendered manifests', () => {
     assert.equal(claim.spec.resources.requests.storage, '5Gi');
   });
 
-  test('NodePorts differ per environment, since the environments share one cluster', () => {
-    const nodePorts = new Map<string, number | undefined>();
+  test('NodePorts: every values file and overlay, one set per environment, never shared between environments', () => {
+    // Kustomize merges Service ports on port *and* protocol, so a patch without `protocol` adds
+    // nothing and the base NodePort stays: this reads what is really rendered.
+    const nodePortsOf = (r: Rendered, prefix: string): Map<string, number> => {
+      const ports = new Map<string, number>();
+      for (const svc of byKind(r.objects, 'Service')) {
+        const spec = svc.spec as { type?: string; ports: { name?: string; nodePort?: number }[] };
+        if (spec.type !== 'NodePort') continue;
+        for (const p of spec.ports) {
+          assert.ok(p.nodePort, `${r.source}: ${svc.metadata.name} port ${p.name} has no fixed nodePort`);
+          ports.set(`${svc.metadata.name.slice(prefix.length)}/${p.name}`, p.nodePort);
+        }
+      }
+      return ports;
+    };
+    const perEnvironment = new Map<string, Map<string, number>>();
     for (const env of ENVIRONMENTS) {
-      const svc = umbrella.get(env)!.objects.find((o) => o.kind === 'Service' && o.metadata.name === 'afp-event-audit-dashboard')!;
-      const spec = svc.spec as { type: string; ports: { nodePort?: number }[] };
-      if (spec.type === 'NodePort') nodePorts.set(env, spec.ports[0]?.nodePort);
+      const fromHelm = nodePortsOf(umbrella.get(env)!, 'afp-');
+      assert.ok(fromHelm.size > 0, `values-${env}.yaml exposes no NodePort`);
+      const overlay = kustomized.get(`k8s/overlays/${env}`);
+      if (overlay) {
+        assert.deepEqual(Object.fromEntries(nodePortsOf(overlay, 'afp-')), Object.fromEntries(fromHelm), `overlay ${env} and values-${env}.yaml disagree`);
+      }
+      perEnvironment.set(env, fromHelm);
     }
-    const preprod = kustomized.get('k8s/overlays/preprod')!.objects.find((o) => o.kind === 'Service' && o.metadata.name === 'auditflow-event-audit-dashboard')!;
-    nodePorts.set('kustomize-preprod', (preprod.spec as { ports: { nodePort?: number }[] }).ports[0]?.nodePort);
-    const values = [...nodePorts.values()];
-    assert.equal(new Set(values).size, values.length, JSON.stringify(Object.fromEntries(nodePorts)));
+    const owner = new Map<number, string>();
+    for (const [env, ports] of perEnvironment) {
+      for (const [where, port] of ports) {
+        assert.ok(!owner.has(port), `NodePort ${port} is used by ${owner.get(port)} and ${env} (${where})`);
+        owner.set(port, env);
+      }
+    }
+    assert.deepEqual(Object.fromEntries(nodePortsOf(umbrella.get('default')!, 'afp-')), Object.fromEntries(perEnvironment.get('prod')!), 'the defaults are prod\'s NodePorts');
   });
 
   test('overlays set their namespace, environment name and replica counts', () => {
@@ -184,7 +206,7 @@ describe('architecture details in the rendered manifests', () => {
         const env = (d.spec as { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } }).template.spec.containers[0]!.env;
         assert.equal(env.find((e) => e.name === 'ENVIRONMENT')?.value, overlay, d.metadata.name);
       }
-      const analysis = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'auditflow-audit-log-analysis')!;
+      const analysis = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'afp-audit-log-analysis')!;
       assert.equal(analysis.spec?.['replicas'], 2);
     }
   });

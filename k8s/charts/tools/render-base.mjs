@@ -16,7 +16,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const chart = join(repo, 'k8s', 'charts', 'auditflow-platform');
 const helm = process.env.HELM_BIN ?? join(repo, '.tools', 'bin', 'helm');
-export const RELEASE = 'auditflow';
+export const RELEASE = 'afp';
 
 // Chart name -> base folder (the seed's layout names the PostgreSQL folder `postgres`).
 const folders = {

@@ -13,6 +13,7 @@ import { readFileSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import * as k8sModels from '@kubernetes/client-node';
 
 const chartsRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const umbrella = join(chartsRoot, 'auditflow-platform');
@@ -31,9 +32,77 @@ const resources = {
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } };
 const objectList = { type: 'array', items: { type: 'object' } };
 
+// JSON Schema of a Kubernetes API type, closed at every level, derived from the field lists
+// of @kubernetes/client-node's models (the same source tests/k8s validates rendered objects
+// with), so a typo inside securityContext or affinity fails at lint/template/install time.
+function k8sSchema(typeName, seen = new Set()) {
+  const array = /^Array<(.+)>$/.exec(typeName);
+  if (array) return { type: 'array', items: k8sSchema(array[1], seen) };
+  if (typeName === 'string') return { type: 'string' };
+  if (typeName === 'number') return { type: 'integer' };
+  if (typeName === 'boolean') return { type: 'boolean' };
+  if (typeName.startsWith('{ [key: string]: ')) return { type: 'object', additionalProperties: k8sSchema(typeName.slice(17, -2), seen) };
+  const model = k8sModels[typeName];
+  if (!model?.attributeTypeMap || seen.has(typeName)) return {};
+  const next = new Set(seen).add(typeName);
+  return {
+    type: 'object',
+    additionalProperties: false,
+    properties: Object.fromEntries(model.attributeTypeMap.map((a) => [a.baseName, k8sSchema(a.type, next)])),
+  };
+}
+
+// The globals every chart receives from the umbrella. One closed definition for all charts:
+// Helm hands each subchart the whole `global` map, so each schema must know every key.
+const serverRef = (what, secretKeys, defaultPort) => ({
+  type: 'object',
+  additionalProperties: false,
+  description: `${what} outside the release (used when its subchart is disabled)`,
+  properties: {
+    host: { type: 'string', description: `${what} host name or address` },
+    port: { type: 'integer', minimum: 1, maximum: 65535, description: `${what} port` },
+    existingSecret: { type: 'string', description: `Secret holding ${secretKeys}` },
+  },
+});
+export const GLOBAL = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    environment: { type: 'string', minLength: 1, description: "Environment name, copied into every service's ENVIRONMENT and into alert metadata" },
+    imageRegistry: { type: 'string', description: 'Registry of every image (AuditFlow and third-party), e.g. a mirror; empty keeps each image.registry' },
+    imageRepositoryPrefix: { type: 'string', description: 'Organisation of the AuditFlow images: <prefix>/<service>; empty keeps each image.repository' },
+    externalDatabase: serverRef('PostgreSQL', 'the notification-service password under `password`'),
+    externalRabbitmq: serverRef('RabbitMQ', 'one key per service user: `<service>-password`'),
+    externalRedis: serverRef('Redis', 'the password under `password`'),
+  },
+};
+
+// Variables each application chart may set under `env`: those docs/configuration.md
+// documents for the service (its own section, the shared one and its servers').
+function documentedEnv(chartName) {
+  const text = readFileSync(join(chartsRoot, '..', '..', 'docs', 'configuration.md'), 'utf8');
+  const sections = new Map();
+  let heading = '';
+  for (const line of text.split('\n')) {
+    const h = /^#{2,3} (.+)$/.exec(line);
+    if (h) heading = h[1].trim().replace(/ \(.*$/, '');
+    const row = /^\| `([A-Z][A-Z0-9_]*)` \|/.exec(line);
+    if (row) sections.set(heading, [...(sections.get(heading) ?? []), row[1]]);
+  }
+  const pick = (title) => sections.get(title) ?? [];
+  const names = [...pick('Shared by every service'), ...pick(chartName)];
+  if (chartName !== 'event-audit-dashboard') names.push(...pick('RabbitMQ'));
+  if (chartName === 'audit-log-analysis') names.push(...pick('Redis'));
+  if (chartName === 'notification-service') names.push(...pick('PostgreSQL'));
+  return [...new Set(names)].sort();
+}
+
 // [path pattern, schema fragment]; `*` matches one path segment. The first match wins.
 const rules = [
-  ['global', { type: 'object', additionalProperties: true, properties: { environment: { type: 'string', minLength: 1 } } }],
+  ['securityContext', k8sSchema('V1SecurityContext')],
+  ['podSecurityContext', k8sSchema('V1PodSecurityContext')],
+  ['**.securityContext', k8sSchema('V1SecurityContext')],
+  ['affinity', k8sSchema('V1Affinity')],
   ['*.pullPolicy', { type: 'string', enum: ['Always', 'IfNotPresent', 'Never'] }],
   ['**.tag', { type: 'string', not: { const: 'latest' } }],
   ['**.digest', { type: 'string', pattern: '^(sha256:[a-f0-9]{64})?$' }],
@@ -161,6 +230,14 @@ export function buildSchema(chartDir, { openTopLevel = [] } = {}) {
     schema.description = description;
     node.properties ??= {};
     node.properties[segs.at(-1)] = { ...schema, ...(node.properties[segs.at(-1)]?.properties ? { properties: node.properties[segs.at(-1)].properties } : {}) };
+  }
+  root.properties.global = structuredClone(GLOBAL);
+  const name = parse(readFileSync(join(chartDir, 'Chart.yaml'), 'utf8')).name;
+  const env = root.properties.env;
+  if (env?.type === 'object') {
+    const names = documentedEnv(name);
+    if (names.length === 0) throw new Error(`docs/configuration.md documents no variable for ${name}`);
+    env.propertyNames = { enum: names, description: `a variable docs/configuration.md documents for ${name}` };
   }
   return root;
 }

@@ -72,7 +72,7 @@ describe('event templates', () => {
         assert.ok((HOSTS as readonly string[]).includes(event.server_hostname));
         assert.ok((USERS as readonly string[]).includes(event.user_id));
         // resource and ip_address live inside details; a file event also carries its path at the
-        // top level, where the original analysis reads it (D1).
+        // top level, where the original analysis reads it.
         if (name === 'file_modified') assert.equal(event.resource, event.details.resource);
         else assert.equal('resource' in event, false);
         assert.equal('ip_address' in event, false);
@@ -101,7 +101,7 @@ describe('event templates', () => {
     assert.deepEqual([...seen].sort(), ['external', 'lan']);
   });
 
-  test('D16 fixed: the new account and its home directory share one suffix', () => {
+  test('the new account and its home directory share one suffix', () => {
     const random = seededRandom(7);
     for (let i = 0; i < 200; i++) {
       const { details } = generateEvent('account_created', { clock, random });
@@ -174,7 +174,7 @@ describe('event templates', () => {
     );
   });
 
-  test('timestamps come from the injected clock as ISO-8601 UTC (D3)', () => {
+  test('timestamps come from the injected clock as ISO-8601 UTC', () => {
     const event = generateEvent('login_success', { clock: () => Date.UTC(2026, 0, 1, 0, 0, 0, 0) });
     assert.equal(event.timestamp, '2026-01-01T00:00:00.000Z');
   });

@@ -58,9 +58,3 @@ export class CsrfRejectedError extends AuditFlowError {
     super('AF_CSRF_REJECTED', message, { statusCode: 403 });
   }
 }
-
-export class UnsupportedMediaTypeError extends AuditFlowError {
-  constructor() {
-    super('AF_UNSUPPORTED_MEDIA_TYPE', 'the request body must be application/json', { statusCode: 415 });
-  }
-}

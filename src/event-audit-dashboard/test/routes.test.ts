@@ -89,6 +89,19 @@ describe('dashboard routes with the notification service up', () => {
     assert.equal(backend.requests.length, before);
   });
 
+  test('an unknown parameter is a 400 page naming it and never reaches the backend', async () => {
+    const before = backend.requests.length;
+    for (const query of ['server_hostname=prod-web-01', 'severity=HIGH&sevrity=HIGH', 'host=a%00b']) {
+      const response = await server.app.inject({ method: 'GET', url: `/?${query}` });
+      assert.equal(response.statusCode, 400, query);
+      assert.match(String(response.headers['content-type']), /^text\/html/);
+      assert.match(response.body, /These filters are not valid/);
+    }
+    const named = await server.app.inject({ method: 'GET', url: '/?server_hostname=prod-web-01' });
+    assert.match(named.body, /server_hostname/);
+    assert.equal(backend.requests.length, before);
+  });
+
   test('an empty result says so', async () => {
     const response = await server.app.inject({ method: 'GET', url: '/?user=nobody' });
     assert.equal(response.statusCode, 200);
@@ -157,8 +170,10 @@ describe('dashboard routes with the notification service up', () => {
     for (const [url, status, code] of [
       ['/api/alerts?limit=0', 400, 'AF_VALIDATION_FAILED'],
       ['/api/alerts?since=soon', 400, 'AF_VALIDATION_FAILED'],
-      ['/api/alerts/nope', 400, 'AF_VALIDATION_FAILED'],
-      ['/api/alerts/3f0c2a9e-8d1b-4c6e-9f7a-1b2c3d4e5f60', 404, 'AF_NOT_FOUND'],
+      ['/api/alerts/nope', 400, 'AF_INVALID_ALERT_ID'],
+      ['/api/alerts?server_hostname=x', 400, 'AF_UNKNOWN_PARAMETER'],
+      ['/api/alerts/stats?sevrity=HIGH', 400, 'AF_UNKNOWN_PARAMETER'],
+      ['/api/alerts/3f0c2a9e-8d1b-4c6e-9f7a-1b2c3d4e5f60', 404, 'AF_ALERT_NOT_FOUND'],
     ] as const) {
       const response = await server.app.inject({ method: 'GET', url });
       assert.equal(response.statusCode, status, url);

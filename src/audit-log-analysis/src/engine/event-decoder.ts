@@ -13,7 +13,7 @@ import {
 export type DecodeFailure = BodyDecodeFailure | 'schema';
 
 export const DECODE_ERROR_CODES: Record<DecodeFailure, string> = {
-  oversized: 'AF_EVENT_OVERSIZED',
+  oversized: 'AF_EVENT_TOO_LARGE',
   invalid_utf8: 'AF_EVENT_INVALID_UTF8',
   invalid_json: 'AF_EVENT_INVALID_JSON',
   not_object: 'AF_EVENT_NOT_OBJECT',

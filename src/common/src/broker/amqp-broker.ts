@@ -1,9 +1,12 @@
 import type { Logger } from 'pino';
 import { type AsyncMessage, Connection, ConsumerStatus, type Publisher } from 'rabbitmq-client';
 import { TransientError } from '../errors.ts';
+import { AmqpBatchConsumer } from './amqp-batch-consumer.ts';
 import { DeliveryCounter, type DeliveryFacts, type FoundQueueType } from './delivery-count.ts';
-import { deadLetterHeaders, deliver } from './delivery-policy.ts';
+import { type DeadLetter, deadLetterHeaders, deliver } from './delivery-policy.ts';
 import {
+  type BatchConsumeOptions,
+  type BatchHandler,
   type ConsumeOptions,
   type ConsumerHandle,
   type ConsumerStats,
@@ -123,18 +126,7 @@ export class AmqpBroker implements MessageBroker {
         const message = toInbound(raw, options.queue, counter.count(deliveryFacts(raw), queueType));
         const outcome = await deliver(message, handler, options, {
           signal: closing.signal,
-          deadLetter: async (msg, letter) => {
-            this.#logger.warn(
-              { queue: msg.queue, message_id: msg.messageId, code: letter.code, reason: letter.reason },
-              'dead-lettering message',
-            );
-            await this.publish(dlq, {
-              body: msg.body,
-              messageId: msg.messageId,
-              correlationId: msg.correlationId,
-              headers: deadLetterHeaders(msg, letter),
-            });
-          },
+          deadLetter: (msg, letter) => this.#deadLetterTo(dlq, msg, letter),
           onRetry: (msg, error, attempt) => {
             stats.retries++;
             this.#logger.warn({ err: error, message_id: msg.messageId, attempt }, 'handler failed; retrying');
@@ -160,9 +152,42 @@ export class AmqpBroker implements MessageBroker {
     };
   }
 
+  consumeBatch(options: BatchConsumeOptions, handler: BatchHandler): ConsumerHandle {
+    const dlq = deadLetterQueueOf(options);
+    return new AmqpBatchConsumer({
+      connection: this.#connection,
+      logger: this.#logger,
+      options,
+      handler,
+      queueOptions: this.#queueParams(options.queue),
+      toInbound: this.#inboundOf(options.queue),
+      deadLetter: (message, letter) => this.#deadLetterTo(dlq, message, letter),
+    });
+  }
+
+  /** Messages of one consumer, counted by a DeliveryCounter of its own (never by a publisher's header). */
+  #inboundOf(queue: string): (raw: AsyncMessage, queue: string) => InboundMessage {
+    const counter = new DeliveryCounter();
+    const queueType = this.#declared.get(queue)?.type ?? this.#queueType;
+    return (raw, name) => toInbound(raw, name, counter.count(deliveryFacts(raw), queueType));
+  }
+
+  async #deadLetterTo(dlq: string, message: InboundMessage, letter: DeadLetter): Promise<void> {
+    this.#logger.warn(
+      { queue: message.queue, message_id: message.messageId, code: letter.code, reason: letter.reason },
+      'dead-lettering message',
+    );
+    await this.publish(dlq, {
+      body: message.body,
+      messageId: message.messageId,
+      correlationId: message.correlationId,
+      headers: deadLetterHeaders(message, letter),
+    });
+  }
+
   async check(): Promise<void> {
     if (!this.#connection.ready) throw new TransientError('AF_BROKER_DOWN', 'not connected to RabbitMQ');
-    // A passive declare is a real round trip, not a cached flag (D9).
+    // A passive declare is a real round trip, not a cached flag.
     const [queue] = this.#declared.keys();
     if (queue !== undefined) await this.#connection.queueDeclare({ queue, passive: true });
   }

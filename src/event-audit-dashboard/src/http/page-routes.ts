@@ -1,5 +1,13 @@
-import { AuditFlowError, errorMessage, problem, sendProblem, ValidationError } from '@auditflow/common';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import {
+  AlertIdParamsSchema,
+  AuditFlowError,
+  errorMessage,
+  problem,
+  sendProblem,
+  ValidationError,
+  validationProblem,
+} from '@auditflow/common';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { AlertPage, NotificationClient } from '../backend/notification-client.ts';
 import { BackendRejectedError } from '../errors.ts';
@@ -13,7 +21,7 @@ import {
   backendListParams,
   backendStatsParams,
   DEFAULT_PAGE_SIZE,
-  isAlertId,
+  FilterQuerySchema,
   parseFilters,
   timeWindow,
 } from './filters.ts';
@@ -30,7 +38,7 @@ export interface PageRouteOptions {
  * The two pages, rendered completely on the server so they are useful
  * without JavaScript. Their status codes tell the truth: 503 when the
  * notification service is down, 404/400 for unknown or malformed ids (the
- * original always answered 200, D16).
+ * original always answered 200).
  */
 export function registerPageRoutes(app: FastifyInstance, options: PageRouteOptions): void {
   const now = options.now ?? (() => new Date());
@@ -39,13 +47,36 @@ export function registerPageRoutes(app: FastifyInstance, options: PageRouteOptio
   const send = (reply: FastifyReply, status: number, body: string) =>
     reply.status(status).headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(body);
 
-  app.get('/', async (request, reply) => {
+  /** A filter the page cannot read: the list page again, with the problem named (400). */
+  const badFilters = (reply: FastifyReply, message: string) =>
+    send(reply, 400, listPage({ assets, filters: emptyFilters(), page: undefined, stats: undefined, filterError: message }));
+  const invalidId = (reply: FastifyReply) =>
+    send(
+      reply,
+      400,
+      messagePage({
+        assets,
+        title: 'Invalid alert id',
+        heading: 'That is not a valid alert id',
+        message: 'Alert ids are UUIDs such as 3f0c2a9e-8d1b-4c6e-9f7a-1b2c3d4e5f60. Check the link you followed.',
+        links: [{ href: '/', label: '← All alerts' }],
+      }),
+    );
+  // Schema and query errors of a page get a page, not a problem document; anything else goes to the shared handler.
+  const pageErrors = (render: (reply: FastifyReply, message: string) => FastifyReply) =>
+    async function pageErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+      if (isValidation(error)) return render(reply, validationProblem(error, request).detail ?? error.message);
+      if (error instanceof AuditFlowError && error.code === 'AF_INVALID_PARAMETER') return render(reply, error.message);
+      throw error;
+    };
+
+  app.get('/', { schema: { querystring: FilterQuerySchema }, errorHandler: pageErrors(badFilters) }, async (request, reply) => {
     let filters: AlertFilters;
     try {
       filters = parseFilters(request.query as Record<string, unknown>);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
-      return send(reply, 400, listPage({ assets, filters: emptyFilters(), page: undefined, stats: undefined, filterError: error.message }));
+      return badFilters(reply, error.message);
     }
     const at = now();
     const statsQuery = backendStatsParams(filters, at);
@@ -66,7 +97,7 @@ export function registerPageRoutes(app: FastifyInstance, options: PageRouteOptio
       stats = {
         stats: statsResult.value,
         bucket: statsQuery.bucket,
-        since: statsQuery.params.get('since') ?? at.toISOString(),
+        since: statsQuery.params.since,
         until: timeWindow(filters, at).until ?? at.toISOString(),
       };
     } else {
@@ -78,21 +109,9 @@ export function registerPageRoutes(app: FastifyInstance, options: PageRouteOptio
 
   registerNotFoundPage(app, assets, send);
 
-  app.get<{ Params: { id: string } }>('/alert/:id', async (request, reply) => {
+  const detailRoute = { schema: { params: AlertIdParamsSchema }, errorHandler: pageErrors(invalidId) };
+  app.get<{ Params: { id: string } }>('/alert/:id', detailRoute, async (request, reply) => {
     const { id } = request.params;
-    if (!isAlertId(id)) {
-      return send(
-        reply,
-        400,
-        messagePage({
-          assets,
-          title: 'Invalid alert id',
-          heading: 'That is not a valid alert id',
-          message: 'Alert ids are UUIDs such as 3f0c2a9e-8d1b-4c6e-9f7a-1b2c3d4e5f60. Check the link you followed.',
-          links: [{ href: '/', label: '← All alerts' }],
-        }),
-      );
-    }
     try {
       const alert = await client.getAlert(id.toLowerCase());
       if (alert === undefined) {
@@ -153,6 +172,10 @@ function registerNotFoundPage(app: FastifyInstance, assets: AssetBundle, send: (
       }),
     );
   });
+}
+
+function isValidation(error: FastifyError): boolean {
+  return Array.isArray(error.validation);
 }
 
 function describe(error: unknown): string {

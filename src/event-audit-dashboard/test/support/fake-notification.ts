@@ -158,7 +158,7 @@ export async function startFakeNotification(options: { tokens?: string[]; port?:
       return reply.status(400).type('application/problem+json').send({ status: 400, code: 'AF_VALIDATION_FAILED', detail: 'Invalid alert ID format' });
     }
     const row = rows.find((r) => r['alert_id'] === request.params.id);
-    if (!row) return reply.status(404).type('application/problem+json').send({ status: 404, code: 'AF_NOT_FOUND', detail: 'not found' });
+    if (!row) return reply.status(404).type('application/problem+json').send({ status: 404, code: 'AF_ALERT_NOT_FOUND', detail: 'not found' });
     return { ...row, history: histories.get(request.params.id) ?? [] };
   });
 
@@ -169,7 +169,7 @@ export async function startFakeNotification(options: { tokens?: string[]; port?:
       return reply.status(401).type('application/problem+json').send({ status: 401, code: 'AF_UNAUTHORIZED', detail: 'bad token' });
     }
     const row = rows.find((r) => r['alert_id'] === request.params.id);
-    if (!row) return reply.status(404).type('application/problem+json').send({ status: 404, code: 'AF_NOT_FOUND', detail: 'not found' });
+    if (!row) return reply.status(404).type('application/problem+json').send({ status: 404, code: 'AF_ALERT_NOT_FOUND', detail: 'not found' });
     const body = request.body as { status: string; note?: string; actor?: string };
     const at = new Date().toISOString();
     const history = histories.get(request.params.id) ?? [];

@@ -3,15 +3,15 @@
 API_HOST: "0.0.0.0"
 API_PORT: {{ .Values.containerPorts.http | quote }}
 SERVICE_NAME: {{ include "auditflow.name" . | quote }}
-RABBITMQ_HOST: {{ default (include "auditflow.peerFullname" (dict "ctx" . "name" "rabbitmq")) .Values.rabbitmq.host | quote }}
-RABBITMQ_PORT: {{ .Values.rabbitmq.port | quote }}
+RABBITMQ_HOST: {{ include "auditflow.serverHost" (dict "ctx" . "name" "rabbitmq" "host" .Values.rabbitmq.host) | quote }}
+RABBITMQ_PORT: {{ include "auditflow.serverPort" (dict "ctx" . "name" "rabbitmq" "port" .Values.rabbitmq.port) | quote }}
 RABBITMQ_USER: {{ .Values.rabbitmq.user | quote }}
 RABBITMQ_VHOST: {{ .Values.rabbitmq.vhost | quote }}
 RABBITMQ_QUEUE_TYPE: {{ .Values.rabbitmq.queueType | quote }}
 RABBITMQ_ALERT_QUEUE: {{ .Values.rabbitmq.alertQueue | quote }}
 RABBITMQ_PREFETCH: {{ .Values.rabbitmq.prefetch | quote }}
-PG_HOST: {{ default (include "auditflow.peerFullname" (dict "ctx" . "name" "postgresql")) .Values.postgresql.host | quote }}
-PG_PORT: {{ .Values.postgresql.port | quote }}
+PG_HOST: {{ include "auditflow.serverHost" (dict "ctx" . "name" "postgresql" "host" .Values.postgresql.host) | quote }}
+PG_PORT: {{ include "auditflow.serverPort" (dict "ctx" . "name" "postgresql" "port" .Values.postgresql.port) | quote }}
 PG_DB: {{ .Values.postgresql.database | quote }}
 PG_USER: {{ .Values.postgresql.user | quote }}
 PG_POOL_MAX: {{ .Values.postgresql.poolMax | quote }}
@@ -22,8 +22,8 @@ PG_POOL_MAX: {{ .Values.postgresql.poolMax | quote }}
 {{- end -}}
 
 {{- define "notification-service.secretEnv" -}}
-{{ include "auditflow.secretEnvVar" (dict "name" "RABBITMQ_PASS" "secret" (default (include "auditflow.peerFullname" (dict "ctx" . "name" "rabbitmq")) .Values.rabbitmq.existingSecret) "key" .Values.rabbitmq.passwordKey) }}
-{{ include "auditflow.secretEnvVar" (dict "name" "PG_PASSWORD" "secret" (default (include "auditflow.peerFullname" (dict "ctx" . "name" "postgresql")) .Values.postgresql.existingSecret) "key" .Values.postgresql.passwordKey) }}
+{{ include "auditflow.secretEnvVar" (dict "name" "RABBITMQ_PASS" "secret" (include "auditflow.serverSecret" (dict "ctx" . "name" "rabbitmq" "secret" .Values.rabbitmq.existingSecret)) "key" .Values.rabbitmq.passwordKey) }}
+{{ include "auditflow.secretEnvVar" (dict "name" "PG_PASSWORD" "secret" (include "auditflow.serverSecret" (dict "ctx" . "name" "postgresql" "secret" .Values.postgresql.existingSecret)) "key" .Values.postgresql.passwordKey) }}
 {{ include "auditflow.secretEnvVar" (dict "name" "API_TOKENS" "secret" (include "notification-service.apiTokensSecretName" .) "key" .Values.apiTokens.key) }}
 {{- end -}}
 
