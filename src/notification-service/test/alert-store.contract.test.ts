@@ -114,7 +114,7 @@ for (const kind of ['pglite', 'postgres'] as const) {
       const { rows } = await db.admin.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
       assert.deepEqual(
         rows.map((r) => r.version),
-        [1, 2, 3, 4, 5, 6],
+        [1, 2, 3, 4, 5, 6, 7],
       );
     });
 
