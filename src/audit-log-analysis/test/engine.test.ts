@@ -35,6 +35,22 @@ function engineWith(rules: RuleSet, options: { latenessMs?: number; cooldownMs?:
 const ruleIds = (outcomes: AlertOutcome[]) => [...new Set(outcomes.map((o) => o.rule.id))].sort();
 
 describe('analysis engine with the default rules', () => {
+  test('every version of a folded alert names one event in correlation_id and raw_event_data: the one that produced it', async () => {
+    const { run } = engineWith(defaults);
+    const events = [0, 1, 2, 3, 4].map((i) => failedLogin('carol', 'h9', T0 + i * S));
+    const outcomes = (await run(events)).filter((o) => o.rule.id === 'ANLY-SEC-001');
+    assert.deepEqual(
+      outcomes.map((o) => o.kind),
+      ['new', 'update', 'update'],
+    );
+    assert.equal(new Set(outcomes.map((o) => o.alert.alert_id)).size, 1, 'one alert, folded');
+    for (const [index, outcome] of outcomes.entries()) {
+      const producer = events[index + 2]!.event_id;
+      assert.equal(outcome.alert.correlation_id, producer);
+      assert.equal((outcome.alert.raw_event_data as { event_id: string }).event_id, producer);
+    }
+  });
+
   test('ANLY-SEC-001: three failed logins per user and host within 60s open one alert shaped as the original', async () => {
     const { run } = engineWith(defaults);
     const quiet = await run([failedLogin('bob', 'h1', T0), failedLogin('bob', 'h1', T0 + 10 * S)]);

@@ -68,7 +68,8 @@ export class TestPublisher {
 
   async declare(queues: readonly string[], type: 'quorum' | 'classic' = 'quorum'): Promise<void> {
     for (const queue of queues) {
-      await this.#connection.queueDeclare({ queue, durable: true, arguments: { 'x-queue-type': type } });
+      // A classic queue is declared as the original does: durable, no arguments at all.
+      await this.#connection.queueDeclare(type === 'classic' ? { queue, durable: true } : { queue, durable: true, arguments: { 'x-queue-type': type } });
     }
   }
 
@@ -82,7 +83,11 @@ export class TestPublisher {
     }
   }
 
-  async raw(queue: string, body: Buffer, props: { messageId?: string; correlationId?: string } = {}): Promise<void> {
+  async raw(
+    queue: string,
+    body: Buffer,
+    props: { messageId?: string; correlationId?: string; headers?: Record<string, unknown>; contentType?: string } = {},
+  ): Promise<void> {
     await this.#publisher.send(
       { exchange: '', routingKey: queue, durable: true, contentType: 'application/json; charset=utf-8', ...props },
       body,
@@ -111,9 +116,9 @@ export class QueueCollector {
   readonly #connection = new Connection({ url: RABBITMQ_URL, retryLow: 100, retryHigh: 500 });
   readonly #consumer;
 
-  constructor(queue: string) {
+  constructor(queue: string, type: 'quorum' | 'classic' = 'quorum') {
     this.#consumer = this.#connection.createConsumer(
-      { queue, queueOptions: { queue, durable: true, arguments: { 'x-queue-type': 'quorum' } }, qos: { prefetchCount: 500 } },
+      { queue, queueOptions: { queue, durable: true, arguments: { 'x-queue-type': type } }, qos: { prefetchCount: 500 } },
       async (message: AsyncMessage) => {
         const body = Buffer.isBuffer(message.body) ? message.body : Buffer.from(typeof message.body === 'string' ? message.body : JSON.stringify(message.body));
         this.messages.push({ body, headers: (message.headers ?? {}) as Record<string, unknown> });
