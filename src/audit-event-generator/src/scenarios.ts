@@ -16,6 +16,7 @@ import {
   accountCreatedDetails,
   type Details,
   fileModifiedDetails,
+  withTopLevelResource,
   serviceStoppedDetails,
   TEMPLATES,
   type TemplateName,
@@ -228,7 +229,7 @@ function toEvent(scenario: string, step: Step): AuditEvent {
     severity: template.severity,
     user_id: step.user,
     action_result: template.action_result,
-    details: step.details,
+    ...withTopLevelResource(template.event_type, step.details),
     scenario,
   };
 }

@@ -243,8 +243,18 @@ export function generateEvent(template?: TemplateName | EventTemplate, options: 
     severity: chosen.severity,
     user_id: user,
     action_result: chosen.action_result,
-    details: chosen.details({ random, user, host, ip: options.ip }),
+    ...withTopLevelResource(chosen.event_type, chosen.details({ random, user, host, ip: options.ip })),
   };
+}
+
+/**
+ * The event's details, plus the path of a file event at the top level as well:
+ * the original analysis reads `resource` only from there (reference section 3.3), so
+ * without it a file event raises no ANLY-SEC-002 when the original consumes
+ * it. The contract allows both; details.resource stays the primary place.
+ */
+export function withTopLevelResource(eventType: string, details: Details): { details: Details; resource?: string } {
+  return eventType === 'file_modified' && typeof details.resource === 'string' ? { resource: details.resource, details } : { details };
 }
 
 function resolveTemplate(template: TemplateName | EventTemplate | undefined, random: Random): EventTemplate {

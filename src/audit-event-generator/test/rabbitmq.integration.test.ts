@@ -16,6 +16,11 @@ interface Received {
 class QueueReader {
   readonly #connection = new Connection({ url: RABBITMQ_URL, retryLow: 100, retryHigh: 500 });
 
+  /** Declares a queue as another service would: classic as the original does (durable, no arguments). */
+  async declare(queue: string, type: 'classic' | 'quorum'): Promise<void> {
+    await this.#connection.queueDeclare(type === 'classic' ? { queue, durable: true } : { queue, durable: true, arguments: { 'x-queue-type': 'quorum' } });
+  }
+
   async depth(queue: string): Promise<number> {
     const ok = await this.#connection.queueDeclare({ queue, passive: true });
     return ok.messageCount;
@@ -166,6 +171,33 @@ describe('generator against the real RabbitMQ', () => {
     assert.equal(new Set(received.map((r) => r.event.user_id)).size, 6);
     assert.ok(received.every((r) => r.event.details.ip_address === '198.51.100.200'));
   });
+
+  for (const existing of ['classic', 'quorum'] as const) {
+    const configured = existing === 'classic' ? 'quorum' : 'classic';
+    test(`a ${existing} queue declared first is used as it is by a generator configured for ${configured}`, async () => {
+      const queue = uniqueName(`generator-${existing}`);
+      queues.push(queue);
+      await reader.declare(queue, existing);
+      const made = new AmqpBroker({ url: RABBITMQ_URL, logger: silentLogger, connectionName: 'generator-test', queueType: configured });
+      brokers.push(made);
+      const generator = await startTestGenerator(made, { RABBITMQ_QUEUE: queue });
+      generators.push(generator);
+      await waitFor(
+        async () => ((await generator.app.inject({ method: 'GET', url: '/readyz' })).statusCode === 200 ? true : undefined),
+        15_000,
+        'generator readiness',
+      );
+      const response = await generator.app.inject({ method: 'POST', url: '/generate_event', payload: { event_type: 'user_login' } });
+      assert.equal(response.statusCode, 202);
+      const received = await reader.drain(queue);
+      assert.deepEqual(
+        received.map((r) => r.messageId),
+        [response.json().event_id],
+      );
+      // Still the queue it was: a declaration of the original's kind is still accepted.
+      await reader.declare(queue, existing);
+    });
+  }
 
   test('the background stream reaches the queue', async () => {
     const { generator, queue } = await start({ EVENTS_PER_SECOND: '100' });

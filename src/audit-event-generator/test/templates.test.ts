@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { assertAuditEvent, UUID_PATTERN } from '@auditflow/common';
 import {
+  buildScenarioEvents,
   EXTERNAL_ADDRESSES,
   generateEvent,
   HOSTS,
@@ -70,8 +71,10 @@ describe('event templates', () => {
         assert.equal(event.source_service, SOURCE_SERVICES.loop);
         assert.ok((HOSTS as readonly string[]).includes(event.server_hostname));
         assert.ok((USERS as readonly string[]).includes(event.user_id));
-        // Resource and ip_address live inside details, never at the top level.
-        assert.equal('resource' in event, false);
+        // resource and ip_address live inside details; a file event also carries its path at the
+        // top level, where the original analysis reads it.
+        if (name === 'file_modified') assert.equal(event.resource, event.details.resource);
+        else assert.equal('resource' in event, false);
         assert.equal('ip_address' in event, false);
         assert.equal('client_ip' in event, false);
       }
@@ -119,6 +122,25 @@ describe('event templates', () => {
     }
     assert.ok(security > 0, 'auditd/fail2ban never stopped');
     assert.ok(security < runs * 0.15, `security services stop too often: ${security}/${runs}`);
+  });
+
+  test("the original analysis's file rule fires on generated and scenario file events (top-level resource)", () => {
+    // Reference 3.3, rule 2: a case-sensitive substring match of the top-level `resource` only.
+    const SENSITIVE_FILES = ['/etc/sudoers', '/root/.ssh/authorized_keys', '/etc/shadow', '/etc/passwd'];
+    const originalRule2 = (event: Record<string, unknown>) =>
+      event['event_type'] === 'file_modified' &&
+      event['action_result'] === 'MODIFIED' &&
+      SENSITIVE_FILES.some((file) => String(event['resource'] ?? '').includes(file));
+    const random = seededRandom(42);
+    const generated = Array.from({ length: 300 }, () => generateEvent('file_modified', { clock, random }));
+    assert.ok(generated.some((event) => originalRule2(event)), 'some generated file events are sensitive');
+    for (const event of generated) {
+      assert.equal(originalRule2(event), SENSITIVE_FILES.some((file) => event.details.resource!.includes(file)));
+    }
+    const [staged] = buildScenarioEvents('sensitive-file-modified', { random });
+    assertAuditEvent(staged);
+    assert.equal(staged!.resource, staged!.details.resource);
+    assert.equal(originalRule2(staged!), true);
   });
 
   test('file_modified keeps the original value ranges', () => {

@@ -3,12 +3,11 @@ import {
   type Env,
   EnvReader,
   type RabbitConfig,
-  type RedisConfig,
   readBaseConfig,
   readRabbitConfig,
-  readRedisConfig,
   requireBrokerUrl,
 } from '@auditflow/common';
+import { type RedisConfig, readRedisConfig } from './redis-config.ts';
 import { assertTimeZone } from './rules/event-context.ts';
 import { DEFAULT_RULES_FILE } from './rules/rules-file.ts';
 

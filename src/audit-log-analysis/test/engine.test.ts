@@ -7,6 +7,7 @@ import type { RuleSet } from '../src/rules/rule-set.ts';
 import { DEFAULT_RULES_FILE, loadRulesFile } from '../src/rules/rules-file.ts';
 import { MemoryWindowStore } from '../src/store/memory-window-store.ts';
 import { contextOf, failedLogin, makeEvent, successfulLogin, T0 } from './fixtures.ts';
+import { buildStream } from './stream.ts';
 
 const S = 1000;
 let defaults: RuleSet;
@@ -34,6 +35,22 @@ function engineWith(rules: RuleSet, options: { latenessMs?: number; cooldownMs?:
 const ruleIds = (outcomes: AlertOutcome[]) => [...new Set(outcomes.map((o) => o.rule.id))].sort();
 
 describe('analysis engine with the default rules', () => {
+  test('every version of a folded alert names one event in correlation_id and raw_event_data: the one that produced it', async () => {
+    const { run } = engineWith(defaults);
+    const events = [0, 1, 2, 3, 4].map((i) => failedLogin('carol', 'h9', T0 + i * S));
+    const outcomes = (await run(events)).filter((o) => o.rule.id === 'ANLY-SEC-001');
+    assert.deepEqual(
+      outcomes.map((o) => o.kind),
+      ['new', 'update', 'update'],
+    );
+    assert.equal(new Set(outcomes.map((o) => o.alert.alert_id)).size, 1, 'one alert, folded');
+    for (const [index, outcome] of outcomes.entries()) {
+      const producer = events[index + 2]!.event_id;
+      assert.equal(outcome.alert.correlation_id, producer);
+      assert.equal((outcome.alert.raw_event_data as { event_id: string }).event_id, producer);
+    }
+  });
+
   test('ANLY-SEC-001: three failed logins per user and host within 60s open one alert shaped as the original', async () => {
     const { run } = engineWith(defaults);
     const quiet = await run([failedLogin('bob', 'h1', T0), failedLogin('bob', 'h1', T0 + 10 * S)]);
@@ -253,5 +270,25 @@ describe('analysis engine with the default rules', () => {
     const { run } = engineWith(defaults);
     const start = makeEvent({ event_type: 'service_status_change', action_result: 'STARTED', details: { resource: 'nginx.service' } } as never);
     assert.deepEqual(await run([start]), []);
+  });
+});
+
+describe('alert ids depend only on the events, not on their order', () => {
+  // A detection episode opens with the first of its events the service sees, so its id follows
+  // that event; correlations open with a window, whose entries do not depend on arrival order.
+  test('every correlation type gives the same alert ids when nearby events arrive in another order (as after a requeue)', async () => {
+    const events = buildStream({ groups: 12 });
+    const idsOf = async (stream: AuditEvent[]) => {
+      const { run } = engineWith(defaults);
+      const outcomes = (await run(stream)).filter((o) => o.rule.kind === 'correlation');
+      return [...new Set(outcomes.map((o) => `${o.rule.id}|${o.alertId}`))].sort();
+    };
+    const inOrder = await idsOf(events);
+    // Reverse each run of 40 events: far enough to swap burst members and chain stages, within the lateness.
+    const shuffled: AuditEvent[] = [];
+    for (let i = 0; i < events.length; i += 40) shuffled.push(...events.slice(i, i + 40).reverse());
+    assert.deepEqual(await idsOf(shuffled), inOrder);
+    const types = new Set(inOrder.map((line) => line.split('|')[0]));
+    for (const rule of ['ANLY-SEC-001', 'ANLY-SEC-003', 'ANLY-SEC-004']) assert.ok(types.has(rule), `the stream raises ${rule}`);
   });
 });

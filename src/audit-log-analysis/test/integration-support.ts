@@ -68,7 +68,8 @@ export class TestPublisher {
 
   async declare(queues: readonly string[], type: 'quorum' | 'classic' = 'quorum'): Promise<void> {
     for (const queue of queues) {
-      await this.#connection.queueDeclare({ queue, durable: true, arguments: { 'x-queue-type': type } });
+      // A classic queue is declared as the original does: durable, no arguments at all.
+      await this.#connection.queueDeclare(type === 'classic' ? { queue, durable: true } : { queue, durable: true, arguments: { 'x-queue-type': type } });
     }
   }
 
@@ -82,7 +83,11 @@ export class TestPublisher {
     }
   }
 
-  async raw(queue: string, body: Buffer, props: { messageId?: string; correlationId?: string } = {}): Promise<void> {
+  async raw(
+    queue: string,
+    body: Buffer,
+    props: { messageId?: string; correlationId?: string; headers?: Record<string, unknown>; contentType?: string } = {},
+  ): Promise<void> {
     await this.#publisher.send(
       { exchange: '', routingKey: queue, durable: true, contentType: 'application/json; charset=utf-8', ...props },
       body,
@@ -111,9 +116,9 @@ export class QueueCollector {
   readonly #connection = new Connection({ url: RABBITMQ_URL, retryLow: 100, retryHigh: 500 });
   readonly #consumer;
 
-  constructor(queue: string) {
+  constructor(queue: string, type: 'quorum' | 'classic' = 'quorum') {
     this.#consumer = this.#connection.createConsumer(
-      { queue, queueOptions: { queue, durable: true, arguments: { 'x-queue-type': 'quorum' } }, qos: { prefetchCount: 500 } },
+      { queue, queueOptions: { queue, durable: true, arguments: { 'x-queue-type': type } }, qos: { prefetchCount: 500 } },
       async (message: AsyncMessage) => {
         const body = Buffer.isBuffer(message.body) ? message.body : Buffer.from(typeof message.body === 'string' ? message.body : JSON.stringify(message.body));
         this.messages.push({ body, headers: (message.headers ?? {}) as Record<string, unknown> });
@@ -149,6 +154,11 @@ export function summarize(folded: ReadonlyMap<string, Alert>): string[] {
     .sort();
 }
 
+/** Sorted `rule|alert id` lines: what must not change between an undisturbed run and any faulty one. */
+export function idsByRule(folded: ReadonlyMap<string, Alert>): string[] {
+  return [...folded.values()].map((a) => `${a.analysis_rule?.rule_id}|${a.alert_id}`).sort();
+}
+
 export async function cleanup(names: TestNames): Promise<void> {
   await deleteQueues([names.queue, names.alertQueue]);
   const redis = new Redis(REDIS_URL);
@@ -165,7 +175,10 @@ export async function cleanup(names: TestNames): Promise<void> {
 }
 
 /** What a single analysis must produce for a stream: the rules run serially on the in-memory store. */
-export async function expectedSummary(events: readonly AuditEvent[], env: Record<string, string> = {}): Promise<{ summary: string[]; alertIds: number }> {
+export async function expectedSummary(
+  events: readonly AuditEvent[],
+  env: Record<string, string> = {},
+): Promise<{ summary: string[]; alertIds: number; ids: string[] }> {
   const { AnalysisEngine } = await import('../src/engine/analysis-engine.ts');
   const { MemoryWindowStore } = await import('../src/store/memory-window-store.ts');
   const { loadRulesFile } = await import('../src/rules/rules-file.ts');
@@ -186,5 +199,5 @@ export async function expectedSummary(events: readonly AuditEvent[], env: Record
     for (const outcome of await engine.process(new EventContext(event, Date.parse(event.timestamp), clock), false)) alerts.push(outcome.alert);
   }
   const folded = foldAlerts(alerts);
-  return { summary: summarize(folded), alertIds: folded.size };
+  return { summary: summarize(folded), alertIds: folded.size, ids: idsByRule(folded) };
 }

@@ -32,7 +32,7 @@ describe('analysis service on RabbitMQ and Redis', () => {
         ['AF_EVENT_INVALID_JSON', Buffer.from('{"event_id": ')],
         ['AF_EVENT_SCHEMA', Buffer.from(JSON.stringify({ event_id: 'not-a-uuid' }))],
         ['AF_EVENT_SCHEMA', Buffer.from(JSON.stringify(badTime))],
-        ['AF_EVENT_SCHEMA', Buffer.from('[1, 2, 3]')],
+        ['AF_EVENT_NOT_OBJECT', Buffer.from('[1, 2, 3]')],
       ];
       for (const [code, body] of poisons) await publisher.raw(names.queue, body, { messageId: `${code}-${randomUUID()}` });
       await waitFor(() => dlq.messages.length >= poisons.length || undefined, 15_000, 'dead letters');
@@ -46,7 +46,8 @@ describe('analysis service on RabbitMQ and Redis', () => {
       assert.match(metrics, /audit_analysis_dead_letter_total\{reason="oversized",service="audit-log-analysis"\} 1/);
       assert.match(metrics, /audit_analysis_dead_letter_total\{reason="invalid_utf8",service="audit-log-analysis"\} 1/);
       assert.match(metrics, /audit_analysis_dead_letter_total\{reason="invalid_json",service="audit-log-analysis"\} 1/);
-      assert.match(metrics, /audit_analysis_dead_letter_total\{reason="schema",service="audit-log-analysis"\} 3/);
+      assert.match(metrics, /audit_analysis_dead_letter_total\{reason="not_object",service="audit-log-analysis"\} 1/);
+      assert.match(metrics, /audit_analysis_dead_letter_total\{reason="schema",service="audit-log-analysis"\} 2/);
       assert.equal(await publisher.messageCount(names.queue), 0, 'nothing loops back into the queue');
     } finally {
       await dlq.close();

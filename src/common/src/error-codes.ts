@@ -59,6 +59,7 @@ export const ERROR_CODES = {
   // Messages that are dead-lettered (the code is the DLQ reason code)
   AF_EVENT_INVALID_JSON: { status: 400, message: 'the event body is not JSON: %s' },
   AF_EVENT_INVALID_UTF8: { status: 400, message: 'the event body is not UTF-8' },
+  AF_EVENT_NOT_OBJECT: { status: 400, message: 'the event body is JSON but not an object: %s' },
   AF_EVENT_SCHEMA: { status: 400, message: 'the event does not match the audit-event schema: %s' },
   AF_DELIVERY_LIMIT: { status: 500, message: 'delivered %s times without success' },
   AF_HANDLER_FAILED: { status: 500, message: 'failed %s times: %s' },
@@ -77,6 +78,7 @@ export const ERROR_CODES = {
   AF_BACKEND_AUTH_REJECTED: { status: 502, message: 'the notification service rejected the dashboard token' },
   AF_BACKEND_REJECTED: { status: 400, message: '%s' },
   AF_ACTIONS_DISABLED: { status: 503, message: 'status changes are disabled: NOTIFICATION_API_TOKEN is not configured' },
+  AF_BACKEND_FEATURE_MISSING: { status: 501, message: 'the notification service does not offer %s (%s answered 404); upgrade notification-service to a version with %s' },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

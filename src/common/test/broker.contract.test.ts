@@ -23,7 +23,23 @@ const adapters: { name: string; make: () => MessageBroker }[] = [
     make: () =>
       new AmqpBroker({ url: RABBITMQ_URL, logger: silentLogger, connectionName: 'contract-test', queueType: 'quorum' }),
   },
+  {
+    // Classic queues (the original's) carry no broker-kept delivery count.
+    name: 'rabbitmq-classic',
+    make: () =>
+      new AmqpBroker({ url: RABBITMQ_URL, logger: silentLogger, connectionName: 'contract-test', queueType: 'classic' }),
+  },
 ];
+
+/** Headers any publisher can set; none of them may count as deliveries or dead-letter reasons. */
+const FORGED_HEADERS = {
+  'x-delivery-count': 51,
+  'x-death': 'forged',
+  [DEAD_LETTER_HEADERS.deliveries]: 99,
+  [DEAD_LETTER_HEADERS.code]: 'AF_FORGED',
+  [DEAD_LETTER_HEADERS.reason]: 'forged reason',
+  [DEAD_LETTER_HEADERS.queue]: 'forged-queue',
+};
 
 for (const adapter of adapters) {
   describe(`broker contract: ${adapter.name}`, () => {
@@ -53,7 +69,7 @@ for (const adapter of adapters) {
     after(async () => {
       for (const consumer of consumers) await consumer.close();
       for (const broker of brokers) await broker.close().catch(() => undefined);
-      if (adapter.name === 'rabbitmq') await deleteQueues(queues);
+      if (adapter.name !== 'memory') await deleteQueues(queues);
     });
 
     test('a published message arrives with its body, ids and headers, then is acked once', async () => {
@@ -214,6 +230,72 @@ for (const adapter of adapters) {
       assert.deepEqual(retries, [1, 2]);
     });
 
+    test('forged delivery headers are not believed: the first delivery counts 1 and reaches the handler', async () => {
+      const { broker, queue } = await setup();
+      await broker.publish(queue, { body: 'valid', messageId: 'f-1', headers: FORGED_HEADERS });
+      const seen: InboundMessage[] = [];
+      const consumer = broker.consume({ queue, prefetch: 1, maxDeliveries: 10 }, async (m) => {
+        seen.push(m);
+      });
+      consumers.push(consumer);
+      await waitFor(() => consumer.stats.acked === 1 || undefined, 10_000, 'ack');
+      assert.equal(seen.length, 1);
+      assert.equal(seen[0]!.deliveryCount, 1);
+      assert.equal(consumer.stats.deadLettered, 0);
+    });
+
+    test('a forged delivery count is not believed on a redelivery either', async () => {
+      const { broker, queue } = await setup();
+      let failing = 0;
+      const first = broker.consume({ queue, prefetch: 1 }, async () => {
+        failing++;
+        throw new TransientError('AF_TEST_DOWN', 'down');
+      });
+      await broker.publish(queue, { body: 'valid again', messageId: 'f-2', headers: FORGED_HEADERS });
+      await waitFor(() => failing >= 1 || undefined);
+      await first.close();
+      const seen: InboundMessage[] = [];
+      const second = broker.consume({ queue, prefetch: 1, maxDeliveries: 3 }, async (m) => {
+        seen.push(m);
+      });
+      consumers.push(second);
+      await waitFor(() => second.stats.acked === 1 || undefined, 10_000, 'ack of the redelivery');
+      assert.equal(seen[0]!.redelivered, true);
+      assert.equal(seen[0]!.deliveryCount, 2);
+      assert.equal(second.stats.deadLettered, 0);
+    });
+
+    test('a dead letter carries its own reason and count, not the forged ones', async () => {
+      const { broker, queue } = await setup();
+      consumers.push(
+        broker.consume({ queue, prefetch: 1 }, async () => {
+          throw new PermanentError('AF_TEST_BAD', 'really bad');
+        }),
+      );
+      const dead = collect(broker, `${queue}.dlq`);
+      await broker.publish(queue, { body: 'bad', messageId: 'f-3', headers: FORGED_HEADERS });
+      await waitFor(() => dead.length === 1 || undefined, 10_000, 'dead letter');
+      const headers = dead[0]!.headers;
+      assert.equal(headers[DEAD_LETTER_HEADERS.code], 'AF_TEST_BAD');
+      assert.equal(headers[DEAD_LETTER_HEADERS.reason], 'really bad');
+      assert.equal(headers[DEAD_LETTER_HEADERS.queue], queue);
+      assert.equal(headers[DEAD_LETTER_HEADERS.deliveries], 1);
+    });
+
+    test('batch: forged delivery headers are not believed', async () => {
+      const { broker, queue } = await setup();
+      await broker.publish(queue, { body: 'valid', messageId: 'fb-1', headers: FORGED_HEADERS });
+      const seen: InboundMessage[] = [];
+      const consumer = broker.consumeBatch({ queue, prefetch: 10, batchSize: 10, batchLingerMs: 5, maxDeliveries: 10 }, async (messages) => {
+        seen.push(...messages);
+        return undefined;
+      });
+      consumers.push(consumer);
+      await waitFor(() => consumer.stats.acked === 1 || undefined, 10_000, 'ack');
+      assert.equal(seen[0]!.deliveryCount, 1);
+      assert.equal(consumer.stats.deadLettered, 0);
+    });
+
     test('batch: deliveries arrive as batches of at most batchSize, in order, each acked once', async () => {
       const { broker, queue } = await setup();
       for (let i = 0; i < 25; i++) await broker.publish(queue, { body: String(i), messageId: `b-${i}` });
@@ -342,7 +424,7 @@ for (const adapter of adapters) {
     test('check() answers while connected', async () => {
       const { broker } = await setup();
       await broker.check();
-      assert.equal(broker.isConnected() || adapter.name === 'rabbitmq', true);
+      assert.equal(broker.isConnected() || adapter.name !== 'memory', true);
     });
   });
 }

@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, type Registry } from '@auditflow/common';
 export interface NotificationMetrics {
   ingested: Counter<'outcome'>;
   deadLettered: Counter<'reason'>;
+  valuesOutsideColumn: Counter<'field'>;
   batchSize: Histogram;
   purged: Counter;
   databaseUp: Gauge;
@@ -26,6 +27,12 @@ export function createNotificationMetrics(registry: Registry): NotificationMetri
       name: 'notification_dead_letter_total',
       help: 'Alerts dead-lettered because they can never be stored, by reason',
       labelNames: ['reason'],
+      registers,
+    }),
+    valuesOutsideColumn: new Counter({
+      name: 'notification_alert_values_outside_column_total',
+      help: 'Alerts stored with a value its typed column cannot hold, kept verbatim in the details JSON instead, by field',
+      labelNames: ['field'],
       registers,
     }),
     batchSize: new Histogram({

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Alert } from '@auditflow/common';
+import { loadMigrations } from '../src/db/migrations.ts';
 import { toAlertRecord } from '../src/store/alert-record.ts';
 import type { AlertChange, AlertRecord } from '../src/store/alert-store.ts';
 import type { SqlAlertStore } from '../src/store/sql-alert-store.ts';
@@ -13,6 +15,46 @@ import { makeAlert, pgliteDatabase, postgresDatabase, type TestDatabase, waitFor
 const ISO_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 const record = (overrides: Record<string, unknown> = {}): AlertRecord => toAlertRecord(makeAlert(overrides));
+
+/**
+ * The original service's INSERT (reference section 4.3): every column of its table but
+ * received_at, in its order, no ON CONFLICT. The reference lists the columns rather than
+ * quoting the statement, so this is that statement rebuilt from the list; the values are what
+ * psycopg sends for its payload mapping (UUIDs and the timestamp as text, JSONB as JSON text).
+ */
+const ORIGINAL_INSERT = `INSERT INTO alerts (
+  alert_id, correlation_id, timestamp, alert_name, alert_type, severity, description,
+  source_service_name, rule_id, rule_name, actor_type, actor_id, client_ip, resource_type,
+  resource_id, server_hostname, action_observed, analysis_rule_details, triggered_by_details,
+  impacted_resource_details, metadata, raw_event_data
+) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`;
+
+/** The original's indexes: name → the column list of its definition. */
+const ORIGINAL_INDEXES: Record<string, RegExp> = {
+  idx_alerts_timestamp: /\("timestamp" DESC\)/,
+  idx_alerts_alert_type: /btree \(alert_type\)/,
+  idx_alerts_severity: /btree \(severity\)/,
+  idx_alerts_actor_id: /btree \(actor_id\)/,
+  idx_alerts_server_hostname: /btree \(server_hostname\)/,
+  idx_alerts_rule_name: /btree \(rule_name\)/,
+  idx_alerts_metadata_gin: /gin \(metadata\)/,
+  idx_alerts_raw_event_data_gin: /gin \(raw_event_data\)/,
+};
+
+function originalRow(alertId: string, eventId: string): unknown[] {
+  const rule = { rule_id: 'ANLY-SEC-001', rule_name: 'Failed Login Burst Detection', rule_description: 'Detects 3 failed logins within 60 seconds.' };
+  const actor = { actor_type: 'USER', actor_id: 'attacker_bob', client_ip: null };
+  const resource = { resource_type: 'SERVER', resource_id: 'prod-db-02', server_hostname: 'prod-db-02' };
+  const metadata = { tags: ['brute-force', 'authentication', 'critical'], environment: 'DEVELOPMENT' };
+  const event = { event_id: eventId, event_type: 'user_login', action_result: 'FAILURE', user_id: 'attacker_bob' };
+  return [
+    alertId, eventId, '2025-07-02T20:00:00+00:00', 'Multiple Failed Login Attempts', 'SECURITY', 'CRITICAL',
+    "3 or more failed login attempts for user 'attacker_bob' on 'prod-db-02' within 60 seconds.",
+    'audit-event-generator', rule.rule_id, rule.rule_name, 'USER', 'attacker_bob', null, 'SERVER', 'prod-db-02', 'prod-db-02',
+    'LOGIN_FAILURE', JSON.stringify(rule), JSON.stringify(actor), JSON.stringify(resource), JSON.stringify(metadata),
+    JSON.stringify(event),
+  ];
+}
 
 for (const kind of ['pglite', 'postgres'] as const) {
   describe(`alert store contract: ${kind}`, () => {
@@ -28,12 +70,52 @@ for (const kind of ['pglite', 'postgres'] as const) {
       await db.drop();
     });
 
+    // The original service writing to a migrated database (reference section 4.3).
+    test("the original's idx_alerts_* indexes exist on their columns", async () => {
+      const { rows } = await db.admin.query<{ indexname: string; indexdef: string }>(
+        `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'alerts' AND schemaname = current_schema() AND indexname LIKE 'idx_alerts_%'`,
+      );
+      const found = new Map(rows.map((row) => [row.indexname, row.indexdef]));
+      for (const [name, columns] of Object.entries(ORIGINAL_INDEXES)) {
+        assert.match(found.get(name) ?? `${name} missing`, columns, name);
+      }
+    });
+
+    test('its INSERT succeeds, and the rewrite reads the row with the lifecycle defaults', async () => {
+      const alertId = randomUUID();
+      const eventId = randomUUID();
+      await db.admin.query(ORIGINAL_INSERT, originalRow(alertId, eventId));
+      const row = JSON.parse((await store.getAlert(alertId))!);
+      assert.equal(row.alert_id, alertId);
+      assert.equal(row.correlation_id, eventId);
+      assert.equal(row.timestamp, '2025-07-02T20:00:00.000000Z');
+      assert.equal(row.first_seen, row.timestamp);
+      assert.equal(row.last_seen, row.timestamp);
+      assert.equal(row.status, 'open');
+      assert.equal(row.count, 1);
+      assert.equal(row.client_ip, null);
+      assert.equal(row.raw_event_data.event_id, eventId);
+      assert.equal(row.analysis_rule_details.rule_id, 'ANLY-SEC-001');
+      assert.match(row.received_at, /Z$/);
+      const page = await store.listAlerts({ limit: 10, offset: 0, actorId: 'attacker_bob' });
+      assert.ok(page.rows.some((text) => JSON.parse(text).alert_id === alertId), 'listed');
+    });
+
+    test('a second INSERT of the same alert_id is the unique violation the original acks as a duplicate', async () => {
+      const alertId = randomUUID();
+      await db.admin.query(ORIGINAL_INSERT, originalRow(alertId, randomUUID()));
+      await assert.rejects(db.admin.query(ORIGINAL_INSERT, originalRow(alertId, randomUUID())), (error: Error & { code?: string; cause?: { code?: string } }) => {
+        const code = error.code ?? error.cause?.code;
+        return code === '23505' || /duplicate key|unique/i.test(error.message);
+      });
+    });
+
     test('migrations are recorded once and a second run applies nothing', async () => {
       assert.deepEqual(await store.migrate(), []);
       const { rows } = await db.admin.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
       assert.deepEqual(
         rows.map((r) => r.version),
-        [1, 2, 3, 4, 5],
+        (await loadMigrations()).map((m) => m.version),
       );
     });
 
@@ -136,14 +218,42 @@ for (const kind of ['pglite', 'postgres'] as const) {
       assert.deepEqual({ ...rows[0], size: 0 }, { size: 0, compression: null, target_set: true });
     });
 
-    test('valid IPv4, IPv6 and CIDR values are kept; NUL characters never reach the database', async () => {
+    test('valid IPv4, IPv6 and CIDR values are kept; any other client_ip text is kept in triggered_by_details', async () => {
       const v6 = record({ triggered_by: { actor_type: 'USER', actor_id: 'a', client_ip: '2001:db8::1' } });
       const cidr = record({ triggered_by: { actor_type: 'USER', actor_id: 'a', client_ip: '10.0.0.0/8' } });
-      const nul = record({ description: 'bad\u0000byte', raw_event_data: { 'k\u0000': 'v\u0000', s: '\ud800' } });
-      assert.deepEqual(await store.upsertAlerts([v6, cidr, nul]), ['inserted', 'inserted', 'inserted']);
+      const text = record({ triggered_by: { actor_type: 'USER', actor_id: 'a', client_ip: 'not-an-ip' } });
+      assert.deepEqual(await store.upsertAlerts([v6, cidr, text]), ['inserted', 'inserted', 'inserted']);
       assert.equal(JSON.parse((await store.getAlert(v6.alert_id))!).client_ip, '2001:db8::1');
       assert.equal(JSON.parse((await store.getAlert(cidr.alert_id))!).client_ip, '10.0.0.0/8');
-      assert.equal(JSON.parse((await store.getAlert(nul.alert_id))!).description, 'badbyte');
+      const kept = JSON.parse((await store.getAlert(text.alert_id))!);
+      assert.equal(kept.client_ip, null);
+      assert.equal(kept.triggered_by_details.client_ip, 'not-an-ip');
+    });
+
+    test('a folded repeat moves correlation_id and raw_event_data together: both name the latest event', async () => {
+      const first = randomUUID();
+      const latest = randomUUID();
+      const opened = record({ correlation_id: first, raw_event_data: { event_id: first }, count: 1 });
+      const lastSeen = new Date(Date.parse(opened.timestamp) + 30_000).toISOString();
+      const folded = { ...opened, correlation_id: latest, raw_event_data: { event_id: latest }, count: 2, last_seen: lastSeen };
+      await store.upsertAlerts([opened]);
+      assert.deepEqual(await store.upsertAlerts([folded]), ['updated']);
+      const row = JSON.parse((await store.getAlert(opened.alert_id))!);
+      assert.equal(row.correlation_id, latest);
+      assert.equal(row.raw_event_data.event_id, latest);
+      // A version that arrives late (an earlier last_seen) moves neither.
+      const late = randomUUID();
+      await store.upsertAlerts([{ ...opened, correlation_id: late, raw_event_data: { event_id: late }, count: 3 }]);
+      const after = JSON.parse((await store.getAlert(opened.alert_id))!);
+      assert.equal(after.count, 3);
+      assert.equal(after.correlation_id, latest);
+      assert.equal(after.raw_event_data.event_id, latest);
+    });
+
+    test('the largest count the contract allows is stored as sent', async () => {
+      const big = record({ count: 2_147_483_647 });
+      await store.upsertAlerts([big]);
+      assert.equal(JSON.parse((await store.getAlert(big.alert_id))!).count, 2_147_483_647);
     });
 
     describe('listing', () => {

@@ -311,11 +311,16 @@ describe('REST API (real PostgreSQL)', () => {
         '/alerts/stats',
         '/alerts/stream',
         '/alerts/{id}',
+        '/alerts/{id}/deliveries',
         '/healthz',
         '/metrics',
         '/openapi.json',
         '/readyz',
+        '/silences',
+        '/silences/{id}',
       ]);
+      assert.deepEqual(doc.paths['/silences'].post.security, [{ bearer: ['admin'] }]);
+      assert.deepEqual(doc.paths['/silences/{id}'].delete.security, [{ bearer: ['admin'] }]);
       const list = doc.paths['/alerts'].get;
       const names = list.parameters.map((p: { name: string }) => p.name).sort();
       assert.deepEqual(names, ['cursor', 'host', 'limit', 'offset', 'q', 'rule_id', 'severity', 'since', 'status', 'until', 'user']);

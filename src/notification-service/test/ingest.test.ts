@@ -83,7 +83,8 @@ describe('alert ingest (RabbitMQ -> PostgreSQL)', () => {
     const poison: { body: Buffer | string | object; reason: string }[] = [
       { body: 'not json at all', reason: 'invalid_json' },
       { body: Buffer.from([0xff, 0xfe, 0x7b]), reason: 'invalid_utf8' },
-      { body: ['an', 'array'], reason: 'schema' },
+      { body: ['an', 'array'], reason: 'not_object' },
+      { body: JSON.stringify(JSON.stringify(makeAlert())), reason: 'not_object' },
       { body: { ...makeAlert(), timestamp: undefined }, reason: 'schema' },
       { body: { ...makeAlert(), alert_id: 'not-a-uuid' }, reason: 'schema' },
       { body: { ...makeAlert(), alert_name: 'x'.repeat(300) }, reason: 'schema' },
@@ -104,7 +105,8 @@ describe('alert ingest (RabbitMQ -> PostgreSQL)', () => {
       assert.ok(String(letter.headers[DEAD_LETTER_HEADERS.reason]).length > 0);
       assert.equal(letter.headers[DEAD_LETTER_HEADERS.queue], harness.queue);
     }
-    assert.ok((await metric(/notification_dead_letter_total\{reason="schema"[^}]*\} (\d+)/)) >= 4);
+    assert.ok((await metric(/notification_dead_letter_total\{reason="schema"[^}]*\} (\d+)/)) >= 3);
+    assert.equal(await metric(/notification_dead_letter_total\{reason="not_object"[^}]*\} (\d+)/), 2);
     assert.equal(await metric(/notification_dead_letter_total\{reason="invalid_json"[^}]*\} (\d+)/), 1);
   });
 

@@ -1,12 +1,22 @@
-import { type AuditEvent, assertAuditEvent, MAX_EVENT_BYTES, PermanentError, ValidationError } from '@auditflow/common';
+import {
+  type AuditEvent,
+  assertAuditEvent,
+  BodyDecodeError,
+  type BodyDecodeFailure,
+  decodeJsonObject,
+  MAX_EVENT_BYTES,
+  PermanentError,
+  ValidationError,
+} from '@auditflow/common';
 
 /** Why a message was refused, as the `reason` label of audit_analysis_dead_letter_total. */
-export type DecodeFailure = 'oversized' | 'invalid_utf8' | 'invalid_json' | 'schema';
+export type DecodeFailure = BodyDecodeFailure | 'schema';
 
 export const DECODE_ERROR_CODES: Record<DecodeFailure, string> = {
   oversized: 'AF_EVENT_TOO_LARGE',
   invalid_utf8: 'AF_EVENT_INVALID_UTF8',
   invalid_json: 'AF_EVENT_INVALID_JSON',
+  not_object: 'AF_EVENT_NOT_OBJECT',
   schema: 'AF_EVENT_SCHEMA',
 };
 
@@ -25,24 +35,14 @@ export interface DecodedEvent {
   ts: number;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Decodes at the edge: size, then UTF-8, then JSON, then the event schema and a real timestamp. */
+/** Decodes at the edge by the common body rule, then the event schema and a real timestamp. */
 export function decodeEvent(body: Uint8Array): DecodedEvent {
-  if (body.byteLength > MAX_EVENT_BYTES) {
-    throw new EventDecodeError('oversized', `event of ${body.byteLength} bytes exceeds the ${MAX_EVENT_BYTES}-byte limit`);
-  }
-  let text: string;
+  let value: Record<string, unknown>;
   try {
-    text = utf8.decode(body);
-  } catch {
-    throw new EventDecodeError('invalid_utf8', 'event body is not valid UTF-8');
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
+    value = decodeJsonObject(body, MAX_EVENT_BYTES, 'event');
   } catch (error) {
-    throw new EventDecodeError('invalid_json', `event body is not JSON: ${(error as Error).message}`);
+    if (error instanceof BodyDecodeError) throw new EventDecodeError(error.reason, error.message);
+    throw error;
   }
   let event: AuditEvent;
   try {

@@ -64,7 +64,7 @@ export class AnalysisMetrics {
     this.acked = this.events.labels('ack');
     this.retried = this.events.labels('retry');
     this.deadLettered = this.events.labels('dead_letter');
-    for (const reason of ['invalid_json', 'invalid_utf8', 'schema', 'oversized', 'delivery_limit', 'handler_error']) this.deadLetter.inc({ reason }, 0);
+    for (const reason of ['invalid_json', 'invalid_utf8', 'not_object', 'schema', 'oversized', 'delivery_limit', 'handler_error']) this.deadLetter.inc({ reason }, 0);
     for (const rule_id of ruleIds) {
       this.ruleMatches.inc({ rule_id }, 0);
       this.suppressed.inc({ rule_id }, 0);

@@ -4,6 +4,7 @@ import { decodeEvent } from '../engine/event-decoder.ts';
 import { EventContext, type EventClock } from '../rules/event-context.ts';
 import type { AlertPublisher } from './alert-publisher.ts';
 import type { AnalysisMetrics } from './analysis-metrics.ts';
+import { recordPublished } from './event-handler.ts';
 
 export interface BatchEventHandlerDeps {
   engine: AnalysisEngine;
@@ -96,26 +97,7 @@ export function createBatchEventHandler(deps: BatchEventHandlerDeps): BatchHandl
   };
 
   async function publishOne(entry: Newest): Promise<void> {
-    const { outcome, event } = entry;
-    const { rule } = outcome;
-    const sent = await publisher.publish(outcome, event.event_id, entry.isNew);
-    // Versions folded into one publish are counted once, by the caller whose version was sent.
-    if (sent.version !== outcome) return;
-    const alert = sent.alert;
-    metrics.alertsPublished.inc({ rule_id: rule.id, kind: sent.isNew ? 'new' : 'update' });
-    if (sent.isNew) {
-      metrics.alerts.inc({
-        alert_type: rule.name ?? rule.id,
-        severity: alert.severity,
-        user_id: event.user_id,
-        server_hostname: event.server_hostname,
-      });
-      logger.info(
-        { correlation_id: event.event_id, alert_id: alert.alert_id, rule_id: rule.id, group_key: alert.group_key },
-        'alert opened',
-      );
-    } else {
-      logger.debug({ correlation_id: event.event_id, alert_id: alert.alert_id, rule_id: rule.id, count: alert.count }, 'alert updated');
-    }
+    const sent = await publisher.publish(entry.outcome, entry.event.event_id, entry.isNew);
+    recordPublished({ metrics, logger }, entry.outcome, entry.event, sent);
   }
 }

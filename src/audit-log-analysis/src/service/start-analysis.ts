@@ -3,7 +3,7 @@ import {
   createMetricsServer,
   createRegistry,
   HealthRegistry,
-  listen,
+  startHttpService,
   type Logger,
   type MessageBroker,
   type Registry,
@@ -85,14 +85,17 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
   const app = createHttpServer({ logger, health, instrumentRegistry: registry });
   registerRuleRoutes(app, engine, windowStore);
   const metricsApp = createMetricsServer({ logger, registry });
-  const appPort = await listen(app, config.appPort, host, 'APP_PORT');
-  let metricsPort: number;
-  try {
-    metricsPort = await listen(metricsApp, config.prometheusPort, host, 'PROMETHEUS_PORT');
-  } catch (error) {
-    await app.close();
-    throw error;
-  }
+  let consumer: { close(): Promise<void> } | undefined;
+  const service = await startHttpService({
+    name: SERVICE_NAME,
+    host,
+    health,
+    listeners: [
+      { name: 'http', app, port: config.appPort, variable: 'APP_PORT' },
+      { name: 'metrics', app: metricsApp, port: config.prometheusPort, variable: 'PROMETHEUS_PORT', path: '/metrics' },
+    ],
+    drain: () => consumer?.close(),
+  });
 
   const consumeOptions = {
     queue: config.queue,
@@ -108,10 +111,20 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
         logger.error({ message_id: message.messageId, code: letter.code, reason: letter.reason }, 'event dead-lettered');
       }
     },
-    onRetry: () => metrics.retried.inc(),
+    onRetry: (_message: unknown, error: unknown) => {
+      metrics.retried.inc();
+      warnIfRedisFull(error);
+    },
+  };
+  let fullLoggedAt = 0;
+  // One clear line every few seconds while Redis refuses writes, not one per retried event.
+  const warnIfRedisFull = (error: unknown): void => {
+    if ((error as { code?: unknown } | undefined)?.code !== 'AF_REDIS_FULL' || Date.now() - fullLoggedAt < 5000) return;
+    fullLoggedAt = Date.now();
+    logger.error({ err: error, code: 'AF_REDIS_FULL' }, 'Redis is out of memory; events are retried until it accepts writes');
   };
   const handlerDeps = { engine, metrics, logger, clock };
-  const consumer =
+  consumer =
     config.mode === 'batch'
       ? broker.consumeBatch(
           {
@@ -136,21 +149,5 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
     'analysis consuming',
   );
 
-  const shownHost = host === '0.0.0.0' ? '127.0.0.1' : host;
-  let stopping: Promise<void> | undefined;
-  return {
-    name: SERVICE_NAME,
-    engine,
-    registry,
-    urls: { http: `http://${shownHost}:${appPort}`, metrics: `http://${shownHost}:${metricsPort}/metrics` },
-    stop: () => {
-      stopping ??= (async () => {
-        health.startDraining();
-        await consumer.close();
-        await app.close();
-        await metricsApp.close();
-      })();
-      return stopping;
-    },
-  };
+  return { ...service, engine, registry };
 }

@@ -91,6 +91,8 @@ export class MemoryWindowStore implements WindowStore {
         episode.last = Math.max(episode.last, entry.score);
       }
     }
+    // Same rule as episode-fold-3.lua: the earliest event time of what opened the episode.
+    if (status === 'new') episode.anchor = episode.first;
     episode.count += added;
     if (status !== 'new' && added === 0) status = 'unchanged';
     record.members.trimTo(input.maxMembers);

@@ -43,6 +43,8 @@ export class RedisWindowStore implements WindowStore {
   readonly #prefix: string;
   readonly #listeners: ((connected: boolean) => void)[] = [];
   #connected = false;
+  /** Until when readiness stays false after Redis refused a write for lack of memory. */
+  #fullUntil = 0;
 
   constructor(options: RedisWindowStoreOptions) {
     this.#prefix = options.keyPrefix;
@@ -219,7 +221,16 @@ export class RedisWindowStore implements WindowStore {
   }
 
   async check(): Promise<void> {
-    const answer = await this.#call(() => this.#redis.ping());
+    // Commands wait in ioredis' offline queue while disconnected: answer at once instead of hanging the probe.
+    if (this.#redis.status !== 'ready') throw new TransientError('AF_REDIS_UNAVAILABLE', `Redis is unavailable (connection ${this.#redis.status})`);
+    if (Date.now() < this.#fullUntil) throw new TransientError('AF_REDIS_FULL', FULL_MESSAGE);
+    let timer: NodeJS.Timeout | undefined;
+    const answer = await Promise.race([
+      this.#call(() => this.#redis.ping()),
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new TransientError('AF_REDIS_UNAVAILABLE', `Redis did not answer PING within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+      }),
+    ]).finally(() => clearTimeout(timer));
     if (answer !== 'PONG') throw new TransientError('AF_REDIS_UNAVAILABLE', `unexpected PING answer ${answer}`);
   }
 
@@ -259,6 +270,10 @@ export class RedisWindowStore implements WindowStore {
     } catch (error) {
       // A script error is a bug, not an outage: let the delivery policy bound its retries.
       const message = String((error as Error).message);
+      if (error instanceof ReplyError && message.startsWith('OOM')) {
+        this.#fullUntil = Date.now() + FULL_HOLD_MS;
+        throw new TransientError('AF_REDIS_FULL', `${FULL_MESSAGE}: ${message}`, { cause: error });
+      }
       if (error instanceof ReplyError && message.startsWith('ERR ') && !message.includes('NOSCRIPT')) throw error;
       throw new TransientError('AF_REDIS_UNAVAILABLE', `Redis is unavailable: ${message}`, { cause: error });
     }
@@ -270,6 +285,12 @@ export class RedisWindowStore implements WindowStore {
     for (const listener of this.#listeners) listener(connected);
   }
 }
+
+/** Readiness answers well within the probe's timeout, even when Redis hangs. */
+const CHECK_TIMEOUT_MS = 800;
+const FULL_HOLD_MS = 5000;
+const FULL_MESSAGE =
+  'Redis is full (maxmemory reached; the shipped config uses noeviction so window and episode keys are never evicted): raise maxmemory or the Redis memory limit; events are retried, not lost';
 
 function toWindowResult(reply: Reply): WindowResult {
   const [late, fired, count, start, end] = reply;

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { type AsyncMessage, Connection, ConsumerStatus, type Publisher } from 'rabbitmq-client';
 import { TransientError } from '../errors.ts';
 import { AmqpBatchConsumer } from './amqp-batch-consumer.ts';
+import { DeliveryCounter, type DeliveryFacts, type FoundQueueType } from './delivery-count.ts';
 import { type DeadLetter, deadLetterHeaders, deliver } from './delivery-policy.ts';
 import {
   type BatchConsumeOptions,
@@ -17,12 +18,15 @@ import {
   type MessageHandler,
   type OutboundMessage,
 } from './port.ts';
+import { findOrDeclareQueue, type QueueParams } from './queue-declaration.ts';
+import { keepRawBodies } from './raw-bodies.ts';
 
 export interface AmqpBrokerOptions {
   url: string;
   logger: Logger;
   /** Shown in the RabbitMQ management UI. */
   connectionName: string;
+  /** Type of the queues this broker creates; a queue that exists already is used as it is. */
   queueType: 'quorum' | 'classic';
 }
 
@@ -32,7 +36,8 @@ export class AmqpBroker implements MessageBroker {
   readonly #connection: Connection;
   readonly #logger: Logger;
   readonly #queueType: 'quorum' | 'classic';
-  readonly #declared = new Set<string>();
+  /** Every queue declared or found, with the declaration repeated after a reconnect. */
+  readonly #declared = new Map<string, { params: QueueParams; type: FoundQueueType }>();
   readonly #listeners: ((connected: boolean) => void)[] = [];
   #publisher: Publisher | undefined;
   #connected = false;
@@ -40,6 +45,7 @@ export class AmqpBroker implements MessageBroker {
   constructor(options: AmqpBrokerOptions) {
     this.#logger = options.logger;
     this.#queueType = options.queueType;
+    keepRawBodies();
     this.#connection = new Connection({
       url: options.url,
       connectionName: options.connectionName,
@@ -71,8 +77,8 @@ export class AmqpBroker implements MessageBroker {
   async declareQueues(queues: readonly string[]): Promise<void> {
     for (const queue of queues) {
       for (const name of [queue, `${queue}.dlq`]) {
-        await this.#connection.queueDeclare(this.#queueParams(name));
-        this.#declared.add(name);
+        const found = await findOrDeclareQueue(this.#connection, name, this.#queueType, this.#logger);
+        this.#declared.set(name, { params: found.params, type: found.type });
       }
     }
     // A new publisher re-declares every known queue after each reconnect.
@@ -106,6 +112,8 @@ export class AmqpBroker implements MessageBroker {
     const stats: ConsumerStats = { acked: 0, deadLettered: 0, requeued: 0, retries: 0 };
     const closing = new AbortController();
     const dlq = deadLetterQueueOf(options);
+    const counter = new DeliveryCounter();
+    const queueType = this.#declared.get(options.queue)?.type ?? this.#queueType;
     const consumer = this.#connection.createConsumer(
       {
         queue: options.queue,
@@ -115,21 +123,10 @@ export class AmqpBroker implements MessageBroker {
         requeue: true,
       },
       async (raw: AsyncMessage) => {
-        const message = toInbound(raw, options.queue);
+        const message = toInbound(raw, options.queue, counter.count(deliveryFacts(raw), queueType));
         const outcome = await deliver(message, handler, options, {
           signal: closing.signal,
-          deadLetter: async (msg, letter) => {
-            this.#logger.warn(
-              { queue: msg.queue, message_id: msg.messageId, code: letter.code, reason: letter.reason },
-              'dead-lettering message',
-            );
-            await this.publish(dlq, {
-              body: msg.body,
-              messageId: msg.messageId,
-              correlationId: msg.correlationId,
-              headers: deadLetterHeaders(msg, letter),
-            });
-          },
+          deadLetter: (msg, letter) => this.#deadLetterTo(dlq, msg, letter),
           onRetry: (msg, error, attempt) => {
             stats.retries++;
             this.#logger.warn({ err: error, message_id: msg.messageId, attempt }, 'handler failed; retrying');
@@ -139,6 +136,7 @@ export class AmqpBroker implements MessageBroker {
           stats.requeued++;
           return ConsumerStatus.REQUEUE;
         }
+        counter.settle(message);
         if (outcome === 'dead-letter') stats.deadLettered++;
         else stats.acked++;
         return ConsumerStatus.ACK;
@@ -162,9 +160,16 @@ export class AmqpBroker implements MessageBroker {
       options,
       handler,
       queueOptions: this.#queueParams(options.queue),
-      toInbound,
+      toInbound: this.#inboundOf(options.queue),
       deadLetter: (message, letter) => this.#deadLetterTo(dlq, message, letter),
     });
+  }
+
+  /** Messages of one consumer, counted by a DeliveryCounter of its own (never by a publisher's header). */
+  #inboundOf(queue: string): (raw: AsyncMessage, queue: string) => InboundMessage {
+    const counter = new DeliveryCounter();
+    const queueType = this.#declared.get(queue)?.type ?? this.#queueType;
+    return (raw, name) => toInbound(raw, name, counter.count(deliveryFacts(raw), queueType));
   }
 
   async #deadLetterTo(dlq: string, message: InboundMessage, letter: DeadLetter): Promise<void> {
@@ -183,7 +188,7 @@ export class AmqpBroker implements MessageBroker {
   async check(): Promise<void> {
     if (!this.#connection.ready) throw new TransientError('AF_BROKER_DOWN', 'not connected to RabbitMQ');
     // A passive declare is a real round trip, not a cached flag.
-    const [queue] = this.#declared;
+    const [queue] = this.#declared.keys();
     if (queue !== undefined) await this.#connection.queueDeclare({ queue, passive: true });
   }
 
@@ -197,13 +202,13 @@ export class AmqpBroker implements MessageBroker {
     this.#publisher ??= this.#connection.createPublisher({
       confirm: true,
       maxAttempts: 3,
-      queues: [...this.#declared].map((name) => this.#queueParams(name)),
+      queues: [...this.#declared.keys()].map((name) => this.#queueParams(name)),
     });
     return this.#publisher;
   }
 
-  #queueParams(queue: string) {
-    return { queue, durable: true, arguments: { 'x-queue-type': this.#queueType } };
+  #queueParams(queue: string): QueueParams {
+    return this.#declared.get(queue)?.params ?? { queue, durable: true, arguments: { 'x-queue-type': this.#queueType } };
   }
 
   #setConnected(connected: boolean): void {
@@ -213,21 +218,23 @@ export class AmqpBroker implements MessageBroker {
   }
 }
 
-function toInbound(raw: AsyncMessage, queue: string): InboundMessage {
-  const headers = (raw.headers ?? {}) as Record<string, unknown>;
-  // Quorum queues count earlier deliveries; classic queues only say "redelivered".
-  const previous = Number(headers['x-delivery-count'] ?? (raw.redelivered ? 1 : 0));
-  let body: Buffer;
-  if (Buffer.isBuffer(raw.body)) body = raw.body;
-  else if (typeof raw.body === 'string') body = Buffer.from(raw.body, 'utf8');
-  else body = Buffer.from(JSON.stringify(raw.body), 'utf8');
+function deliveryFacts(raw: AsyncMessage): DeliveryFacts {
+  return { redelivered: raw.redelivered, headers: (raw.headers ?? {}) as Record<string, unknown>, body: bodyOf(raw) };
+}
+
+function toInbound(raw: AsyncMessage, queue: string, deliveryCount: number): InboundMessage {
   return {
-    body,
+    body: bodyOf(raw),
     messageId: raw.messageId,
     correlationId: raw.correlationId,
-    headers,
+    headers: (raw.headers ?? {}) as Record<string, unknown>,
     redelivered: raw.redelivered,
-    deliveryCount: (Number.isFinite(previous) ? previous : 0) + 1,
+    deliveryCount,
     queue,
   };
+}
+
+/** keepRawBodies leaves every body a Buffer; anything else would already be a decoded copy. */
+function bodyOf(raw: AsyncMessage): Buffer {
+  return Buffer.isBuffer(raw.body) ? raw.body : encodeBody(raw.body as object | string);
 }

@@ -41,7 +41,7 @@ export const alertSchema = {
     schema_version: { type: 'integer', minimum: 1 },
     fingerprint: { type: 'string', maxLength: 128, description: 'hash of rule id and group key values' },
     group_key: { type: 'object', additionalProperties: { type: 'string' } },
-    count: { type: 'integer', minimum: 1, description: 'matching events folded into this alert' },
+    count: { type: 'integer', minimum: 1, maximum: 2_147_483_647, description: 'matching events folded into this alert (a 32-bit count, as the table stores it)' },
     first_seen: { type: 'string', format: 'date-time' },
     last_seen: { type: 'string', format: 'date-time' },
     event_ids: { type: 'array', maxItems: 50, items: { type: 'string', maxLength: 64 } },

@@ -42,8 +42,8 @@ export const auditEventSchema = {
         command: { type: 'string', maxLength: 4096 },
       },
     },
-    resource: { type: 'string', maxLength: 4096, description: 'legacy top-level form sent by some API clients' },
-    client_ip: { type: 'string', maxLength: 64, description: 'legacy top-level form sent by some API clients' },
+    resource: { type: 'string', maxLength: 4096, description: 'the top-level form the original analysis reads; the generator sends it on file events besides details.resource' },
+    client_ip: { type: 'string', maxLength: 64, description: 'the top-level form the original analysis reads; the generator sends it on file events besides details.resource' },
     scenario: { type: 'string', maxLength: 64, description: 'set on events a generator scenario produced' },
     source: {
       type: 'object',

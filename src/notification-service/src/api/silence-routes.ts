@@ -65,6 +65,11 @@ const idParams = {
 } as const;
 const silenceRef = { $ref: 'Silence' } as const;
 const problemRef = (description: string) => ({ description, $ref: 'Problem' });
+const byIdResponses = {
+  200: silenceRef,
+  400: problemRef('The id is not a UUID (AF_INVALID_SILENCE_ID).'),
+  404: problemRef('No such silence (AF_SILENCE_NOT_FOUND).'),
+};
 
 interface CreateBody {
   matchers: Matcher[];
@@ -119,11 +124,7 @@ export function registerSilenceRoutes(app: FastifyInstance, deps: SilenceRoutesD
         operationId: 'getSilence',
         summary: 'One silence',
         params: idParams,
-        response: {
-          200: silenceRef,
-          400: problemRef('The id is not a UUID (AF_INVALID_SILENCE_ID).'),
-          404: problemRef('No such silence (AF_SILENCE_NOT_FOUND).'),
-        },
+        response: byIdResponses,
       },
     },
     async (request, reply) => {
@@ -191,11 +192,7 @@ export function registerSilenceRoutes(app: FastifyInstance, deps: SilenceRoutesD
         operationId: 'expireSilence',
         summary: 'Expire a silence now (kept, as expired)',
         params: idParams,
-        response: {
-          200: silenceRef,
-          400: problemRef('The id is not a UUID (AF_INVALID_SILENCE_ID).'),
-          404: problemRef('No such silence (AF_SILENCE_NOT_FOUND).'),
-        },
+        response: byIdResponses,
       },
     },
     async (request, reply) => {

@@ -1,6 +1,7 @@
 import type { ConsumerHandle, Logger, MessageBroker } from '@auditflow/common';
 import type { NotificationMetrics } from '../metrics.ts';
 import type { AlertRecord, AlertStore } from '../store/alert-store.ts';
+import { clientIpOutsideColumn } from '../store/alert-record.ts';
 import { decodeAlert, UndeliverableAlertError } from './alert-decoder.ts';
 import { type WriteResult, writeAlertBatch } from './alert-writer.ts';
 import { MicroBatcher } from './micro-batcher.ts';
@@ -66,6 +67,7 @@ export function startAlertConsumer(options: AlertConsumerOptions): AlertConsumer
         }
         throw error;
       }
+      countValuesOutsideColumns(metrics, logger, record);
       const result = await batcher.submit(record);
       if (result instanceof UndeliverableAlertError) {
         metrics.deadLettered.inc({ reason: result.reason });
@@ -84,6 +86,17 @@ export function startAlertConsumer(options: AlertConsumerOptions): AlertConsumer
       await batcher.flushAll();
     },
   };
+}
+
+/** Kept verbatim in the details JSON, not in their typed column: rare, so counted one by one. */
+function countValuesOutsideColumns(metrics: NotificationMetrics, logger: Logger, record: AlertRecord): void {
+  const clientIp = clientIpOutsideColumn(record);
+  if (clientIp === undefined) return;
+  metrics.valuesOutsideColumn.inc({ field: 'client_ip' });
+  logger.warn(
+    { alert_id: record.alert_id, correlation_id: record.correlation_id, client_ip: clientIp.slice(0, 64) },
+    'client_ip is not an IP address: client_ip column NULL, the text kept in triggered_by_details',
+  );
 }
 
 /**

@@ -3,48 +3,46 @@ import { isIP } from 'node:net';
 import { type Alert, parseInstant } from '@auditflow/common';
 import type { AlertRecord } from './alert-store.ts';
 
-const MAX_COUNT = 2_147_483_647;
-
 /**
- * Maps a validated alert onto the table's columns. Values PostgreSQL would
- * refuse but the contract allows are made storable here instead of poisoning
- * the message: an invalid client IP becomes NULL, NUL characters and lone
- * surrogates (rejected by TEXT and JSONB) are dropped or replaced.
+ * Maps a validated alert onto the table's columns, value for value: nothing is
+ * clamped, stripped or replaced. What a column cannot hold is decided before
+ * this (unstorableTextAt: refused) or kept elsewhere (client_ip: see
+ * clientIpOutsideColumn), never changed silently.
  */
 export function toAlertRecord(alert: Alert): AlertRecord {
   const timestamp = normaliseInstant(alert.timestamp);
   const rule = alert.analysis_rule;
   const actor = alert.triggered_by;
   const resource = alert.impacted_resource;
-  const groupKey = alert.group_key ? (clean(alert.group_key) as Record<string, string>) : null;
-  const ruleId = text(rule?.rule_id);
+  const groupKey = alert.group_key ?? null;
+  const ruleId = rule?.rule_id ?? null;
   return {
     alert_id: alert.alert_id.toLowerCase(),
     correlation_id: alert.correlation_id.toLowerCase(),
     timestamp,
-    alert_name: text(alert.alert_name) ?? '',
-    alert_type: text(alert.alert_type) ?? '',
-    severity: text(alert.severity) ?? '',
-    description: text(alert.description),
-    source_service_name: text(alert.source_service_name),
+    alert_name: alert.alert_name,
+    alert_type: alert.alert_type,
+    severity: alert.severity,
+    description: alert.description ?? null,
+    source_service_name: alert.source_service_name ?? null,
     rule_id: ruleId,
-    rule_name: text(rule?.rule_name),
-    actor_type: text(actor?.actor_type),
-    actor_id: text(actor?.actor_id),
+    rule_name: rule?.rule_name ?? null,
+    actor_type: actor?.actor_type ?? null,
+    actor_id: actor?.actor_id ?? null,
     client_ip: storableIp(actor?.client_ip),
-    resource_type: text(resource?.resource_type),
-    resource_id: text(resource?.resource_id),
-    server_hostname: text(resource?.server_hostname),
-    action_observed: text(alert.action_observed),
-    analysis_rule_details: rule ? (clean(rule) as object) : null,
-    triggered_by_details: actor ? (clean(actor) as object) : null,
-    impacted_resource_details: resource ? (clean(resource) as object) : null,
-    metadata: (clean(alert.metadata ?? {}) as object) ?? {},
-    raw_event_data: clean(alert.raw_event_data) as object,
-    count: Math.min(alert.count ?? 1, MAX_COUNT),
+    resource_type: resource?.resource_type ?? null,
+    resource_id: resource?.resource_id ?? null,
+    server_hostname: resource?.server_hostname ?? null,
+    action_observed: alert.action_observed ?? null,
+    analysis_rule_details: rule ?? null,
+    triggered_by_details: actor ?? null,
+    impacted_resource_details: resource ?? null,
+    metadata: alert.metadata ?? {},
+    raw_event_data: alert.raw_event_data,
+    count: alert.count ?? 1,
     first_seen: alert.first_seen ? normaliseInstant(alert.first_seen) : timestamp,
     last_seen: alert.last_seen ? normaliseInstant(alert.last_seen) : timestamp,
-    fingerprint: text(alert.fingerprint) ?? fingerprintOf(alert, ruleId, groupKey),
+    fingerprint: alert.fingerprint ?? fingerprintOf(alert, ruleId, groupKey),
     group_key: groupKey,
   };
 }
@@ -72,6 +70,9 @@ export function fingerprintOf(alert: Alert, ruleId: string | null, groupKey: Rec
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
 }
 
+/** The original's way of saying "no address" (reference 4.3): stored as NULL, not a change. */
+const NO_ADDRESS = new Set(['', 'N/A']);
+
 /** INET accepts an address with an optional prefix length; anything else is stored as NULL. */
 export function storableIp(value: string | null | undefined): string | null {
   if (typeof value !== 'string') return null;
@@ -87,39 +88,42 @@ export function storableIp(value: string | null | undefined): string | null {
   return trimmed;
 }
 
-function text(value: string | null | undefined): string | null {
-  if (typeof value !== 'string') return null;
-  return isClean(value) ? value : cleanString(value);
+/**
+ * A client_ip that is not an address cannot go into the INET column, and
+ * refusing the alert for it would let any producer hide its alerts behind a
+ * malformed address. So the alert is stored, the column is NULL and the exact
+ * text stays in triggered_by_details.client_ip; the consumer counts it
+ * (notification_alert_values_outside_column_total). Returns that text, or
+ * undefined when the column holds the value (or there was none).
+ */
+export function clientIpOutsideColumn(record: AlertRecord): string | undefined {
+  const sent = (record.triggered_by_details as { client_ip?: unknown } | null)?.client_ip;
+  if (record.client_ip !== null || typeof sent !== 'string' || NO_ADDRESS.has(sent.trim())) return undefined;
+  return sent;
 }
 
-function cleanString(value: string): string {
-  // PostgreSQL text cannot hold U+0000, and JSONB refuses unpaired surrogates.
-  return value.includes('\u0000') ? value.replaceAll('\u0000', '').toWellFormed() : value.toWellFormed();
-}
-
-/** Copies only when something must change: almost every alert is clean, and copying it is pure cost. */
-function clean(value: unknown): unknown {
-  return isClean(value) ? value : cleanCopy(value);
-}
-
-function isClean(value: unknown): boolean {
-  if (typeof value === 'string') return !value.includes('\u0000') && value.isWellFormed();
-  if (Array.isArray(value)) return value.every(isClean);
+/**
+ * PostgreSQL TEXT cannot hold U+0000 and JSONB refuses it and unpaired
+ * surrogates, so an alert containing either cannot be stored as sent.
+ * Returns the JSON pointer of the first such string (key or value), if any;
+ * the consumer dead-letters the alert with it (reason `unstorable`).
+ */
+export function unstorableTextAt(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') || !value.isWellFormed() ? path || '/' : undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = unstorableTextAt(value[i], `${path}/${i}`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
   if (value !== null && typeof value === 'object') {
     for (const key in value) {
-      if (!isClean(key) || !isClean((value as Record<string, unknown>)[key])) return false;
+      const here = `${path}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+      if (unstorableTextAt(key) !== undefined) return here;
+      const found = unstorableTextAt((value as Record<string, unknown>)[key], here);
+      if (found !== undefined) return found;
     }
   }
-  return true;
-}
-
-function cleanCopy(value: unknown): unknown {
-  if (typeof value === 'string') return cleanString(value);
-  if (Array.isArray(value)) return value.map(cleanCopy);
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [key, inner] of Object.entries(value)) out[cleanString(key)] = cleanCopy(inner);
-    return out;
-  }
-  return value;
+  return undefined;
 }

@@ -38,6 +38,8 @@ ON CONFLICT (alert_id) DO UPDATE SET
   description = CASE WHEN EXCLUDED.last_seen >= alerts.last_seen THEN EXCLUDED.description ELSE alerts.description END,
   metadata = CASE WHEN EXCLUDED.last_seen >= alerts.last_seen THEN EXCLUDED.metadata ELSE alerts.metadata END,
   raw_event_data = CASE WHEN EXCLUDED.last_seen >= alerts.last_seen THEN EXCLUDED.raw_event_data ELSE alerts.raw_event_data END,
+  -- Always the event of raw_event_data: the one that produced the stored version (docs/api.md).
+  correlation_id = CASE WHEN EXCLUDED.last_seen >= alerts.last_seen THEN EXCLUDED.correlation_id ELSE alerts.correlation_id END,
   updated_at = NOW()
 WHERE EXCLUDED.count > alerts.count OR EXCLUDED.last_seen > alerts.last_seen OR EXCLUDED.first_seen < alerts.first_seen
 RETURNING alert_id::text AS alert_id, (xmax = 0) AS inserted`;
