@@ -65,6 +65,15 @@ const idParams = {
 } as const;
 const silenceRef = { $ref: 'Silence' } as const;
 const problemRef = (description: string) => ({ description, $ref: 'Problem' });
+/** The path and answers of the routes on one silence. */
+const oneSilence = {
+  params: idParams,
+  response: {
+    200: silenceRef,
+    400: problemRef('The id is not a UUID (AF_INVALID_SILENCE_ID).'),
+    404: problemRef('No such silence (AF_SILENCE_NOT_FOUND).'),
+  },
+};
 
 interface CreateBody {
   matchers: Matcher[];
@@ -118,12 +127,7 @@ export function registerSilenceRoutes(app: FastifyInstance, deps: SilenceRoutesD
         tags: ['silences'],
         operationId: 'getSilence',
         summary: 'One silence',
-        params: idParams,
-        response: {
-          200: silenceRef,
-          400: problemRef('The id is not a UUID (AF_INVALID_SILENCE_ID).'),
-          404: problemRef('No such silence (AF_SILENCE_NOT_FOUND).'),
-        },
+        ...oneSilence,
       },
     },
     async (request, reply) => {
@@ -190,12 +194,7 @@ export function registerSilenceRoutes(app: FastifyInstance, deps: SilenceRoutesD
         tags: ['silences'],
         operationId: 'expireSilence',
         summary: 'Expire a silence now (kept, as expired)',
-        params: idParams,
-        response: {
-          200: silenceRef,
-          400: problemRef('The id is not a UUID (AF_INVALID_SILENCE_ID).'),
-          404: problemRef('No such silence (AF_SILENCE_NOT_FOUND).'),
-        },
+        ...oneSilence,
       },
     },
     async (request, reply) => {
