@@ -2,10 +2,13 @@
 # Promotes the exact images running in the previous environment into TARGET through its
 # Kustomize overlay: staging -> preprod, preprod -> prod. The digests are read from the source
 # namespace's Deployments, written into a throw-away kustomization layered on the overlay
-# (the committed overlay is never edited), applied, and every rollout is awaited.
+# (the committed overlay is never edited), applied, and every rollout is awaited. The Secrets
+# the overlay references are created first when missing (k8s/base/create-secrets.sh never
+# replaces one), so a first promotion does not wait out its rollout timeout.
 #   TARGET               preprod or prod
 #   REGISTRY, IMAGE_ORG  image location (default docker.io, auditflow)
 #   KUBECTL              kubectl binary (default kubectl)
+#   HELM                 helm binary, for create-secrets.sh (default helm)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,7 +40,7 @@ trap 'rm -rf "$work"' EXIT
   echo "images:"
 } >"$work/kustomization.yaml"
 
-for svc in audit-event-generator audit-log-analysis notification-service event-audit-dashboard; do
+for svc in audit-event-generator audit-log-analysis notification-service event-audit-dashboard audit-ingest; do
   repo="$registry/$org/$svc"
   digest=$(printf '%s\n' "$running" | sed -n "s|^$repo\(:[^@]*\)\{0,1\}@\(sha256:[0-9a-f]\{64\}\)$|\2|p" | sort -u)
   if [ "$(printf '%s\n' "$digest" | grep -c '^sha256:')" -ne 1 ]; then
@@ -49,6 +52,7 @@ for svc in audit-event-generator audit-log-analysis notification-service event-a
 done
 
 "$kubectl" kustomize "$work" >"$work/rendered.yaml"
+KUBECTL=$kubectl k8s/base/create-secrets.sh "$TARGET"
 "$kubectl" apply --server-side --field-manager=auditflow-promote -f "$work/rendered.yaml"
 for deployment in $("$kubectl" --namespace "$TARGET" get deployments -o name); do
   "$kubectl" --namespace "$TARGET" rollout status "$deployment" --timeout=10m

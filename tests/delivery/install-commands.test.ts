@@ -53,3 +53,33 @@ describe('one release name', () => {
     assert.match(notes, /helm test \{\{ \.Release\.Name \}\}/);
   });
 });
+
+describe('the README install command is what CI and Ansible run', () => {
+  const readmeInstall = (): string => {
+    const code = [...read('README.md').matchAll(/^```bash\n([\s\S]*?)^```/gm)].map((m) => m[1]).join('\n').replace(/\\\n\s*/g, ' ');
+    const line = code.split('\n').find((l) => l.includes('helm upgrade --install'));
+    assert.ok(line, 'README.md has a helm upgrade --install command');
+    return line;
+  };
+
+  test('same chart, per-environment values file, repository prefix and atomic wait with helm test', () => {
+    const readme = readmeInstall();
+    const script = read('scripts/deploy-helm.sh');
+    const play = read('infra/ansible/playbooks/platform.yml');
+    assert.match(readme, /helm upgrade --install afp k8s\/charts\/auditflow-platform /);
+    assert.match(readme, /-f k8s\/charts\/auditflow-platform\/values-dev\.yaml/);
+    assert.match(readme, /--set global\.imageRepositoryPrefix=\S+/, 'README names the image organisation the operator owns');
+    assert.match(script, /--set-string "global\.imageRepositoryPrefix=\$org"/);
+    assert.match(play, /'global': \{'imageRepositoryPrefix': platform_image_org\}/);
+    for (const flag of ['--atomic', '--wait', '--timeout 10m']) {
+      assert.ok(readme.includes(flag), `README lacks ${flag}`);
+    }
+    assert.match(script, /--atomic --wait --timeout "\$\{HELM_TIMEOUT:-10m\}"/);
+    assert.match(play, /atomic: true/);
+    assert.match(play, /wait_timeout: 10m/);
+    assert.match(readme, /helm test afp -n dev --timeout 10m --logs/);
+    assert.match(script, /"\$helm" test "\$release" --namespace "\$NAMESPACE" --timeout 10m --logs/);
+    assert.match(play, /helm test \{\{ platform_release \}\} --namespace \{\{ platform_environment \}\}\s+--kubeconfig \{\{ kubeconfig_local_path \}\} --timeout 10m --logs/);
+  });
+});
+

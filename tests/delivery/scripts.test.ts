@@ -11,7 +11,7 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SERVICES = ['audit-event-generator', 'audit-log-analysis', 'notification-service', 'event-audit-dashboard'];
+const SERVICES = ['audit-event-generator', 'audit-log-analysis', 'notification-service', 'event-audit-dashboard', 'audit-ingest'];
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
 const work = mkdtempSync(path.join(os.tmpdir(), 'af-delivery-scripts-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -122,8 +122,9 @@ describe('delivery scripts', () => {
     assert.match(res.stderr, /no values file/);
   });
 
-  test('promote-overlay.sh applies the overlay with the digests running in the source environment', () => {
+  test('promote-overlay.sh creates the missing Secrets, then applies the overlay with the digests running in the source environment', () => {
     const applied = path.join(work, 'applied.yaml');
+    const created = path.join(work, 'created-secrets.yaml');
     const images = SERVICES.map((s, i) => `docker.io/auditflow/${s}:1.0.0@${digest('0123'[i] ?? 'f')}`).join('\\n');
     const kubectl = stub(
       'kubectl',
@@ -131,7 +132,9 @@ describe('delivery scripts', () => {
         'case "$*" in',
         `  "--namespace staging get deployments "*) printf '${images}\\ndocker.io/library/postgres:17-alpine\\n' ;;`,
         '  kustomize*) exec kubectl-real "$@" ;;',
-        `  apply*) cp "\${@: -1}" ${JSON.stringify(applied)} ;;`,
+        `  apply*) [ -f ${JSON.stringify(created)} ] || { echo "applied before the Secrets exist" >&2; exit 7; }; cp "\${@: -1}" ${JSON.stringify(applied)} ;;`,
+        '  "--namespace preprod get secret "*) exit 1 ;;',
+        `  "--namespace preprod create -f -") cat >> ${JSON.stringify(created)} ;;`,
         '  "--namespace preprod get deployments -o name") echo deployment.apps/afp-audit-log-analysis ;;',
         '  *rollout*) echo "rolled out" ;;',
         '  *) echo "unexpected: $*" >&2; exit 9 ;;',
@@ -141,13 +144,20 @@ describe('delivery scripts', () => {
     const real = spawnSync('bash', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).stdout.trim();
     assert.ok(real, 'kubectl (for its built-in kustomize) is on PATH');
     stub('kubectl-real', `exec ${real} "$@"`);
-    const res = script('promote-overlay.sh', { TARGET: 'preprod', KUBECTL: kubectl, PATH: `${work}:${process.env.PATH}` });
+    // The real helm renders the Secrets (an earlier test put a stand-in `helm` on PATH).
+    const helm = path.join(repoRoot, '.tools', 'bin', 'helm');
+    const res = script('promote-overlay.sh', { TARGET: 'preprod', KUBECTL: kubectl, HELM: helm, PATH: `${work}:${process.env.PATH}` });
     assert.equal(res.status, 0, res.stderr);
     const manifest = readFileSync(applied, 'utf8');
     SERVICES.forEach((s, i) => {
       assert.ok(manifest.includes(`image: docker.io/auditflow/${s}@${digest('0123'[i] ?? 'f')}`), s);
     });
     assert.doesNotMatch(manifest, /image: docker\.io\/auditflow\/[a-z-]+:1\.0\.0\n/, 'no service image is left on its tag');
+    // Every Secret the overlay's pods read was created first, so the first rollout can succeed.
+    const secrets = readFileSync(created, 'utf8');
+    const referenced = new Set([...manifest.matchAll(/secretKeyRef:\n\s+key: \S+\n\s+name: (\S+)/g), ...manifest.matchAll(/secretName: (\S+)/g)].map((m) => m[1]));
+    assert.ok(referenced.size >= 4, [...referenced].join(' '));
+    for (const name of referenced) assert.match(secrets, new RegExp(`^  name: ${name}$`, 'm'), `${name} is not created: ${secrets.slice(0, 300)}`);
   });
 
   test('promote-overlay.sh refuses a source that does not run digest-pinned images', () => {

@@ -4,7 +4,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { REPO_ROOT, type RunningProcess, track } from '../support/processes.ts';
+import { REPO_ROOT, type RunningProcess, track, waitForOutput } from '../support/processes.ts';
 
 /**
  * The README's run command on a clean checkout: `npm install && npm start`
@@ -64,17 +64,6 @@ function npmStart(): { process: RunningProcess; started: number } {
   return { process: track(child), started: Date.now() };
 }
 
-async function waitForLine(run: RunningProcess, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const match = run.output().match(pattern);
-    if (match) return match;
-    if (run.child.exitCode !== null) break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`no line matching ${pattern} in:\n${run.output().slice(-4000)}`);
-}
-
 /** Ctrl-C reaches npm and the node process it started, as it would from a terminal. */
 async function interrupt(run: RunningProcess): Promise<number | string> {
   const pid = run.child.pid;
@@ -91,8 +80,8 @@ test('npm start on a clean checkout shows a scenario alert within 30 s, drains o
   const first = npmStart();
   let alertIds: string[] = [];
   try {
-    const [, dashboardUrl] = await waitForLine(first.process, /dashboard\s+(http:\/\/\S+)/, 30_000);
-    const [, apiUrl] = await waitForLine(first.process, /notification API\s+(http:\/\/\S+)/, 5_000);
+    const [, dashboardUrl] = await waitForOutput(first.process, /dashboard\s+(http:\/\/\S+)/, 30_000);
+    const [, apiUrl] = await waitForOutput(first.process, /notification API\s+(http:\/\/\S+)/, 5_000);
     let html = '';
     while (Date.now() - first.started < 30_000) {
       const alerts = (await (await fetch(`${apiUrl}/alerts?limit=10`)).json()) as { alert_id: string; alert_name: string }[];
@@ -117,7 +106,7 @@ test('npm start on a clean checkout shows a scenario alert within 30 s, drains o
 
   const second = npmStart();
   try {
-    const [, apiUrl] = await waitForLine(second.process, /notification API\s+(http:\/\/\S+)/, 30_000);
+    const [, apiUrl] = await waitForOutput(second.process, /notification API\s+(http:\/\/\S+)/, 30_000);
     const alerts = (await (await fetch(`${apiUrl}/alerts?limit=500`)).json()) as { alert_id: string }[];
     const kept = new Set(alerts.map((a) => a.alert_id));
     for (const id of alertIds) assert.ok(kept.has(id), `alert ${id} was lost across the restart`);

@@ -215,6 +215,85 @@ describe('wiring across subcharts', () => {
   });
 });
 
+describe('external servers (a data subchart disabled)', () => {
+  const external = [
+    'postgresql.enabled=false',
+    'rabbitmq.enabled=false',
+    'redis.enabled=false',
+    'global.externalDatabase.host=db.lab.example',
+    'global.externalDatabase.port=15432',
+    'global.externalDatabase.existingSecret=ext-pg',
+    'global.externalRabbitmq.host=mq.lab.example',
+    'global.externalRabbitmq.existingSecret=ext-mq',
+    'global.externalRedis.host=cache.lab.example',
+    'global.externalRedis.existingSecret=ext-redis',
+  ];
+  let r: Rendered;
+  before(async () => {
+    r = await helmTemplate({ set: external });
+  });
+
+  test('no server runs, and every service connects to the external host and port', () => {
+    for (const kind of ['StatefulSet', 'Service']) {
+      for (const name of ['afp-postgresql', 'afp-rabbitmq', 'afp-redis']) assert.equal(r.objects.some((o) => o.kind === kind && o.metadata.name === name), false, `${kind}/${name}`);
+    }
+    const env = (name: string) => Object.fromEntries(containerEnv(find(r.objects, 'Deployment', name)).map((e) => [e.name, e.value ?? e.valueFrom?.secretKeyRef?.name]));
+    assert.equal(env('afp-notification-service')['PG_HOST'], 'db.lab.example');
+    assert.equal(env('afp-notification-service')['PG_PORT'], '15432');
+    assert.equal(env('afp-notification-service')['PG_PASSWORD'], 'ext-pg');
+    for (const svc of ['afp-audit-event-generator', 'afp-audit-log-analysis', 'afp-notification-service']) {
+      assert.equal(env(svc)['RABBITMQ_HOST'], 'mq.lab.example', svc);
+      assert.equal(env(svc)['RABBITMQ_PASS'], 'ext-mq', svc);
+    }
+    assert.equal(env('afp-audit-log-analysis')['REDIS_HOST'], 'cache.lab.example');
+    assert.equal(env('afp-audit-log-analysis')['REDIS_PASSWORD'], 'ext-redis');
+  });
+
+  test('every Secret a pod reads is either rendered or one of the named existing Secrets', () => {
+    const provided = new Set(['ext-pg', 'ext-mq', 'ext-redis']);
+    for (const obj of r.objects) {
+      const tpl = podTemplateOf(obj);
+      if (!tpl) continue;
+      for (const c of tpl.spec.containers) {
+        for (const e of c.env ?? []) {
+          const ref = e.valueFrom?.secretKeyRef;
+          if (!ref || ref.optional) continue;
+          assert.ok(provided.has(ref.name) || r.objects.some((o) => o.kind === 'Secret' && o.metadata.name === ref.name), `${obj.metadata.name} ${e.name} -> ${ref.name}`);
+        }
+      }
+    }
+  });
+
+  test('the NetworkPolicies let the services reach the external ports', () => {
+    const egressPorts = (name: string) => (find(r.objects, 'NetworkPolicy', name).spec as { egress: { ports?: { port: number | string }[] }[] }).egress.flatMap((e) => (e.ports ?? []).map((p) => p.port));
+    assert.ok(egressPorts('afp-notification-service').includes(15432));
+    assert.ok(egressPorts('afp-audit-log-analysis').includes(6379));
+    assert.ok(egressPorts('afp-audit-event-generator').includes(5672));
+  });
+
+  test('the rendering is valid Kubernetes and passes the policy', async () => {
+    const { validateAll } = await import('./lib/validate.ts');
+    const { allPolicies } = await import('./lib/policy.ts');
+    assert.deepEqual(await validateAll(r.objects), []);
+    assert.deepEqual(allPolicies(r.objects), []);
+  });
+
+  test('a disabled subchart without an external host, or without its Secret, fails with the value to set', async () => {
+    for (const [server, key] of [
+      ['postgresql', 'externalDatabase'],
+      ['rabbitmq', 'externalRabbitmq'],
+      ['redis', 'externalRedis'],
+    ] as const) {
+      const bare = await helmResult(['template', 'afp', CHART, '--set', `${server}.enabled=false`]);
+      assert.equal(bare.ok, false, server);
+      assert.match(bare.output, new RegExp(`global\\.${key}\\.host`));
+      const noSecret = await helmResult(['template', 'afp', CHART, '--set', `${server}.enabled=false`, '--set', `global.${key}.host=h`]);
+      assert.equal(noSecret.ok, false, server);
+      assert.match(noSecret.output, new RegExp(`global\\.${key}\\.existingSecret`));
+    }
+  });
+});
+
 describe('RabbitMQ definitions', () => {
   interface Permission {
     user: string;
@@ -405,7 +484,7 @@ describe('network flows', () => {
   test('only the services that use a server may reach it', () => {
     assert.deepEqual(ingressPeers('afp-postgresql'), ['notification-service']);
     assert.deepEqual(ingressPeers('afp-redis'), ['audit-log-analysis']);
-    assert.deepEqual(ingressPeers('afp-rabbitmq').sort(), ['audit-event-generator', 'audit-log-analysis', 'notification-service']);
+    assert.deepEqual(ingressPeers('afp-rabbitmq').sort(), ['audit-event-generator', 'audit-ingest', 'audit-log-analysis', 'notification-service']);
     assert.deepEqual(ingressPeers('afp-notification-service'), ['event-audit-dashboard']);
   });
 
@@ -436,6 +515,24 @@ describe('rollouts and scaling', () => {
     assert.equal(podTemplateOf(find(r.objects, 'Deployment', 'afp-audit-event-generator'))?.spec.containers[0]?.image, `docker.io/auditflow/audit-event-generator:1.0.0@${digest}`);
   });
 
+  test('global.imageRegistry moves every image, and imageRepositoryPrefix the AuditFlow ones', async () => {
+    const r = await helmTemplate({ set: ['global.imageRegistry=registry.lab.example:5000', 'global.imageRepositoryPrefix=homelab'] });
+    const images = r.objects.flatMap((o) => {
+      const tpl = podTemplateOf(o);
+      return tpl ? [...(tpl.spec.initContainers ?? []), ...tpl.spec.containers].map((c) => [o.metadata.name, c.image ?? ''] as const) : [];
+    });
+    assert.ok(images.length >= 12, `${images.length} images`);
+    for (const [owner, image] of images) assert.ok(image.startsWith('registry.lab.example:5000/'), `${owner}: ${image}`);
+    for (const sub of APP_CHARTS) {
+      const image = podTemplateOf(find(r.objects, 'Deployment', `afp-${sub}`))?.spec.containers[0]?.image;
+      assert.equal(image, `registry.lab.example:5000/homelab/${sub}:1.0.0`);
+    }
+    for (const sub of APP_CHARTS) {
+      const solo = await helmTemplate({ chart: join(CHART, 'charts', sub), release: 'solo', set: ['global.imageRegistry=r.example', 'global.imageRepositoryPrefix=o'] });
+      assert.equal(podTemplateOf(find(solo.objects, 'Deployment', `solo-${sub}`))?.spec.containers[0]?.image, `r.example/o/${sub}:1.0.0`);
+    }
+  });
+
   test('KEDA scales analysis on the input queue, and excludes an HPA', async () => {
     const r = await helmTemplate({ set: ['audit-log-analysis.keda.enabled=true'] });
     const so = find(r.objects, 'ScaledObject', 'afp-audit-log-analysis');
@@ -460,6 +557,33 @@ describe('rollouts and scaling', () => {
       assert.ok(thirdParty.length >= 5, `${overlay}: ${[...images].join(', ')}`);
       for (const image of thirdParty) assert.match(image, /:[\w.-]+@sha256:[0-9a-f]{64}$/, `${overlay}: ${image}`);
     }
+  });
+
+  test('k8s/images.yaml is the one source of every third-party image, on the Helm path and in the overlays', async () => {
+    await run(NODE, ['k8s/charts/tools/sync-images.mjs', '--check'], { cwd: REPO }).catch((e: { stderr: string }) => assert.fail(`run sync-images.mjs:\n${e.stderr}`));
+    const list = parse(readFileSync(join(REPO, 'k8s', 'images.yaml'), 'utf8')) as Record<string, { registry: string; repository: string; tag: string; digest: string }>;
+    const expected = new Map(Object.values(list).map((i) => [i.repository, `${i.registry}/${i.repository}:${i.tag}${i.digest ? `@${i.digest}` : ''}`]));
+    const renders: Rendered[] = [defaults, ...(await Promise.all(['dev', 'prod'].map((env) => helmTemplate({ valuesFiles: [join(CHART, `values-${env}.yaml`)] }))))];
+    for (const overlay of OVERLAYS) {
+      renders.push(await kustomize(join(REPO, 'k8s', 'overlays', overlay)));
+      const kustomization = parse(readFileSync(join(REPO, 'k8s', 'overlays', overlay, 'kustomization.yaml'), 'utf8')) as { images: { name: string }[] };
+      for (const entry of kustomization.images) assert.match(entry.name, /\/auditflow\//, `${overlay} overrides the third-party image ${entry.name}`);
+    }
+    let seen = 0;
+    for (const r of renders) {
+      for (const object of r.objects) {
+        const spec = podTemplateOf(object)?.spec;
+        for (const c of [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])]) {
+          const image = c.image ?? '';
+          if (/\/auditflow\//.test(image)) continue;
+          const repository = [...expected.keys()].find((repo) => image.includes(`/${repo}:`));
+          assert.ok(repository, `${r.source}: ${image} is not in k8s/images.yaml`);
+          assert.equal(image, expected.get(repository), `${r.source}: ${object.metadata.name}`);
+          seen++;
+        }
+      }
+    }
+    assert.ok(seen >= 25, `${seen} third-party containers checked`);
   });
 
   test('a Kustomize promotion pins the overlay images by digest', async () => {
@@ -576,6 +700,6 @@ exit 2
 
   test('never replaces a Secret that already exists', async () => {
     const created = await runScript('afp-postgresql afp-rabbitmq');
-    assert.deepEqual(created.map((o) => o.metadata.name).sort(), ['afp-notification-service-api-tokens', 'afp-redis']);
+    assert.deepEqual(created.map((o) => o.metadata.name).sort(), ['afp-audit-ingest-tls', 'afp-audit-ingest-tokens', 'afp-notification-service-api-tokens', 'afp-redis']);
   });
 });

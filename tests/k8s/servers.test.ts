@@ -204,7 +204,7 @@ describe('Redis configuration', () => {
         if (pong !== 'PONG') await new Promise((res) => setTimeout(res, 100));
       }
       assert.equal(pong, 'PONG');
-      assert.equal((await cli('config', 'get', 'maxmemory-policy')).stdout.split('\n')[1], 'volatile-lru');
+      assert.equal((await cli('config', 'get', 'maxmemory-policy')).stdout.split('\n')[1], 'noeviction');
       assert.equal((await cli('config', 'get', 'appendonly')).stdout.split('\n')[1], 'yes');
       const unauthenticated = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'ping']);
       assert.match(unauthenticated.stdout, /NOAUTH/);

@@ -76,3 +76,15 @@ export async function waitForHttp(url: string, timeoutMs = 30_000, ok = (status:
   }
   throw new Error(`${url} not ready after ${timeoutMs} ms (${last})`);
 }
+
+/** Waits until the process's output matches `pattern`; fails early when the process exits first. */
+export async function waitForOutput(run: RunningProcess, pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const match = run.output().match(pattern);
+    if (match) return match;
+    if (run.child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no output matching ${pattern} in:\n${run.output().slice(-4000)}`);
+}

@@ -3,7 +3,7 @@ import {
   createMetricsServer,
   createRegistry,
   HealthRegistry,
-  listen,
+  startHttpService,
   type Logger,
   MAX_EVENT_BYTES,
   type MessageBroker,
@@ -131,17 +131,22 @@ export async function startGenerator(options: StartGeneratorOptions): Promise<Ge
     () => undefined,
   );
 
-  let httpPort: number;
-  let metricsPort: number;
-  try {
-    httpPort = await listen(app, config.appPort, config.host, 'APP_PORT');
-    metricsPort = await listen(metricsApp, config.metricsPort, config.host, 'PROMETHEUS_PORT');
-  } catch (error) {
-    topology.stop();
-    await Promise.allSettled([app.close(), metricsApp.close()]);
-    throw error;
-  }
-  const shownHost = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  const service = await startHttpService({
+    name: SERVICE_NAME,
+    host: config.host,
+    health,
+    listeners: [
+      { name: 'http', app, port: config.appPort, variable: 'APP_PORT' },
+      { name: 'metrics', app: metricsApp, port: config.metricsPort, variable: 'PROMETHEUS_PORT', path: '/metrics' },
+    ],
+    abort: () => topology.stop(),
+    drain: async () => {
+      stopping = true;
+      topology.stop();
+      // Schedules first, so nothing new is published while the servers drain.
+      await Promise.all(schedulers.map((scheduler) => scheduler.stop()));
+    },
+  });
   logger.info(
     {
       queue: config.queue,
@@ -152,26 +157,12 @@ export async function startGenerator(options: StartGeneratorOptions): Promise<Ge
     'generator configured',
   );
 
-  let stopped: Promise<void> | undefined;
   return {
-    name: SERVICE_NAME,
-    urls: { http: `http://${shownHost}:${httpPort}`, metrics: `http://${shownHost}:${metricsPort}/metrics` },
+    ...service,
     app,
     metricsApp,
     registry,
     metrics,
     runScenario: runCounted,
-    stop: () => {
-      stopped ??= (async () => {
-        stopping = true;
-        health.startDraining();
-        topology.stop();
-        // Schedules first, so nothing new is published while the servers drain.
-        await Promise.all(schedulers.map((scheduler) => scheduler.stop()));
-        await app.close();
-        await metricsApp.close();
-      })();
-      return stopped;
-    },
   };
 }

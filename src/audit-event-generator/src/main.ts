@@ -23,23 +23,7 @@ function loadStandaloneConfig(env: Env): GeneratorConfig & { brokerUrl: string }
 await runService({
   name: SERVICE_NAME,
   loadConfig: loadStandaloneConfig,
-  start: async (config, logger) => {
-    const broker = createAmqpBroker(config.brokerUrl, config.rabbit, logger, SERVICE_NAME);
-    let handle: Awaited<ReturnType<typeof startGenerator>>;
-    try {
-      handle = await startGenerator({ config, logger, broker });
-    } catch (error) {
-      await broker.close().catch(() => undefined);
-      throw error;
-    }
-    return {
-      name: handle.name,
-      urls: handle.urls,
-      stop: async () => {
-        await handle.stop();
-        // Closing the broker flushes the publisher after the last confirm was awaited.
-        await broker.close();
-      },
-    };
-  },
+  // Closing the broker after the generator stopped flushes the publisher after the last confirm.
+  start: (config, logger, { own }) =>
+    startGenerator({ config, logger, broker: own(createAmqpBroker(config.brokerUrl, config.rabbit, logger, SERVICE_NAME)) }),
 });

@@ -80,7 +80,7 @@ function memoryOf(pid: number): { hwm: number; rss: number } {
   return { hwm: kib('VmHWM') / 1024, rss: kib('VmRSS') / 1024 };
 }
 
-async function analysisDrain(queue: string, alertQueue: string, prefix: string): Promise<{ rate: number; hwm: number; rss: number }> {
+async function analysisDrain(queue: string, alertQueue: string, prefix: string, mode: 'batch' | 'per-event'): Promise<{ rate: number; hwm: number; rss: number }> {
   const fromDist = process.env['BENCH_FROM_SOURCE'] !== '1' && existsSync(`${ROOT}src/audit-log-analysis/dist/main.js`);
   const entry = fromDist ? ['src/audit-log-analysis/dist/main.js'] : ['--conditions=source', 'src/audit-log-analysis/src/main.ts'];
   console.log(`analysis child: NODE_OPTIONS='${ANALYSIS_NODE_OPTIONS}' MALLOC_ARENA_MAX=${process.env['MALLOC_ARENA_MAX'] ?? '2'} node ${entry.join(' ')}`);
@@ -96,6 +96,7 @@ async function analysisDrain(queue: string, alertQueue: string, prefix: string):
       RABBITMQ_QUEUE: queue,
       RABBITMQ_ALERT_QUEUE: alertQueue,
       RABBITMQ_PREFETCH: PREFETCH,
+      ANALYSIS_MODE: mode,
       REDIS_KEY_PREFIX: prefix,
       APP_PORT: '0',
       PROMETHEUS_PORT: String(metricsPort),
@@ -159,13 +160,18 @@ async function main(): Promise<void> {
     await fill(rawQueue, bodies);
     const raw = await rawDrain(rawQueue);
     console.log(`raw consumer (ack only, prefetch ${PREFETCH}): ${Math.round(raw)} events/s`);
+    // The per-event mode (the design before batching) on the same events, fresh queues and keys.
+    console.log('filling the per-event analysis queue');
+    await fill(`${eventsQueue}.pe`, bodies);
+    const perEvent = await analysisDrain(`${eventsQueue}.pe`, `${alertQueue}.pe`, `${prefix}pe:`, 'per-event');
+    console.log(`per-event analysis (prefetch ${PREFETCH}): ${Math.round(perEvent.rate)} events/s, VmHWM ${perEvent.hwm.toFixed(1)} MiB`);
     console.log('filling the analysis queue');
     await fill(eventsQueue, bodies);
-    const analysis = await analysisDrain(eventsQueue, alertQueue, prefix);
+    const analysis = await analysisDrain(eventsQueue, alertQueue, prefix, 'batch');
     const alerts = await connection.queueDeclare({ queue: alertQueue, passive: true });
-    console.log(`analysis (prefetch ${PREFETCH}): ${Math.round(analysis.rate)} events/s, ${alerts.messageCount} alert messages`);
-    console.log(`ratio analysis/raw: ${(analysis.rate / raw).toFixed(2)}`);
-    console.log(`analysis memory: VmHWM ${analysis.hwm.toFixed(1)} MiB, VmRSS ${analysis.rss.toFixed(1)} MiB`);
+    console.log(`batch analysis: ${Math.round(analysis.rate)} events/s, ${alerts.messageCount} alert messages`);
+    console.log(`ratio batch/raw: ${(analysis.rate / raw).toFixed(2)}, batch/per-event: ${(analysis.rate / perEvent.rate).toFixed(2)}`);
+    console.log(`batch analysis memory: VmHWM ${analysis.hwm.toFixed(1)} MiB, VmRSS ${analysis.rss.toFixed(1)} MiB`);
     const goals = [
       [`>= 20000 events/s`, analysis.rate >= 20_000],
       [`>= 0.5 of raw`, analysis.rate / raw >= 0.5],
@@ -173,7 +179,7 @@ async function main(): Promise<void> {
     ] as const;
     for (const [goal, met] of goals) console.log(`${met ? 'met    ' : 'MISSED '} ${goal}`);
   } finally {
-    for (const queue of [rawQueue, eventsQueue, alertQueue]) {
+    for (const queue of [rawQueue, eventsQueue, alertQueue, `${eventsQueue}.pe`, `${alertQueue}.pe`]) {
       await connection.queueDelete({ queue }).catch(() => undefined);
       await connection.queueDelete({ queue: `${queue}.dlq` }).catch(() => undefined);
     }

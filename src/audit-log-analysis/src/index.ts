@@ -1,3 +1,4 @@
+export { type RedisConfig, readRedisConfig } from './redis-config.ts';
 export { type AnalysisConfig, type LoadAnalysisConfigOptions, loadAnalysisConfig, SERVICE_NAME } from './config.ts';
 export { AlertOutcome, AnalysisEngine, type EngineHooks, type EngineSettings } from './engine/analysis-engine.ts';
 export { alertIdOf, buildAlert, fingerprintOf } from './engine/alert-builder.ts';

@@ -26,24 +26,13 @@ function loadStandaloneConfig(env: Env): AnalysisConfig & { rules: RuleSet } {
 await runService({
   name: SERVICE_NAME,
   loadConfig: loadStandaloneConfig,
-  start: async (config, logger) => {
-    const broker = createAmqpBroker(config.rabbit.url!, config.rabbit, logger, SERVICE_NAME);
-    const windowStore = new RedisWindowStore({ url: config.redis.url!, keyPrefix: config.redis.keyPrefix });
-    try {
+  start: (config, logger, { own }) =>
+    startAnalysis({
+      config,
+      logger,
+      broker: own(createAmqpBroker(config.rabbit.url!, config.rabbit, logger, SERVICE_NAME)),
       // No wait for Redis here: while it is down, readiness says so and events are retried, not lost.
-      const handle = await startAnalysis({ config, logger, broker, windowStore, rules: config.rules });
-      return {
-        ...handle,
-        stop: async () => {
-          await handle.stop();
-          await broker.close();
-          await windowStore.close();
-        },
-      };
-    } catch (error) {
-      await broker.close().catch(() => undefined);
-      await windowStore.close().catch(() => undefined);
-      throw error;
-    }
-  },
+      windowStore: own(new RedisWindowStore({ url: config.redis.url!, keyPrefix: config.redis.keyPrefix })),
+      rules: config.rules,
+    }),
 });

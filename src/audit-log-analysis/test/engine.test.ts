@@ -7,6 +7,7 @@ import type { RuleSet } from '../src/rules/rule-set.ts';
 import { DEFAULT_RULES_FILE, loadRulesFile } from '../src/rules/rules-file.ts';
 import { MemoryWindowStore } from '../src/store/memory-window-store.ts';
 import { contextOf, failedLogin, makeEvent, successfulLogin, T0 } from './fixtures.ts';
+import { buildStream } from './stream.ts';
 
 const S = 1000;
 let defaults: RuleSet;
@@ -253,5 +254,25 @@ describe('analysis engine with the default rules', () => {
     const { run } = engineWith(defaults);
     const start = makeEvent({ event_type: 'service_status_change', action_result: 'STARTED', details: { resource: 'nginx.service' } } as never);
     assert.deepEqual(await run([start]), []);
+  });
+});
+
+describe('alert ids depend only on the events, not on their order', () => {
+  // A detection episode opens with the first of its events the service sees, so its id follows
+  // that event; correlations open with a window, whose entries do not depend on arrival order.
+  test('every correlation type gives the same alert ids when nearby events arrive in another order (as after a requeue)', async () => {
+    const events = buildStream({ groups: 12 });
+    const idsOf = async (stream: AuditEvent[]) => {
+      const { run } = engineWith(defaults);
+      const outcomes = (await run(stream)).filter((o) => o.rule.kind === 'correlation');
+      return [...new Set(outcomes.map((o) => `${o.rule.id}|${o.alertId}`))].sort();
+    };
+    const inOrder = await idsOf(events);
+    // Reverse each run of 40 events: far enough to swap burst members and chain stages, within the lateness.
+    const shuffled: AuditEvent[] = [];
+    for (let i = 0; i < events.length; i += 40) shuffled.push(...events.slice(i, i + 40).reverse());
+    assert.deepEqual(await idsOf(shuffled), inOrder);
+    const types = new Set(inOrder.map((line) => line.split('|')[0]));
+    for (const rule of ['ANLY-SEC-001', 'ANLY-SEC-003', 'ANLY-SEC-004']) assert.ok(types.has(rule), `the stream raises ${rule}`);
   });
 });

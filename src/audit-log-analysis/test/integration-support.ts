@@ -149,6 +149,11 @@ export function summarize(folded: ReadonlyMap<string, Alert>): string[] {
     .sort();
 }
 
+/** Sorted `rule|alert id` lines: what must not change between an undisturbed run and any faulty one. */
+export function idsByRule(folded: ReadonlyMap<string, Alert>): string[] {
+  return [...folded.values()].map((a) => `${a.analysis_rule?.rule_id}|${a.alert_id}`).sort();
+}
+
 export async function cleanup(names: TestNames): Promise<void> {
   await deleteQueues([names.queue, names.alertQueue]);
   const redis = new Redis(REDIS_URL);
@@ -165,7 +170,10 @@ export async function cleanup(names: TestNames): Promise<void> {
 }
 
 /** What a single analysis must produce for a stream: the rules run serially on the in-memory store. */
-export async function expectedSummary(events: readonly AuditEvent[], env: Record<string, string> = {}): Promise<{ summary: string[]; alertIds: number }> {
+export async function expectedSummary(
+  events: readonly AuditEvent[],
+  env: Record<string, string> = {},
+): Promise<{ summary: string[]; alertIds: number; ids: string[] }> {
   const { AnalysisEngine } = await import('../src/engine/analysis-engine.ts');
   const { MemoryWindowStore } = await import('../src/store/memory-window-store.ts');
   const { loadRulesFile } = await import('../src/rules/rules-file.ts');
@@ -186,5 +194,5 @@ export async function expectedSummary(events: readonly AuditEvent[], env: Record
     for (const outcome of await engine.process(new EventContext(event, Date.parse(event.timestamp), clock), false)) alerts.push(outcome.alert);
   }
   const folded = foldAlerts(alerts);
-  return { summary: summarize(folded), alertIds: folded.size };
+  return { summary: summarize(folded), alertIds: folded.size, ids: idsByRule(folded) };
 }

@@ -7,6 +7,7 @@ import {
   cleanup,
   expectedSummary,
   foldAlerts,
+  idsByRule,
   QueueCollector,
   startTestAnalysis,
   summarize,
@@ -71,6 +72,10 @@ describe('no alert lost or duplicated', () => {
         const summary = await settle(publisher, names.queue, alerts, expected.summary, 60_000);
         assert.deepEqual(summary, expected.summary);
         assert.equal(foldAlerts(alerts.alerts).size, expected.alertIds, 'distinct alert ids');
+        // Every alert keeps the id of the undisturbed run, for every rule type the stream raises.
+        assert.deepEqual(idsByRule(foldAlerts(alerts.alerts)), expected.ids);
+        const types = new Set(expected.ids.map((line) => line.split('|')[0]));
+        for (const rule of ['ANLY-SEC-001', 'ANLY-SEC-002', 'ANLY-SEC-003', 'ANLY-SEC-004', 'ANLY-SEC-007']) assert.ok(types.has(rule), `the stream raises ${rule}`);
       } finally {
         second.kill('SIGTERM');
         await exited(second);

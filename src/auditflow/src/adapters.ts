@@ -7,19 +7,23 @@ import {
   type LogLevel,
   MemoryBroker,
   type MessageBroker,
-  type PostgresConfig,
   type RabbitConfig,
-  type RedisConfig,
-  readPostgresConfig,
   readRabbitConfig,
-  readRedisConfig,
   redactUrl,
 } from '@auditflow/common';
-import { MemoryWindowStore, RedisWindowStore, type WindowStore } from '@auditflow/audit-log-analysis';
+import {
+  MemoryWindowStore,
+  type RedisConfig,
+  RedisWindowStore,
+  readRedisConfig,
+  type WindowStore,
+} from '@auditflow/audit-log-analysis';
 import {
   assertDatabaseReachable,
   createPgliteSqlClient,
   createPostgresSqlClient,
+  type PostgresConfig,
+  readPostgresConfig,
   type SqlClient,
 } from '@auditflow/notification-service';
 

@@ -13,7 +13,7 @@ import { loadAnalysisConfig, startAnalysis } from '@auditflow/audit-log-analysis
 import { loadGeneratorConfig, startGenerator } from '@auditflow/audit-event-generator';
 import { loadIngestConfig, startIngest } from '@auditflow/audit-ingest';
 import { loadDashboardConfig, startDashboard } from '@auditflow/event-audit-dashboard';
-import { loadNotificationConfig, openAlertStore, startNotificationService } from '@auditflow/notification-service';
+import { loadNotificationConfig, loadOutputs, openAlertStore, startNotificationService } from '@auditflow/notification-service';
 import { checkConfiguredServers, describeAlertStore, openAdapters, readAdapterConfig } from './adapters.ts';
 import { ignoredVariableWarnings } from './ignored-variables.ts';
 
@@ -82,6 +82,7 @@ export async function startAllInOne(env: Env, output: StartOutput = QUIET): Prom
   const notificationConfig = loadNotificationConfig(
     serviceEnv({ API_PORT: String(layout.ports.notification), API_HOST: layout.bindHost }),
   );
+  const outputs = loadOutputs(notificationConfig, env);
   const analysisConfig = loadAnalysisConfig(
     serviceEnv({ APP_PORT: String(layout.ports.analysis), PROMETHEUS_PORT: String(layout.ports.analysisMetrics) }),
   );
@@ -145,6 +146,7 @@ export async function startAllInOne(env: Env, output: StartOutput = QUIET): Prom
       logger: logger('notification-service'),
       broker: adapters.broker,
       store,
+      outputs,
     });
     started.push(notification);
     output.progress('starting audit-log-analysis');

@@ -4,7 +4,6 @@ import {
   type Env,
   EnvReader,
   MemoryBroker,
-  readPostgresConfig,
   readRabbitConfig,
 } from '@auditflow/common';
 import { loadRulesFile, RulesError } from '@auditflow/audit-log-analysis';
@@ -13,6 +12,7 @@ import {
   assertDatabaseReachable,
   createPgliteSqlClient,
   createPostgresSqlClient,
+  readPostgresConfig,
   runMigrations,
 } from '@auditflow/notification-service';
 import { UsageError } from './args.ts';

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { lockDataDir, PgliteClient } from '@auditflow/notification-service';
 import { RABBITMQ_URL } from '../../common/test/support.ts';
-import { freePort, type RunningProcess, track } from '../../../tests/support/processes.ts';
+import { freePort, type RunningProcess, track, waitForOutput } from '../../../tests/support/processes.ts';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const TOKEN = 'startup-test-token';
@@ -48,15 +48,15 @@ function startPlatform(env: Record<string, string>): RunningProcess {
   return track(spawn(process.execPath, ['--conditions=source', CLI, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
-async function waitForOutput(run: RunningProcess, pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const match = run.output().match(pattern);
-    if (match) return match;
-    if (run.child.exitCode !== null) break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`no output matching ${pattern}:\n${run.output().slice(-3000)}`);
+/** A port some other process holds, as a user's busy 8080 would be. */
+async function occupyPort(host: string): Promise<{ port: number; release: () => Promise<void> }> {
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : 0,
+    release: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 /** The one-line contract: a single non-empty stderr line, no stack frame, naming the variable. */
@@ -151,10 +151,7 @@ describe('auditflow start: start-up failures are one line naming the variable', 
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   test('a busy port exits 78 naming its variable, before the store is opened', async () => {
-    const busy: Server = createServer();
-    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
-    const address = busy.address();
-    const port = typeof address === 'object' && address ? address.port : 0;
+    const { port, release } = await occupyPort('127.0.0.1');
     try {
       const dir = join(dataDir, 'busy');
       const run = await cli(['start'], quietEnv(dir, { NOTIFICATION_PORT: String(port) }));
@@ -162,15 +159,12 @@ describe('auditflow start: start-up failures are one line naming the variable', 
       assert.match(run.stderr, new RegExp(`port ${port} .*in use`));
       assert.throws(() => readFileSync(join(dir, 'notification', 'PG_VERSION')), { code: 'ENOENT' }, 'the store was created');
     } finally {
-      await new Promise((resolve) => busy.close(resolve));
+      await release();
     }
   });
 
   test('start --only: a busy port is one fatal log line naming APP_PORT, exit 78', async () => {
-    const busy: Server = createServer();
-    await new Promise<void>((resolve) => busy.listen(0, '0.0.0.0', resolve));
-    const address = busy.address();
-    const port = typeof address === 'object' && address ? address.port : 0;
+    const { port, release } = await occupyPort('0.0.0.0');
     try {
       const run = await cli(['start', '--only', 'event-audit-dashboard'], { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', APP_PORT: String(port) });
       assert.equal(run.code, 78, `${run.stdout}${run.stderr}`);
@@ -182,7 +176,7 @@ describe('auditflow start: start-up failures are one line naming the variable', 
       assert.match(entry.msg, new RegExp(`port ${port} .*in use.*APP_PORT`));
       assert.equal(entry.err, undefined, 'no stack in the log line');
     } finally {
-      await new Promise((resolve) => busy.close(resolve));
+      await release();
     }
   });
 

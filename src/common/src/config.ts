@@ -172,45 +172,6 @@ export function readRabbitConfig(reader: EnvReader, defaultPrefetch: number): Ra
   return { url: `amqp://${user}:${pass}@${host}:${port}/${vhost}`, queueType, prefetch };
 }
 
-export interface RedisConfig {
-  url: string | undefined;
-  keyPrefix: string;
-}
-
-export function readRedisConfig(reader: EnvReader): RedisConfig {
-  const keyPrefix = reader.string('REDIS_KEY_PREFIX', 'af:');
-  const url = reader.url('REDIS_URL', ['redis:', 'rediss:']);
-  if (url) return { url: url.toString(), keyPrefix };
-  const host = reader.raw('REDIS_HOST');
-  if (host === undefined) return { url: undefined, keyPrefix };
-  const port = reader.port('REDIS_PORT', 6379);
-  const db = reader.int('REDIS_DB', 0, { min: 0, max: 15 });
-  const password = reader.raw('REDIS_PASSWORD');
-  const auth = password === undefined ? '' : `:${encodeURIComponent(password)}@`;
-  return { url: `redis://${auth}${host}:${port}/${db}`, keyPrefix };
-}
-
-export interface PostgresConfig {
-  url: string | undefined;
-  poolMax: number;
-  dataDir: string;
-}
-
-export function readPostgresConfig(reader: EnvReader): PostgresConfig {
-  const poolMax = reader.int('PG_POOL_MAX', 10, { min: 1, max: 100 });
-  const dataDir = reader.string('DATA_DIR', './data');
-  const url = reader.url('DATABASE_URL', ['postgres:', 'postgresql:']);
-  if (url) return { url: url.toString(), poolMax, dataDir };
-  const host = reader.raw('PG_HOST');
-  if (host === undefined) return { url: undefined, poolMax, dataDir };
-  const port = reader.port('PG_PORT', 5432);
-  const db = encodeURIComponent(reader.string('PG_DB', 'auditflow'));
-  const user = encodeURIComponent(reader.string('PG_USER', 'auditflow'));
-  const password = reader.raw('PG_PASSWORD');
-  const auth = password === undefined ? user : `${user}:${encodeURIComponent(password)}`;
-  return { url: `postgres://${auth}@${host}:${port}/${db}`, poolMax, dataDir };
-}
-
 /** Hides the password of a connection URL for logs and start-up summaries. */
 export function redactUrl(url: string): string {
   try {

@@ -88,6 +88,7 @@ export const ERROR_CODES = {
   AF_BACKEND_AUTH_REJECTED: { status: 502, message: 'the notification service rejected the dashboard token' },
   AF_BACKEND_REJECTED: { status: 400, message: '%s' },
   AF_ACTIONS_DISABLED: { status: 503, message: 'status changes are disabled: NOTIFICATION_API_TOKEN is not configured' },
+  AF_BACKEND_FEATURE_MISSING: { status: 501, message: 'the notification service does not offer %s (%s answered 404); upgrade notification-service to a version with %s' },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -10,6 +10,7 @@ export * from './http/problem.ts';
 export * from './http/route-validation.ts';
 export * from './http/server.ts';
 export * from './http/sse.ts';
+export * from './http/start-http-service.ts';
 export * from './ids.ts';
 export * from './logger.ts';
 export * from './metrics.ts';

@@ -33,11 +33,20 @@ export function createAmqpBroker(url: string, rabbit: RabbitConfig, logger: Logg
  * The shared entry point of every service's main.ts: parse config (exit 78
  * naming the variables on failure), start, and drain on SIGTERM/SIGINT.
  */
+export interface Closeable {
+  close(): Promise<void>;
+}
+
+/** What a service's start may hand over to runService: closed after the service stops, or when its start fails. */
+export interface OwnedResources {
+  own<T extends Closeable>(resource: T): T;
+}
+
 export async function runService<C extends { base: BaseConfig }>(options: {
   name: string;
   env?: Env;
   loadConfig: (env: Env) => C;
-  start: (config: C, logger: Logger) => Promise<ServiceHandle>;
+  start: (config: C, logger: Logger, resources: OwnedResources) => Promise<ServiceHandle>;
 }): Promise<void> {
   let config: C;
   try {
@@ -56,11 +65,24 @@ export async function runService<C extends { base: BaseConfig }>(options: {
   const logger = createLogger({ service: options.name, level: config.base.logLevel });
   const shutdown = new GracefulShutdown({ logger, timeoutMs: config.base.shutdownTimeoutMs });
   shutdown.installSignalHandlers();
+  const owned: Closeable[] = [];
+  const closeOwned = async () => {
+    for (const resource of owned.splice(0)) await resource.close().catch((error: unknown) => logger.warn({ err: error }, 'close failed'));
+  };
   try {
-    const handle = await options.start(config, logger);
-    shutdown.add(options.name, () => handle.stop());
+    const handle = await options.start(config, logger, {
+      own: (resource) => {
+        owned.push(resource);
+        return resource;
+      },
+    });
+    shutdown.add(options.name, async () => {
+      await handle.stop();
+      await closeOwned();
+    });
     logger.info({ urls: handle.urls }, `${options.name} started`);
   } catch (error) {
+    await closeOwned();
     if (error instanceof StartupError) {
       // One line a person can act on; the stack would only hide the variable to change.
       logger.fatal({ code: error.code, variable: error.variable }, error.message);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, EnvReader, readPostgresConfig, readRabbitConfig, readRedisConfig, redactUrl } from '../src/index.ts';
+import { ConfigError, EnvReader, readRabbitConfig, redactUrl } from '../src/index.ts';
 
 test('every bad variable is named in one ConfigError', () => {
   const reader = new EnvReader({ APP_PORT: 'eighty', RABBITMQ_PORT: '70000', LOG_ENABLED: 'maybe' });
@@ -35,21 +35,6 @@ test('RabbitMQ: the URL form wins; the split form is assembled with escaping; ne
   assert.equal(split.url, 'amqp://svc:p%40ss%2Fword@rabbit:5672/%2F');
   assert.equal(split.queueType, 'quorum');
   assert.equal(readRabbitConfig(new EnvReader({}), 10).url, undefined);
-});
-
-test('Redis and PostgreSQL URLs are assembled from the original split variables', () => {
-  assert.equal(readRedisConfig(new EnvReader({ REDIS_HOST: 'r', REDIS_PORT: '6380' })).url, 'redis://r:6380/0');
-  assert.equal(
-    readPostgresConfig(new EnvReader({ PG_HOST: 'db', PG_DB: 'alerts_db', PG_USER: 'u', PG_PASSWORD: 'x y' })).url,
-    'postgres://u:x%20y@db:5432/alerts_db',
-  );
-  assert.equal(readPostgresConfig(new EnvReader({})).url, undefined);
-});
-
-test('a URL with the wrong scheme is refused by name', () => {
-  const reader = new EnvReader({ REDIS_URL: 'http://x' });
-  readRedisConfig(reader);
-  assert.throws(() => reader.done(), /REDIS_URL/);
 });
 
 test('passwords never reach a printed URL', () => {

@@ -1,4 +1,4 @@
-import { listen, type ServiceHandle } from '@auditflow/common';
+import { type ServiceHandle, startHttpService } from '@auditflow/common';
 import type { Logger } from 'pino';
 import type { DashboardConfig } from './config.ts';
 import { buildDashboardServer, SERVICE_NAME } from './server.ts';
@@ -26,20 +26,11 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Se
     logger,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
-  const port = await listen(server.app, options.config.port, options.config.host, 'APP_PORT');
-  const shown = options.config.host === '0.0.0.0' ? '127.0.0.1' : options.config.host;
-  const base = `http://${shown}:${port}`;
-  let stopping: Promise<void> | undefined;
-  return {
+  return startHttpService({
     name: SERVICE_NAME,
-    urls: { http: base, metrics: `${base}/metrics` },
-    stop() {
-      stopping ??= (async () => {
-        server.health.startDraining();
-        server.streams.closeAll();
-        await server.app.close();
-      })();
-      return stopping;
-    },
-  };
+    host: options.config.host,
+    health: server.health,
+    listeners: [{ name: 'http', app: server.app, port: options.config.port, variable: 'APP_PORT', alsoServes: { metrics: '/metrics' } }],
+    drain: () => server.streams.closeAll(),
+  });
 }

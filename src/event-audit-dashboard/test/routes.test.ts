@@ -57,7 +57,7 @@ describe('dashboard routes with the notification service up', () => {
     assert.equal(response.headers['x-frame-options'], 'DENY');
     assert.ok(response.body.includes('&lt;script&gt;alert(&quot;name&quot;)&lt;/script&gt;'));
     assert.ok(!response.body.includes('<script>alert'));
-    assert.equal(response.body.match(/<li class="alert /g)?.length, 4);
+    assert.equal(response.body.match(/<tr class="row /g)?.length, 4);
     assert.match(response.body, /data-count="high">3</);
     assert.ok(response.body.includes(`href="/alert/${String(known['alert_id'])}"`));
   });
@@ -80,7 +80,7 @@ describe('dashboard routes with the notification service up', () => {
 
   test('bad filters give a 400 page and never reach the backend', async () => {
     const before = backend.requests.length;
-    for (const query of ['limit=0', 'status=closed', 'since=yesterday', 'severity=%3Cscript%3E', 'range=2y']) {
+    for (const query of ['limit=0', 'status=closed', 'since=yesterday', 'severity=%3Cscript%3E', 'severity=BOGUS', 'severity=HIGH,CRTICAL', 'range=2y', 'sort=name', 'group=user']) {
       const response = await server.app.inject({ method: 'GET', url: `/?${query}` });
       assert.equal(response.statusCode, 400, query);
       assert.match(response.body, /These filters are not valid/);
@@ -114,7 +114,7 @@ describe('dashboard routes with the notification service up', () => {
     const cursor = /data-cursor="([^"]+)"/.exec(response.body)![1]!;
     const older = await server.app.inject({ method: 'GET', url: `/?limit=2&cursor=${encodeURIComponent(cursor)}` });
     assert.equal(older.statusCode, 200);
-    assert.equal(older.body.match(/<li class="alert /g)?.length, 2);
+    assert.equal(older.body.match(/<tr class="row /g)?.length, 2);
     assert.match(older.body, /← Newest/);
   });
 

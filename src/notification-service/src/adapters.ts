@@ -1,8 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger, PostgresConfig } from '@auditflow/common';
+import type { Logger } from '@auditflow/common';
 import { PgliteClient } from './db/pglite-client.ts';
 import { PostgresClient } from './db/postgres-client.ts';
+import type { PostgresConfig } from './postgres-config.ts';
 import type { SqlClient } from './db/sql-client.ts';
 import { SqlAlertStore } from './store/sql-alert-store.ts';
 

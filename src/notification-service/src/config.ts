@@ -5,15 +5,14 @@ import {
   ConfigError,
   type Env,
   EnvReader,
-  type PostgresConfig,
   type RabbitConfig,
   readBaseConfig,
-  readPostgresConfig,
   readRabbitConfig,
   requireBrokerUrl,
 } from '@auditflow/common';
 import { type ApiToken, PLAIN_TOKEN_SCOPES, TOKEN_SCOPES, type TokenScope } from './api/bearer-auth.ts';
 import { loadOutputsFileSync, type OutputsConfig, OutputsConfigError } from './delivery/outputs-config.ts';
+import { type PostgresConfig, readPostgresConfig } from './postgres-config.ts';
 
 export interface NotificationConfig {
   base: BaseConfig;

@@ -1,3 +1,4 @@
+export { type PostgresConfig, readPostgresConfig } from './postgres-config.ts';
 export { createPgliteSqlClient, createPostgresSqlClient, openAlertStore } from './adapters.ts';
 export { type ApiToken, BearerAuth, TOKEN_SCOPES, type TokenScope } from './api/bearer-auth.ts';
 export { type LoadOptions, loadNotificationConfig, type NotificationConfig, loadOutputs, parseTokenLine, resolveApiTokens } from './config.ts';

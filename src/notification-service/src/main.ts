@@ -65,31 +65,15 @@ if (command === 'migrate') {
   await runService({
     name: NAME,
     loadConfig: loadStandaloneConfig,
-    start: async (config, logger) => {
+    start: async (config, logger, { own }) => {
       // loadStandaloneConfig has already refused a missing broker or database.
-      const url = config.rabbit.url;
-      if (url === undefined) throw new Error('no broker URL configured');
-      const broker = createAmqpBroker(url, config.rabbit, logger, config.serviceName);
-      const store = await openAlertStore(createPostgresSqlClient(config.postgres, logger, config.serviceName), logger).catch(
-        async (error: unknown) => {
-          await broker.close();
-          throw error;
-        },
-      );
-      try {
-        const handle = await startNotificationService({ config, logger, broker, store, outputs: config.outputs });
-        return {
-          ...handle,
-          stop: async () => {
-            await handle.stop();
-            await broker.close();
-          },
-        };
-      } catch (error) {
+      const broker = own(createAmqpBroker(config.rabbit.url!, config.rabbit, logger, config.serviceName));
+      const store = await openAlertStore(createPostgresSqlClient(config.postgres, logger, config.serviceName), logger);
+      // Once started, the service closes the store itself on stop.
+      return startNotificationService({ config, logger, broker, store, outputs: config.outputs }).catch(async (error: unknown) => {
         await store.close().catch(() => undefined);
-        await broker.close().catch(() => undefined);
         throw error;
-      }
+      });
     },
   });
 }

@@ -6,7 +6,7 @@ import {
   HealthRegistry,
   isTransient,
   type Logger,
-  listen,
+  startHttpService,
   type MessageBroker,
   type Registry,
   type ServiceHandle,
@@ -148,16 +148,6 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
     registerSilenceRoutes(api, { silences: store.silences, annotator, now });
     registerDeliveryRoutes(api, { store });
   });
-  let port: number;
-  try {
-    port = await listen(app, config.apiPort, config.apiHost, 'API_PORT');
-  } catch (error) {
-    await consumer.close();
-    await delivery?.stop();
-    senders?.close();
-    throw error;
-  }
-
   const retention = new RetentionJob({
     store,
     logger,
@@ -166,38 +156,32 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
     intervalSeconds: config.retentionIntervalSeconds,
     now,
   });
-  retention.start();
 
-  const shownHost = config.apiHost === '0.0.0.0' || config.apiHost === '::' ? '127.0.0.1' : config.apiHost;
-  const base = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
-  let stopped: Promise<void> | undefined;
-
-  return {
+  const service = await startHttpService({
     name: config.serviceName,
-    urls: { http: base, metrics: `${base}/metrics`, openapi: `${base}/openapi.json` },
-    app,
-    metrics,
-    registry,
+    host: config.apiHost,
     health,
-    retention,
-    delivery,
-    stop: () => {
-      stopped ??= (async () => {
-        // Order matters: endpoints drop the pod first, then work drains, then resources close.
-        health.startDraining();
-        stopping.abort();
-        await retention.stop();
-        await consumer.close();
-        // After the consumer: its last batches may still enqueue notifications.
-        await delivery?.stop();
-        senders?.close();
-        await sse.close();
-        await app.close();
-        await store.close();
-      })();
-      return stopped;
+    listeners: [
+      { name: 'http', app, port: config.apiPort, variable: 'API_PORT', alsoServes: { metrics: '/metrics', openapi: '/openapi.json' } },
+    ],
+    abort: async () => {
+      await consumer.close();
+      await delivery?.stop();
+      senders?.close();
     },
-  };
+    drain: async () => {
+      stopping.abort();
+      await retention.stop();
+      await consumer.close();
+      // After the consumer: its last batches may still enqueue notifications.
+      await delivery?.stop();
+      senders?.close();
+      await sse.close();
+    },
+    close: () => store.close(),
+  });
+  retention.start();
+  return { ...service, app, metrics, registry, health, retention, delivery };
 }
 
 /** A database that is still starting is normal in a cluster: wait for it instead of crash-looping. */

@@ -8,7 +8,7 @@ import { alertLabels } from '../src/delivery/alert-labels.ts';
 import { OutputsConfigError, parseOutputsConfig } from '../src/delivery/outputs-config.ts';
 import { routeAlert } from '../src/delivery/route-tree.ts';
 import { freePort, startService } from '../../../tests/support/processes.ts';
-import { makeAlert, pgliteDatabase, type TestDatabase, waitFor } from './helpers.ts';
+import { makeAlert, postgresDatabase, type TestDatabase, waitFor } from './helpers.ts';
 import { HttpReceiver } from './receivers.ts';
 import { type Harness, startHarness } from './service-harness.ts';
 
@@ -132,7 +132,7 @@ function recordOf(severity: string) {
   };
 }
 
-describe('Slack, ntfy and SMTP outputs against real receivers (PGlite)', () => {
+describe('Slack, ntfy and SMTP outputs against real receivers (PostgreSQL)', () => {
   let db: TestDatabase;
   let dir: string;
   let receiver: HttpReceiver;
@@ -140,7 +140,7 @@ describe('Slack, ntfy and SMTP outputs against real receivers (PGlite)', () => {
   let harness: Harness;
 
   before(async () => {
-    db = await pgliteDatabase();
+    db = await postgresDatabase();
     dir = await mkdtemp(join(tmpdir(), 'af-outputs-'));
     receiver = await HttpReceiver.start();
     const cert = join(dir, 'cert.pem');

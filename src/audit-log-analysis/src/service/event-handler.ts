@@ -1,8 +1,8 @@
-import type { InboundMessage, Logger, MessageHandler } from '@auditflow/common';
-import type { AnalysisEngine } from '../engine/analysis-engine.ts';
+import type { AuditEvent, InboundMessage, Logger, MessageHandler } from '@auditflow/common';
+import type { AlertOutcome, AnalysisEngine } from '../engine/analysis-engine.ts';
 import { decodeEvent } from '../engine/event-decoder.ts';
 import { EventContext, type EventClock } from '../rules/event-context.ts';
-import type { AlertPublisher } from './alert-publisher.ts';
+import type { AlertPublisher, PublishedAlert } from './alert-publisher.ts';
 import type { AnalysisMetrics } from './analysis-metrics.ts';
 
 export interface EventHandlerDeps {
@@ -37,26 +37,10 @@ export function createEventHandler(deps: EventHandlerDeps): MessageHandler {
       // A retry may follow a fold whose publish failed: it must publish again.
       const outcomes = await engine.process(context, message.redelivered || retry);
       if (outcomes.length > 0) {
-        const log = logger.child({ correlation_id: event.event_id });
         await Promise.all(
           outcomes.map(async (outcome) => {
-            const { rule } = outcome;
             const sent = await publisher.publish(outcome, event.event_id, outcome.kind === 'new');
-            // Versions folded into one publish are counted once, by the caller whose version was sent.
-            if (sent.version !== outcome) return;
-            const alert = sent.alert;
-            metrics.alertsPublished.inc({ rule_id: rule.id, kind: sent.isNew ? 'new' : 'update' });
-            if (sent.isNew) {
-              metrics.alerts.inc({
-                alert_type: rule.name ?? rule.id,
-                severity: alert.severity,
-                user_id: event.user_id,
-                server_hostname: event.server_hostname,
-              });
-              log.info({ alert_id: alert.alert_id, rule_id: rule.id, group_key: alert.group_key }, 'alert opened');
-            } else {
-              log.debug({ alert_id: alert.alert_id, rule_id: rule.id, count: alert.count }, 'alert updated');
-            }
+            recordPublished({ metrics, logger }, outcome, event, sent);
           }),
         );
       }
@@ -65,4 +49,32 @@ export function createEventHandler(deps: EventHandlerDeps): MessageHandler {
       stopTimer();
     }
   };
+}
+
+/**
+ * Counts and logs a confirmed publish. Versions folded into one publish are
+ * counted once, by the caller whose version was sent.
+ */
+export function recordPublished(
+  deps: { metrics: AnalysisMetrics; logger: Logger },
+  outcome: AlertOutcome,
+  event: AuditEvent,
+  sent: PublishedAlert,
+): void {
+  if (sent.version !== outcome) return;
+  const { rule } = outcome;
+  const alert = sent.alert;
+  deps.metrics.alertsPublished.inc({ rule_id: rule.id, kind: sent.isNew ? 'new' : 'update' });
+  const fields = { correlation_id: event.event_id, alert_id: alert.alert_id, rule_id: rule.id };
+  if (sent.isNew) {
+    deps.metrics.alerts.inc({
+      alert_type: rule.name ?? rule.id,
+      severity: alert.severity,
+      user_id: event.user_id,
+      server_hostname: event.server_hostname,
+    });
+    deps.logger.info({ ...fields, group_key: alert.group_key }, 'alert opened');
+  } else {
+    deps.logger.debug({ ...fields, count: alert.count }, 'alert updated');
+  }
 }

@@ -7,7 +7,10 @@ import {
   MEMBER_SEPARATOR,
   memberEventId,
   type FoldInput,
+  runScopeBatchStepwise,
+  type ScopeBatchInput,
   type ScopeState,
+  type ScopeStep,
   type WindowLimits,
   type WindowResult,
   type WindowStore,
@@ -88,6 +91,8 @@ export class MemoryWindowStore implements WindowStore {
         episode.last = Math.max(episode.last, entry.score);
       }
     }
+    // Same rule as episode-fold-3.lua: the earliest event time of what opened the episode.
+    if (status === 'new') episode.anchor = episode.first;
     episode.count += added;
     if (status !== 'new' && added === 0) status = 'unchanged';
     record.members.trimTo(input.maxMembers);
@@ -101,6 +106,10 @@ export class MemoryWindowStore implements WindowStore {
       count: episode.count,
       sample: record.members.head(input.sampleSize).map((entry) => entry.member),
     };
+  }
+
+  runScopeBatch(input: ScopeBatchInput): Promise<ScopeStep[]> {
+    return runScopeBatchStepwise(this, input);
   }
 
   async readState(scope: string, spanMs: number): Promise<ScopeState> {

@@ -1,8 +1,11 @@
 import type { Logger } from 'pino';
 import { type AsyncMessage, Connection, ConsumerStatus, type Publisher } from 'rabbitmq-client';
 import { TransientError } from '../errors.ts';
-import { deadLetterHeaders, deliver } from './delivery-policy.ts';
+import { AmqpBatchConsumer } from './amqp-batch-consumer.ts';
+import { type DeadLetter, deadLetterHeaders, deliver } from './delivery-policy.ts';
 import {
+  type BatchConsumeOptions,
+  type BatchHandler,
   type ConsumeOptions,
   type ConsumerHandle,
   type ConsumerStats,
@@ -115,18 +118,7 @@ export class AmqpBroker implements MessageBroker {
         const message = toInbound(raw, options.queue);
         const outcome = await deliver(message, handler, options, {
           signal: closing.signal,
-          deadLetter: async (msg, letter) => {
-            this.#logger.warn(
-              { queue: msg.queue, message_id: msg.messageId, code: letter.code, reason: letter.reason },
-              'dead-lettering message',
-            );
-            await this.publish(dlq, {
-              body: msg.body,
-              messageId: msg.messageId,
-              correlationId: msg.correlationId,
-              headers: deadLetterHeaders(msg, letter),
-            });
-          },
+          deadLetter: (msg, letter) => this.#deadLetterTo(dlq, msg, letter),
           onRetry: (msg, error, attempt) => {
             stats.retries++;
             this.#logger.warn({ err: error, message_id: msg.messageId, attempt }, 'handler failed; retrying');
@@ -149,6 +141,32 @@ export class AmqpBroker implements MessageBroker {
         await consumer.close();
       },
     };
+  }
+
+  consumeBatch(options: BatchConsumeOptions, handler: BatchHandler): ConsumerHandle {
+    const dlq = deadLetterQueueOf(options);
+    return new AmqpBatchConsumer({
+      connection: this.#connection,
+      logger: this.#logger,
+      options,
+      handler,
+      queueOptions: this.#queueParams(options.queue),
+      toInbound,
+      deadLetter: (message, letter) => this.#deadLetterTo(dlq, message, letter),
+    });
+  }
+
+  async #deadLetterTo(dlq: string, message: InboundMessage, letter: DeadLetter): Promise<void> {
+    this.#logger.warn(
+      { queue: message.queue, message_id: message.messageId, code: letter.code, reason: letter.reason },
+      'dead-lettering message',
+    );
+    await this.publish(dlq, {
+      body: message.body,
+      messageId: message.messageId,
+      correlationId: message.correlationId,
+      headers: deadLetterHeaders(message, letter),
+    });
   }
 
   async check(): Promise<void> {

@@ -100,6 +100,25 @@ export class NotificationClient {
     return body as AlertRow;
   }
 
+  /**
+   * Any other JSON call (silences, deliveries: src/backend/triage-api.ts).
+   * `passStatuses` come back as answers instead of errors, e.g. 404 from an
+   * older service that lacks the route.
+   */
+  async send(
+    method: string,
+    path: string,
+    options: { body?: unknown; token?: string; passStatuses?: number[] } = {},
+  ): Promise<{ status: number; body: unknown }> {
+    const headers: Record<string, string> = {};
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (options.token !== undefined) headers['authorization'] = `Bearer ${options.token}`;
+    const init: RequestInit = { method, headers, ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }) };
+    const response = await this.#call(path, init, options.passStatuses ?? []);
+    if (!response.ok) return { status: response.status, body: await response.json().catch(() => null) };
+    return { status: response.status, body: await this.#json(response) };
+  }
+
   /** Throws unless GET /healthz answers 2xx right now (the readiness check). */
   async checkHealth(): Promise<void> {
     const response = await this.#call('/healthz');

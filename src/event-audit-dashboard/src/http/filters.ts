@@ -24,6 +24,9 @@ export type Bucket = (typeof BUCKETS)[number];
 
 export const DEFAULT_PAGE_SIZE = 50;
 
+/** The five levels and the legacy names render.js maps onto them; anything else is a typo. */
+export const KNOWN_SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFO', 'WARNING', 'WARN', 'ERROR', 'INFORMATIONAL', 'NOTICE'];
+
 /**
  * The list filters as they appear in the dashboard's URL. They are kept
  * relative ("last 24h") rather than as absolute times, so a shared link shows
@@ -95,6 +98,8 @@ export function parseFilters(query: RawQuery): AlertFilters {
     limit: read.int('limit', DEFAULT_PAGE_SIZE, 1, 500),
     cursor: read.pattern('cursor', /^[A-Za-z0-9_\-.:+/=]{1,512}$/),
   };
+  const unknown = filters.severity.filter((s) => !KNOWN_SEVERITIES.includes(s));
+  if (unknown.length > 0) problems.push({ param: 'severity', problem: `has unknown level ${unknown.join(', ')} (known: ${KNOWN_SEVERITIES.join(', ')})` });
   if (filters.since && filters.until && filters.since >= filters.until) {
     problems.push({ param: 'since', problem: 'must be before until' });
   }

@@ -10,6 +10,7 @@ import {
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { AlertPage, NotificationClient } from '../backend/notification-client.ts';
+import type { Delivery, TriageApi } from '../backend/triage-api.ts';
 import { BackendRejectedError } from '../errors.ts';
 import { detailPage } from '../views/detail-page.ts';
 import { PAGE_HEADERS } from '../views/layout.ts';
@@ -21,13 +22,14 @@ import {
   backendListParams,
   backendStatsParams,
   DEFAULT_PAGE_SIZE,
-  FilterQuerySchema,
   parseFilters,
   timeWindow,
 } from './filters.ts';
+import { PageQuerySchema, splitViewOptions, type ViewOptions } from './view-options.ts';
 
 export interface PageRouteOptions {
   client: NotificationClient;
+  triage: TriageApi;
   assets: AssetBundle;
   actionsEnabled: boolean;
   logger: Logger;
@@ -70,14 +72,18 @@ export function registerPageRoutes(app: FastifyInstance, options: PageRouteOptio
       throw error;
     };
 
-  app.get('/', { schema: { querystring: FilterQuerySchema }, errorHandler: pageErrors(badFilters) }, async (request, reply) => {
+  app.get('/', { schema: { querystring: PageQuerySchema }, errorHandler: pageErrors(badFilters) }, async (request, reply) => {
     let filters: AlertFilters;
+    let view: ViewOptions;
     try {
-      filters = parseFilters(request.query as Record<string, unknown>);
+      const split = splitViewOptions(request.query as Record<string, unknown>);
+      view = split.view;
+      filters = parseFilters(split.rest);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       return badFilters(reply, error.message);
     }
+    const shown = { view, actionsEnabled: options.actionsEnabled };
     const at = now();
     const statsQuery = backendStatsParams(filters, at);
     const [listResult, statsResult] = await Promise.allSettled([
@@ -87,10 +93,10 @@ export function registerPageRoutes(app: FastifyInstance, options: PageRouteOptio
     if (listResult.status === 'rejected') {
       const error = listResult.reason;
       if (error instanceof BackendRejectedError && error.statusCode === 400) {
-        return send(reply, 400, listPage({ assets, filters, page: undefined, stats: undefined, filterError: error.message }));
+        return send(reply, 400, listPage({ assets, filters, ...shown, page: undefined, stats: undefined, filterError: error.message }));
       }
       options.logger.warn(logFields(error), 'alert list unavailable');
-      return send(reply, 503, listPage({ assets, filters, page: undefined, stats: undefined, backendError: describe(error) }));
+      return send(reply, 503, listPage({ assets, filters, ...shown, page: undefined, stats: undefined, backendError: describe(error) }));
     }
     let stats: StatsView | undefined;
     if (statsResult.status === 'fulfilled') {
@@ -104,7 +110,7 @@ export function registerPageRoutes(app: FastifyInstance, options: PageRouteOptio
       options.logger.warn(logFields(statsResult.reason), 'alert statistics unavailable');
     }
     const page: AlertPage = listResult.value;
-    return send(reply, 200, listPage({ assets, filters, page, stats }));
+    return send(reply, 200, listPage({ assets, filters, ...shown, page, stats }));
   });
 
   registerNotFoundPage(app, assets, send);
@@ -112,6 +118,11 @@ export function registerPageRoutes(app: FastifyInstance, options: PageRouteOptio
   const detailRoute = { schema: { params: AlertIdParamsSchema }, errorHandler: pageErrors(invalidId) };
   app.get<{ Params: { id: string } }>('/alert/:id', detailRoute, async (request, reply) => {
     const { id } = request.params;
+    // Asked at once beside the alert; secondary, so a failure only becomes a note on the page.
+    const deliveriesAnswer = options.triage.deliveries(id.toLowerCase()).then(
+      (items): Delivery[] | string => items,
+      (error: unknown) => describe(error),
+    );
     try {
       const alert = await client.getAlert(id.toLowerCase());
       if (alert === undefined) {
@@ -127,7 +138,8 @@ export function registerPageRoutes(app: FastifyInstance, options: PageRouteOptio
           }),
         );
       }
-      return send(reply, 200, detailPage({ assets, alert, actionsEnabled: options.actionsEnabled }));
+      const deliveries = await deliveriesAnswer;
+      return send(reply, 200, detailPage({ assets, alert, actionsEnabled: options.actionsEnabled, deliveries }));
     } catch (error) {
       if (error instanceof AuditFlowError && error.statusCode < 500) throw error;
       options.logger.warn({ ...logFields(error), alert_id: id }, 'alert detail unavailable');

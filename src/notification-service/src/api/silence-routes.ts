@@ -65,14 +65,10 @@ const idParams = {
 } as const;
 const silenceRef = { $ref: 'Silence' } as const;
 const problemRef = (description: string) => ({ description, $ref: 'Problem' });
-/** The path and answers of the routes on one silence. */
-const oneSilence = {
-  params: idParams,
-  response: {
-    200: silenceRef,
-    400: problemRef('The id is not a UUID (AF_INVALID_SILENCE_ID).'),
-    404: problemRef('No such silence (AF_SILENCE_NOT_FOUND).'),
-  },
+const byIdResponses = {
+  200: silenceRef,
+  400: problemRef('The id is not a UUID (AF_INVALID_SILENCE_ID).'),
+  404: problemRef('No such silence (AF_SILENCE_NOT_FOUND).'),
 };
 
 interface CreateBody {
@@ -127,7 +123,8 @@ export function registerSilenceRoutes(app: FastifyInstance, deps: SilenceRoutesD
         tags: ['silences'],
         operationId: 'getSilence',
         summary: 'One silence',
-        ...oneSilence,
+        params: idParams,
+        response: byIdResponses,
       },
     },
     async (request, reply) => {
@@ -194,7 +191,8 @@ export function registerSilenceRoutes(app: FastifyInstance, deps: SilenceRoutesD
         tags: ['silences'],
         operationId: 'expireSilence',
         summary: 'Expire a silence now (kept, as expired)',
-        ...oneSilence,
+        params: idParams,
+        response: byIdResponses,
       },
     },
     async (request, reply) => {

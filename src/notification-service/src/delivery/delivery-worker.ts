@@ -133,11 +133,18 @@ export class DeliveryWorker {
       group.rows.push(row);
       group.items.push({ deliveryId: row.id, kind: row.kind, alert });
     }
-    await Promise.all([...groups.values()].map((group) => this.#deliver(group)));
+    const sent = (await Promise.all([...groups.values()].map((group) => this.#deliver(group)))).filter((group) => group !== undefined);
+    // One statement settles every message of the round that went out.
+    const ids = sent.flatMap((group) => group.rows.map((row) => row.id));
+    if (ids.length === 0) return rows.length;
+    const settled = await outbox.markSent(ids, this.#owner);
+    for (const group of sent) this.#options.metrics.deliveries.inc({ output: group.output, outcome: 'sent' }, group.rows.length);
+    if (settled < ids.length) this.#options.logger.warn({ deliveries: ids.length, settled }, 'a lease ran out while sending');
     return rows.length;
   }
 
-  async #deliver(group: Group): Promise<void> {
+  /** Sends one group's message; resolves to the group when it went out, undefined when it failed (already settled). */
+  async #deliver(group: Group): Promise<Group | undefined> {
     const { outbox, senders, logger, metrics, policy } = this.#options;
     const ids = group.rows.map((row) => row.id);
     const sender = senders.get(group.output);
@@ -157,12 +164,10 @@ export class DeliveryWorker {
         { output: group.output, group_key: group.groupKey, deliveries: ids.length, failed: failed.length, attempts, err: error },
         failed.length > 0 ? 'delivery failed for good' : 'delivery failed; will retry',
       );
-      return;
+      return undefined;
     }
-    const settled = await outbox.markSent(ids, this.#owner);
-    metrics.deliveries.inc({ output: group.output, outcome: 'sent' }, ids.length);
-    if (settled < ids.length) logger.warn({ output: group.output, deliveries: ids.length, settled }, 'lease ran out while sending');
     if (logger.isLevelEnabled('debug')) logger.debug({ output: group.output, notification: notification.id, alerts: ids.length }, 'notification sent');
+    return group;
   }
 }
 

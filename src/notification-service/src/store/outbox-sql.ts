@@ -73,11 +73,6 @@ UPDATE deliveries SET status = 'silenced', silenced_by = $3::uuid[], attempts = 
 WHERE id = $1::uuid AND lease_owner = $2
 RETURNING id::text AS id`;
 
-/** A worker stopping gives its unsent claims back at once instead of letting their lease run out. */
-export const RELEASE_CLAIMS = `
-UPDATE deliveries SET attempts = attempts - 1, ${RELEASE}
-WHERE id = ANY($1::uuid[]) AND lease_owner = $2 AND status = 'pending'`;
-
 export const LIST_FOR_ALERT = `
 SELECT json_build_object(
   'id', d.id, 'output', d.output, 'type', d.type, 'status', d.status, 'attempts', d.attempts,

@@ -41,7 +41,6 @@ export interface OutboxStore {
   /** Resolves to the ids now `failed` for good (the others are pending a retry); `permanent` fails them at once. */
   markFailed(ids: readonly string[], owner: string, retryInMs: number, error: string, permanent: boolean): Promise<string[]>;
   markSilenced(id: string, owner: string, silenceIds: readonly string[]): Promise<void>;
-  release(ids: readonly string[], owner: string): Promise<void>;
   /** The delivery JSON texts of one alert, oldest first. */
   listForAlert(alertId: string): Promise<string[]>;
   countPending(): Promise<number>;

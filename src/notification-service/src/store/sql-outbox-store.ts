@@ -1,6 +1,6 @@
 import { toStoreError } from '../db/db-errors.ts';
 import type { SqlClient } from '../db/sql-client.ts';
-import { CLAIM_DUE, COUNT_PENDING, LIST_FOR_ALERT, MARK_FAILED, MARK_SENT, MARK_SILENCED, RELEASE_CLAIMS } from './outbox-sql.ts';
+import { CLAIM_DUE, COUNT_PENDING, LIST_FOR_ALERT, MARK_FAILED, MARK_SENT, MARK_SILENCED } from './outbox-sql.ts';
 import type { ClaimedDelivery, OutboxStore } from './outbox-store.ts';
 
 /** The outbox over the alert store's own client (PostgreSQL or PGlite). */
@@ -27,10 +27,6 @@ export class SqlOutboxStore implements OutboxStore {
 
   async markSilenced(id: string, owner: string, silenceIds: readonly string[]): Promise<void> {
     await this.#rows(MARK_SILENCED, [id, owner, silenceIds], 'af_outbox_silenced');
-  }
-
-  async release(ids: readonly string[], owner: string): Promise<void> {
-    if (ids.length > 0) await this.#rows(RELEASE_CLAIMS, [ids, owner], 'af_outbox_release');
   }
 
   async listForAlert(alertId: string): Promise<string[]> {

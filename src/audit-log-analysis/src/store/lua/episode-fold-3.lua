@@ -80,6 +80,10 @@ if ARGV[5] ~= '' then
     end
   end
 end
+-- The anchor is the earliest event time of what opened the episode (the event and the firing
+-- windows' entries), a fact of the entries alone: whichever event happened to complete the
+-- window first, in any replay or delivery order, the same anchor and so the same alert id.
+if status == 'new' then anchor = first end
 count = count + added
 if status ~= 'new' and added == 0 then status = 'unchanged' end
 

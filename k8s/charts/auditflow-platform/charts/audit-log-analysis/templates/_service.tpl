@@ -2,25 +2,25 @@
 {{- define "audit-log-analysis.computedEnv" -}}
 APP_PORT: {{ .Values.containerPorts.http | quote }}
 PROMETHEUS_PORT: {{ .Values.containerPorts.metrics | quote }}
-RABBITMQ_HOST: {{ default (include "auditflow.peerFullname" (dict "ctx" . "name" "rabbitmq")) .Values.rabbitmq.host | quote }}
-RABBITMQ_PORT: {{ .Values.rabbitmq.port | quote }}
+RABBITMQ_HOST: {{ include "auditflow.serverHost" (dict "ctx" . "name" "rabbitmq" "host" .Values.rabbitmq.host) | quote }}
+RABBITMQ_PORT: {{ include "auditflow.serverPort" (dict "ctx" . "name" "rabbitmq" "port" .Values.rabbitmq.port) | quote }}
 RABBITMQ_USER: {{ .Values.rabbitmq.user | quote }}
 RABBITMQ_VHOST: {{ .Values.rabbitmq.vhost | quote }}
 RABBITMQ_QUEUE_TYPE: {{ .Values.rabbitmq.queueType | quote }}
 RABBITMQ_QUEUE: {{ .Values.rabbitmq.queue | quote }}
 RABBITMQ_ALERT_QUEUE: {{ .Values.rabbitmq.alertQueue | quote }}
 RABBITMQ_PREFETCH: {{ .Values.rabbitmq.prefetch | quote }}
-REDIS_HOST: {{ default (include "auditflow.peerFullname" (dict "ctx" . "name" "redis")) .Values.redis.host | quote }}
-REDIS_PORT: {{ .Values.redis.port | quote }}
+REDIS_HOST: {{ include "auditflow.serverHost" (dict "ctx" . "name" "redis" "host" .Values.redis.host) | quote }}
+REDIS_PORT: {{ include "auditflow.serverPort" (dict "ctx" . "name" "redis" "port" .Values.redis.port) | quote }}
 REDIS_DB: {{ .Values.redis.db | quote }}
 REDIS_KEY_PREFIX: {{ .Values.redis.keyPrefix | quote }}
 RULES_FILE: {{ printf "%s/rules.yaml" (.Values.rules.mountPath | trimSuffix "/") | quote }}
 {{- end -}}
 
 {{- define "audit-log-analysis.secretEnv" -}}
-{{ include "auditflow.secretEnvVar" (dict "name" "RABBITMQ_PASS" "secret" (default (include "auditflow.peerFullname" (dict "ctx" . "name" "rabbitmq")) .Values.rabbitmq.existingSecret) "key" .Values.rabbitmq.passwordKey) }}
+{{ include "auditflow.secretEnvVar" (dict "name" "RABBITMQ_PASS" "secret" (include "auditflow.serverSecret" (dict "ctx" . "name" "rabbitmq" "secret" .Values.rabbitmq.existingSecret)) "key" .Values.rabbitmq.passwordKey) }}
 {{- if .Values.redis.auth }}
-{{ include "auditflow.secretEnvVar" (dict "name" "REDIS_PASSWORD" "secret" (default (include "auditflow.peerFullname" (dict "ctx" . "name" "redis")) .Values.redis.existingSecret) "key" .Values.redis.passwordKey) }}
+{{ include "auditflow.secretEnvVar" (dict "name" "REDIS_PASSWORD" "secret" (include "auditflow.serverSecret" (dict "ctx" . "name" "redis" "secret" .Values.redis.existingSecret)) "key" .Values.redis.passwordKey) }}
 {{- end }}
 {{- end -}}
 

@@ -66,17 +66,63 @@ appVersion; a mutable `latest` tag is refused because nodes would keep stale cop
 */}}
 {{- define "auditflow.image" -}}
 {{- $img := .image -}}
+{{- $global := ((.ctx).Values).global | default dict -}}
 {{- $tag := toString (default .defaultTag $img.tag) -}}
 {{- if or (eq $tag "latest") (eq $tag "") -}}
 {{- fail (printf "image %s: a pinned tag is required (got %q)" $img.repository $tag) -}}
 {{- end -}}
 {{- $repo := $img.repository -}}
-{{- if $img.registry -}}{{- $repo = printf "%s/%s" $img.registry $img.repository -}}{{- end -}}
+{{- if and .own $global.imageRepositoryPrefix -}}{{- $repo = printf "%s/%s" $global.imageRepositoryPrefix .ctx.Chart.Name -}}{{- end -}}
+{{- $registry := $global.imageRegistry | default $img.registry -}}
+{{- if $registry -}}{{- $repo = printf "%s/%s" $registry $repo -}}{{- end -}}
 {{- if $img.digest -}}
 {{- printf "%s:%s@%s" $repo $tag $img.digest -}}
 {{- else -}}
 {{- printf "%s:%s" $repo $tag -}}
 {{- end -}}
+{{- end -}}
+
+{{/*
+A server outside the release, from global.externalDatabase / externalRabbitmq / externalRedis
+(used when that data subchart is disabled). Returns the dict as JSON; empty when unset.
+*/}}
+{{- define "auditflow.externalServer" -}}
+{{- $key := get (dict "postgresql" "externalDatabase" "rabbitmq" "externalRabbitmq" "redis" "externalRedis") .name -}}
+{{- $ext := index (.ctx.Values.global | default dict) $key | default dict -}}
+{{- if $ext.host -}}{{- toJson $ext -}}{{- else -}}{{- toJson dict -}}{{- end -}}
+{{- end -}}
+
+{{/* Host of a server: the chart's explicit value, else the external server, else the release's Service. */}}
+{{- define "auditflow.serverHost" -}}
+{{- $ext := include "auditflow.externalServer" . | fromJson -}}
+{{- .host | default $ext.host | default (include "auditflow.peerFullname" (dict "ctx" .ctx "name" .name)) -}}
+{{- end -}}
+
+{{- define "auditflow.serverPort" -}}
+{{- $ext := include "auditflow.externalServer" . | fromJson -}}
+{{- if and $ext.host $ext.port -}}{{- int $ext.port -}}{{- else -}}{{- .port -}}{{- end -}}
+{{- end -}}
+
+{{/* Secret with a server's passwords: the chart's existingSecret, else the external server's, else the release's. */}}
+{{- define "auditflow.serverSecret" -}}
+{{- $ext := include "auditflow.externalServer" . | fromJson -}}
+{{- .secret | default $ext.existingSecret | default (include "auditflow.peerFullname" (dict "ctx" .ctx "name" .name)) -}}
+{{- end -}}
+
+{{/* Egress rule to a server: its pods in the release, or its port anywhere when it is external. */}}
+{{- define "auditflow.serverEgress" -}}
+{{- $ext := include "auditflow.externalServer" . | fromJson -}}
+{{- if not $ext.host }}
+- to:
+    {{- include "auditflow.peerSelector" (dict "ctx" .ctx "name" .name) | nindent 4 }}
+  ports:
+    - protocol: TCP
+      port: {{ .port }}
+{{- else }}
+- ports:
+    - protocol: TCP
+      port: {{ include "auditflow.serverPort" . }}
+{{- end }}
 {{- end -}}
 
 {{/*
