@@ -80,6 +80,7 @@ export const ERROR_CODES = {
   AF_INGEST_OVERLOADED: { status: 429, message: '%s events await a broker confirm (limit %s); retry later' },
   AF_TOPOLOGY_PENDING: { status: 503, message: 'queues not declared yet' },
   AF_REDIS_UNAVAILABLE: { status: 503, message: 'Redis is unavailable: %s' },
+  AF_REDIS_FULL: { status: 503, message: '%s' },
   AF_DATABASE_UNAVAILABLE: { status: 503, message: 'database unavailable: %s' },
   AF_TOO_MANY_STREAMS: { status: 503, message: 'too many open streams; retry later' },
   AF_BACKEND_UNAVAILABLE: { status: 503, message: '%s' },
