@@ -140,7 +140,9 @@ export async function startAllInOne(env: Env, output: StartOutput = QUIET): Prom
     output.progress('starting notification-service');
     const notification = await startNotificationService({
       // Migrated just above, with progress shown.
-      config: { ...notificationConfig, migrateOnStart: false, ...(tokens ? { apiTokens: tokens } : {}) },
+      config: { ...notificationConfig, migrateOnStart: false },
+      // The run's own dashboard acknowledges and manages silences: every scope.
+      ...(tokens ? { tokens: tokens.map((value) => ({ token: value, name: 'event-audit-dashboard', scopes: ['read', 'ack', 'admin'] as const })) } : {}),
       logger: logger('notification-service'),
       broker: adapters.broker,
       store,

@@ -14,7 +14,7 @@ import {
 } from '@auditflow/common';
 import type { FastifyInstance } from 'fastify';
 import { registerAlertRoutes } from './api/alert-routes.ts';
-import { BearerAuth, registerScopeEnforcement } from './api/bearer-auth.ts';
+import { type ApiToken, BearerAuth, registerScopeEnforcement } from './api/bearer-auth.ts';
 import { registerDeliveryRoutes } from './api/delivery-routes.ts';
 import { registerOpenApi } from './api/openapi-document.ts';
 import { registerSilenceRoutes } from './api/silence-routes.ts';
@@ -44,6 +44,8 @@ export interface NotificationServiceDeps {
   sseKeepAliveMs?: number;
   /** @default () => new Date() */
   now?: () => Date;
+  /** Tokens besides API_TOKENS / API_TOKENS_FILE (the all-in-one runner's own dashboard token). */
+  tokens?: readonly ApiToken[];
   /** Outputs and routes; @default read from OUTPUTS_FILE (none when it is unset) */
   outputs?: OutputsConfig | undefined;
   /** Where `{ env: NAME }` secrets of the outputs file are read. @default process.env */
@@ -88,7 +90,9 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
   metrics.rabbitmqUp.set(broker.isConnected() ? 1 : 0);
   broker.onConnectionChange((connected) => metrics.rabbitmqUp.set(connected ? 1 : 0));
 
-  const auth = new BearerAuth(await resolveApiTokens(config), { readRequiresToken: config.readRequiresToken });
+  const auth = new BearerAuth([...(await resolveApiTokens(config)), ...(deps.tokens ?? [])], {
+    readRequiresToken: config.readRequiresToken,
+  });
   if (!auth.configured) logger.warn('no API token configured (API_TOKENS, API_TOKENS_FILE): every request that needs a token gets 401');
 
   const outputs = 'outputs' in deps ? deps.outputs : loadOutputs(config, deps.env ?? process.env);

@@ -91,6 +91,38 @@ for (const readRequiresToken of [false, true]) {
       for (const token of [TOKENS.acker, TOKENS.all, TOKENS.plain]) assert.equal((await ack(bearer(token))).statusCode, 200);
     });
 
+    test('silences need admin to create or expire; reading them is a read', async () => {
+      const create = (headers: Record<string, string>) =>
+        harness.handle.app.inject({
+          method: 'POST',
+          url: '/silences',
+          headers,
+          payload: {
+            matchers: [{ name: 'host', value: 'scope-test', isRegex: false, isEqual: true }],
+            comment: 'maintenance',
+            ends_at: new Date(Date.now() + 3_600_000).toISOString(),
+          },
+        });
+      assert.equal((await create({})).statusCode, 401);
+      for (const token of [TOKENS.reader, TOKENS.acker, TOKENS.plain]) {
+        const response = await create(bearer(token));
+        assert.equal(response.statusCode, 403, token);
+        assert.equal(response.json().code, 'AF_FORBIDDEN');
+        assert.match(String(response.headers['www-authenticate']), /scope="admin"/);
+      }
+      const created = await create(bearer(TOKENS.admin));
+      assert.equal(created.statusCode, 201);
+      const silence = created.json().id as string;
+      const list = await harness.handle.app.inject({ url: '/silences', headers: readRequiresToken ? bearer(TOKENS.reader) : {} });
+      assert.equal(list.statusCode, 200);
+      assert.equal((await harness.handle.app.inject({ url: '/silences' })).statusCode, readRequiresToken ? 401 : 200);
+      const expire = (headers: Record<string, string>) => harness.handle.app.inject({ method: 'DELETE', url: `/silences/${silence}`, headers });
+      assert.equal((await expire(bearer(TOKENS.acker))).statusCode, 403);
+      assert.equal((await expire(bearer(TOKENS.all))).statusCode, 200);
+      const deliveries = await harness.handle.app.inject({ url: `/alerts/${id}/deliveries` });
+      assert.equal(deliveries.statusCode, readRequiresToken ? 401 : 200);
+    });
+
     test('the actor defaults to the token name (audit trail)', async () => {
       const response = await harness.handle.app.inject({
         method: 'PATCH',

@@ -29,7 +29,6 @@ export async function startHarness(
     API_PORT: '0',
     API_HOST: '127.0.0.1',
     RABBITMQ_ALERT_QUEUE: queue,
-    API_TOKENS: TOKEN,
     LOG_LEVEL: 'silent',
     ...options.env,
   });
@@ -39,6 +38,8 @@ export async function startHarness(
     logger: silentLogger,
     broker,
     store,
+    // TOKEN may do everything; scopes.test.ts covers tokens with fewer scopes.
+    tokens: [{ token: TOKEN, name: 'test', scopes: ['read', 'ack', 'admin'] }],
     ...(options.sseKeepAliveMs === undefined ? {} : { sseKeepAliveMs: options.sseKeepAliveMs }),
     ...(options.now === undefined ? {} : { now: options.now }),
   });
