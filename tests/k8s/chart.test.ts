@@ -283,7 +283,7 @@ describe('external servers (a data subchart disabled)', () => {
         for (const e of c.env ?? []) {
           const ref = e.valueFrom?.secretKeyRef;
           if (!ref || ref.optional) continue;
-          assert.ok(provided.has(ref.name) || r.objects.some((o) => o.kind === 'Secret' && o.metadata.name === ref.name), `${obj.metadata.name} ${e.name} -> ${ref.name}`);
+          assert.ok(provided.has(ref.name ?? '') || r.objects.some((o) => o.kind === 'Secret' && o.metadata.name === ref.name), `${obj.metadata.name} ${e.name} -> ${ref.name}`);
         }
       }
     }
