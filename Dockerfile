@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1.12
-# One Dockerfile for the four AuditFlow service images. The service is a build argument and
+# One Dockerfile for the AuditFlow service images. The service is a build argument and
 # the final stage of the same name sets what differs (ports, memory flags, labels):
 #   docker buildx build --build-arg SERVICE=audit-log-analysis --target audit-log-analysis \
 #     --platform linux/amd64,linux/arm64 .
@@ -22,6 +22,7 @@ COPY src/audit-event-generator/package.json src/audit-event-generator/tsconfig.j
 COPY src/audit-log-analysis/package.json src/audit-log-analysis/tsconfig.json src/audit-log-analysis/
 COPY src/notification-service/package.json src/notification-service/tsconfig.json src/notification-service/
 COPY src/event-audit-dashboard/package.json src/event-audit-dashboard/tsconfig.json src/event-audit-dashboard/
+COPY src/audit-ingest/package.json src/audit-ingest/tsconfig.json src/audit-ingest/
 COPY src/auditflow/package.json src/auditflow/tsconfig.json src/auditflow/
 # No lifecycle scripts: the root devDependency "node" would otherwise download a second Node
 # binary, and no dependency needs a build step.
@@ -118,3 +119,15 @@ ENV NODE_OPTIONS=--enable-source-maps \
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
     CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.APP_PORT + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+
+FROM runtime AS audit-ingest
+LABEL org.opencontainers.image.title="audit-ingest" \
+      org.opencontainers.image.description="AuditFlow ingest of real audit records: K8s audit webhook, syslog, journald"
+ENV NODE_OPTIONS=--enable-source-maps \
+    APP_PORT=5002 \
+    PROMETHEUS_PORT=8002 \
+    SYSLOG_PORT=5514
+EXPOSE 5002 8002 5514/tcp 5514/udp
+# A TCP connect, since the app port may serve HTTPS with the cluster's certificate.
+HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
+    CMD ["node", "-e", "require('node:net').connect(Number(process.env.APP_PORT), '127.0.0.1').on('connect', () => process.exit(0)).on('error', () => process.exit(1))"]

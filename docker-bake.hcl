@@ -1,4 +1,4 @@
-# Builds the four AuditFlow images from the one Dockerfile: `docker buildx bake` (all) or
+# Builds the AuditFlow images from the one Dockerfile: `docker buildx bake` (all) or
 # `docker buildx bake audit-log-analysis`. CI builds the same targets through its matrix
 # (.github/workflows/images.yml) with SERVICE and target set to the service name.
 variable "REGISTRY" {
@@ -12,12 +12,12 @@ variable "TAG" {
 }
 
 group "default" {
-  targets = ["audit-event-generator", "audit-log-analysis", "notification-service", "event-audit-dashboard"]
+  targets = ["audit-event-generator", "audit-log-analysis", "notification-service", "event-audit-dashboard", "audit-ingest"]
 }
 
 target "service" {
   name       = svc
-  matrix     = { svc = ["audit-event-generator", "audit-log-analysis", "notification-service", "event-audit-dashboard"] }
+  matrix     = { svc = ["audit-event-generator", "audit-log-analysis", "notification-service", "event-audit-dashboard", "audit-ingest"] }
   context    = "."
   dockerfile = "Dockerfile"
   target     = svc

@@ -12,7 +12,9 @@ const node = `${root}node_modules/.bin/node`;
 const benches = [
   { name: 'analysis', file: 'src/audit-log-analysis/bench/drain.bench.ts', about: 'analysis drain rate vs a raw consumer' },
   { name: 'ingest', file: 'src/notification-service/bench/ingest.bench.ts', about: 'notification ingest alerts/s' },
+  { name: 'audit-ingest', file: 'src/audit-ingest/bench/ingest.bench.ts', about: 'syslog lines/s and audit events/s into RabbitMQ vs raw publishes' },
   { name: 'api', file: 'src/notification-service/bench/api.bench.ts', about: 'GET /alerts at 1,000,000 rows' },
+  { name: 'delivery', file: 'src/notification-service/bench/delivery.bench.ts', about: 'outbox deliveries/s vs the receiver raw rate' },
 ];
 
 const wanted = process.argv.slice(2);

@@ -27,7 +27,7 @@ if ! [[ $VALUES_FILE =~ ^values-[a-z]+\.yaml$ ]] || [ ! -f "$chart/$VALUES_FILE"
 fi
 
 args=(--set-string "global.imageRepositoryPrefix=$org")
-for svc in audit-event-generator audit-log-analysis notification-service event-audit-dashboard; do
+for svc in audit-event-generator audit-log-analysis notification-service event-audit-dashboard audit-ingest; do
   digest=$(jq -r --arg s "$svc" '.[$s] // ""' <<<"$DIGESTS")
   # Only a digest is ever deployed; a tag could move under the release (D17).
   [[ $digest =~ ^sha256:[0-9a-f]{64}$ ]] || { echo "error: no valid digest for $svc in DIGESTS" >&2; exit 1; }

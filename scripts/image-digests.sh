@@ -12,7 +12,7 @@
 set -euo pipefail
 
 : "${REGISTRY:?}" "${IMAGE_ORG:?}" "${SOURCE_TAG:?}" "${TARGET_TAG:?}"
-services=(audit-event-generator audit-log-analysis notification-service event-audit-dashboard)
+services=(audit-event-generator audit-log-analysis notification-service event-audit-dashboard audit-ingest)
 digest_re='^sha256:[0-9a-f]{64}$'
 tag_re='^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$'
 for tag in "$SOURCE_TAG" "$TARGET_TAG"; do

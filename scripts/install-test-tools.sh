@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(chromium prometheus prometheus-alertmanager ansible ansible-lint yamllint shellcheck)
+apt_packages=(chromium prometheus prometheus-alertmanager ansible ansible-lint yamllint shellcheck python3-aiosmtpd)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -6,7 +6,7 @@
 # Writes services=<json> to $GITHUB_OUTPUT (or stdout outside Actions).
 set -euo pipefail
 
-services=(audit-event-generator audit-log-analysis notification-service event-audit-dashboard)
+services=(audit-event-generator audit-log-analysis notification-service event-audit-dashboard audit-ingest)
 selected=()
 for svc in "${services[@]}"; do
   if [ "${BUILD_ALL:-false}" = "true" ] || jq -e --arg s "$svc" 'index($s) != null' <<<"${CHANGES:-[]}" >/dev/null; then

@@ -20,6 +20,8 @@ templates=(
   charts/rabbitmq/templates/secret.yaml
   charts/redis/templates/secret.yaml
   charts/notification-service/templates/secret-api-tokens.yaml
+  charts/audit-ingest/templates/secret-tls.yaml
+  charts/audit-ingest/templates/secret-tokens.yaml
 )
 
 for template in "${templates[@]}"; do

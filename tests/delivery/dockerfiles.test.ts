@@ -12,7 +12,7 @@ import { execForm, parseDockerfile, splitFlags, substitute, tokenize } from './l
 import { isIgnored, parseDockerignore } from './lib/dockerignore.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SERVICES = ['audit-event-generator', 'audit-log-analysis', 'notification-service', 'event-audit-dashboard'];
+const SERVICES = ['audit-event-generator', 'audit-log-analysis', 'notification-service', 'event-audit-dashboard', 'audit-ingest'];
 const DIGEST_PINNED = /^(?:docker\.io\/library\/)?node:24[\w.-]*-slim@sha256:[0-9a-f]{64}$/;
 
 const DOCKERFILE = path.join(repoRoot, 'Dockerfile');

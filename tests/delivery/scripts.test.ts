@@ -11,7 +11,7 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SERVICES = ['audit-event-generator', 'audit-log-analysis', 'notification-service', 'event-audit-dashboard'];
+const SERVICES = ['audit-event-generator', 'audit-log-analysis', 'notification-service', 'event-audit-dashboard', 'audit-ingest'];
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
 const work = mkdtempSync(path.join(os.tmpdir(), 'af-delivery-scripts-'));
 after(() => rmSync(work, { recursive: true, force: true }));

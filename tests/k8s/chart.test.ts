@@ -509,7 +509,7 @@ describe('network flows', () => {
   test('only the services that use a server may reach it', () => {
     assert.deepEqual(ingressPeers('afp-postgresql'), ['notification-service']);
     assert.deepEqual(ingressPeers('afp-redis'), ['audit-log-analysis']);
-    assert.deepEqual(ingressPeers('afp-rabbitmq').sort(), ['audit-event-generator', 'audit-log-analysis', 'notification-service']);
+    assert.deepEqual(ingressPeers('afp-rabbitmq').sort(), ['audit-event-generator', 'audit-ingest', 'audit-log-analysis', 'notification-service']);
     assert.deepEqual(ingressPeers('afp-notification-service'), ['event-audit-dashboard']);
   });
 
@@ -725,6 +725,6 @@ exit 2
 
   test('never replaces a Secret that already exists', async () => {
     const created = await runScript('afp-postgresql afp-rabbitmq');
-    assert.deepEqual(created.map((o) => o.metadata.name).sort(), ['afp-notification-service-api-tokens', 'afp-redis']);
+    assert.deepEqual(created.map((o) => o.metadata.name).sort(), ['afp-audit-ingest-tls', 'afp-audit-ingest-tokens', 'afp-notification-service-api-tokens', 'afp-redis']);
   });
 });

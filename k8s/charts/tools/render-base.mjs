@@ -24,6 +24,7 @@ const folders = {
   'audit-log-analysis': 'audit-log-analysis',
   'notification-service': 'notification-service',
   'event-audit-dashboard': 'event-audit-dashboard',
+  'audit-ingest': 'audit-ingest',
   postgresql: 'postgres',
   rabbitmq: 'rabbitmq',
   redis: 'redis',

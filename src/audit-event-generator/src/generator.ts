@@ -134,8 +134,8 @@ export async function startGenerator(options: StartGeneratorOptions): Promise<Ge
   let httpPort: number;
   let metricsPort: number;
   try {
-    httpPort = await listen(app, config.appPort, config.host);
-    metricsPort = await listen(metricsApp, config.metricsPort, config.host);
+    httpPort = await listen(app, config.appPort, config.host, 'APP_PORT');
+    metricsPort = await listen(metricsApp, config.metricsPort, config.host, 'PROMETHEUS_PORT');
   } catch (error) {
     topology.stop();
     await Promise.allSettled([app.close(), metricsApp.close()]);

@@ -1,7 +1,7 @@
 import { Counter, Gauge, type Registry } from '@auditflow/common';
 import { KNOWN_ACTION_RESULTS, KNOWN_EVENT_TYPES, KNOWN_HOSTS } from './catalog.ts';
 
-/** Label value for anything outside a known set: API input must not create unbounded series (D13). */
+/** Label value for anything outside a known set: API input must not create unbounded series. */
 export const OTHER_LABEL = 'other';
 
 export interface GeneratorMetrics {

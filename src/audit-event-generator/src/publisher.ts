@@ -26,9 +26,9 @@ export interface EventPublisherOptions {
 
 /**
  * Publishes events with publisher confirms and keeps the counters honest: an
- * event counts as published only once the broker confirmed it (D13). Every
+ * event counts as published only once the broker confirmed it. Every
  * caller (loop, API, scenarios) shares this one path; the broker adapter
- * serialises channel use, so concurrent callers are safe (D14).
+ * serialises channel use, so concurrent callers are safe.
  */
 export class EventPublisher {
   readonly #broker: MessageBroker;

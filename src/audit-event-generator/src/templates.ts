@@ -198,7 +198,7 @@ export function serviceStoppedDetails(resource: string): Details {
   return { resource, previous_state: 'RUNNING', message: 'Service stopped unexpectedly.' };
 }
 
-/** D16 fixed: the account name and its home directory share one suffix. */
+/** The account name and its home directory share one suffix (the original gave them different ones). */
 export function accountCreatedDetails(random: Random): Details {
   const account = `new_user_${randomHex(random, 6)}`;
   return { resource: account, group: pick(random, ['users', 'devops', 'sudo'] as const), home_directory: `/home/${account}` };
@@ -235,7 +235,7 @@ export function generateEvent(template?: TemplateName | EventTemplate, options: 
   const host = options.host ?? pick(random, HOSTS);
   return {
     event_id: randomUUID(),
-    // D3 fixed: always a real ISO-8601 UTC instant.
+    // Always a real ISO-8601 UTC instant (the original wrote `+00:00Z`, two zone designators).
     timestamp: new Date(clock()).toISOString(),
     source_service: options.sourceService ?? SOURCE_SERVICES.loop,
     server_hostname: host,

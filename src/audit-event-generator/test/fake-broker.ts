@@ -39,6 +39,10 @@ export class FakeBroker implements MessageBroker {
     throw new Error('the generator never consumes');
   }
 
+  consumeBatch(): ConsumerHandle {
+    throw new Error('the generator never consumes');
+  }
+
   async check(): Promise<void> {
     this.checks++;
     if (!this.connected) throw new TransientError('AF_BROKER_DOWN', 'not connected to RabbitMQ');

@@ -122,7 +122,7 @@ describe('POST /generate_event (compatible with the original)', () => {
     assert.equal(response.json().code, 'AF_VALIDATION_FAILED');
   });
 
-  test('D13: wrong types are rejected after filling, naming the field', async () => {
+  test('wrong types are rejected after filling, naming the field', async () => {
     const response = await post('/generate_event', { event_type: 'user_login', user_id: 42, details: 'nope' });
     assert.equal(response.statusCode, 400);
     const body = response.json();
@@ -142,6 +142,8 @@ describe('POST /generate_event (compatible with the original)', () => {
     assert.equal(typeof response.json().error, 'string');
     const form = await post('/generate_event', 'event_type=x', { 'content-type': 'application/x-www-form-urlencoded' });
     assert.equal(form.statusCode, 415);
+    assert.equal(response.json().code, 'AF_UNSUPPORTED_MEDIA_TYPE');
+    assert.equal(form.json().code, 'AF_UNSUPPORTED_MEDIA_TYPE');
     assert.equal(broker.published.length, 0);
   });
 
@@ -150,17 +152,19 @@ describe('POST /generate_event (compatible with the original)', () => {
     assert.equal(response.statusCode, 400);
     assert.equal(response.headers['content-type'], PROBLEM);
     assert.equal(response.json().status, 400);
+    assert.equal(response.json().code, 'AF_BAD_REQUEST');
     assert.equal(broker.published.length, 0);
   });
 
   test('413 problem for a body over 64 KiB', async () => {
     const response = await post('/generate_event', { event_type: 'x', details: { blob: 'a'.repeat(MAX_EVENT_BYTES) } });
     assert.equal(response.statusCode, 413);
+    assert.match(response.json().code, /^AF_(BODY|EVENT)_TOO_LARGE$/);
     assert.equal(response.headers['content-type'], PROBLEM);
     assert.equal(broker.published.length, 0);
   });
 
-  test('D13: a failed publish is a 503 problem, never 202, and is counted', async () => {
+  test('a failed publish is a 503 problem, never 202, and is counted', async () => {
     broker.failPublish = true;
     const response = await post('/generate_event', { event_type: 'user_login' });
     assert.equal(response.statusCode, 503);

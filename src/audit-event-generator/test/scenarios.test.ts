@@ -60,7 +60,7 @@ describe('scenario catalogue', () => {
           assertAuditEvent(event);
           assert.equal(event.scenario, name);
           assert.equal(event.source_service, SOURCE_SERVICES.scenario);
-          assert.equal('resource' in event, false, 'resource belongs in details (D1)');
+          assert.equal('resource' in event, false, 'resource belongs in details');
         }
         const ts = times(events);
         for (let i = 1; i < ts.length; i++) assert.ok(ts[i]! > ts[i - 1]!, 'strictly chronological');

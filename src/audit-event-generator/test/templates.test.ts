@@ -70,7 +70,7 @@ describe('event templates', () => {
         assert.equal(event.source_service, SOURCE_SERVICES.loop);
         assert.ok((HOSTS as readonly string[]).includes(event.server_hostname));
         assert.ok((USERS as readonly string[]).includes(event.user_id));
-        // D1: resource and ip_address live inside details, never at the top level.
+        // Resource and ip_address live inside details, never at the top level.
         assert.equal('resource' in event, false);
         assert.equal('ip_address' in event, false);
         assert.equal('client_ip' in event, false);
@@ -98,7 +98,7 @@ describe('event templates', () => {
     assert.deepEqual([...seen].sort(), ['external', 'lan']);
   });
 
-  test('D16 fixed: the new account and its home directory share one suffix', () => {
+  test('the new account and its home directory share one suffix', () => {
     const random = seededRandom(7);
     for (let i = 0; i < 200; i++) {
       const { details } = generateEvent('account_created', { clock, random });
@@ -152,7 +152,7 @@ describe('event templates', () => {
     );
   });
 
-  test('timestamps come from the injected clock as ISO-8601 UTC (D3)', () => {
+  test('timestamps come from the injected clock as ISO-8601 UTC', () => {
     const event = generateEvent('login_success', { clock: () => Date.UTC(2026, 0, 1, 0, 0, 0, 0) });
     assert.equal(event.timestamp, '2026-01-01T00:00:00.000Z');
   });

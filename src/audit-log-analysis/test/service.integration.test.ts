@@ -27,7 +27,7 @@ describe('analysis service on RabbitMQ and Redis', () => {
       const badTime = makeEvent();
       (badTime as { timestamp: string }).timestamp = 'yesterday';
       const poisons: [string, Buffer][] = [
-        ['AF_EVENT_OVERSIZED', Buffer.from(JSON.stringify({ pad: 'x'.repeat(MAX_EVENT_BYTES) }))],
+        ['AF_EVENT_TOO_LARGE', Buffer.from(JSON.stringify({ pad: 'x'.repeat(MAX_EVENT_BYTES) }))],
         ['AF_EVENT_INVALID_UTF8', Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d])],
         ['AF_EVENT_INVALID_JSON', Buffer.from('{"event_id": ')],
         ['AF_EVENT_SCHEMA', Buffer.from(JSON.stringify({ event_id: 'not-a-uuid' }))],

@@ -4,7 +4,14 @@ import { after, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { MemoryWindowStore } from '../src/store/memory-window-store.ts';
 import { RedisWindowStore } from '../src/store/redis-window-store.ts';
-import type { ChainWindowInput, CountWindowInput, FoldInput, WindowStore } from '../src/store/window-store.ts';
+import {
+  type ChainWindowInput,
+  type CountWindowInput,
+  type FoldInput,
+  runScopeBatchStepwise,
+  type ScopeBatchInput,
+  type WindowStore,
+} from '../src/store/window-store.ts';
 import { REDIS_URL, uniqueName } from '../../common/test/support.ts';
 
 const S = 1000;
@@ -337,6 +344,53 @@ for (const adapter of adapters) {
       const state = await store.readState(s, 60 * S);
       assert.equal(state.watermark, undefined);
       assert.equal(state.episode, undefined);
+    });
+
+    /** The same events in two fresh scopes: one scope batch against the single-event operations one by one. */
+    async function sameAsStepwise(input: Omit<ScopeBatchInput, 'scope'>): Promise<void> {
+      const batched = await store.runScopeBatch({ ...input, scope: scope() });
+      const stepwise = await runScopeBatchStepwise(store, { ...input, scope: scope() });
+      assert.deepEqual(batched, stepwise);
+      assert.equal(batched.length, input.events.length);
+    }
+    const episodeLimits = { cooldownMs: 30 * S, ttlMs: 3_600 * S, maxMembers: 10_000, sampleSize: 5, monotone: true };
+    const limits = { timespanMs: 60 * S, latenessMs: 300 * S, maxEntries: 10_000, ttlMs: 3_600 * S };
+    // Out of order, a repeat, a late event and a gap longer than the cooldown.
+    const times = [0, 20, 5, 5, 40, -400, 61, 300, 310, 200, 320].map((t) => T0 + t * S);
+    const ids = times.map((_, i) => `e${i % 9}`);
+
+    test('a scope batch gives, event by event, the answers of the single-event operations: event_count', async () => {
+      await sameAsStepwise({ kind: 'count', window: { ...limits, condition: { gte: 3 } }, fold: episodeLimits, events: times.map((ts, i) => ({ eventId: ids[i]!, ts })) });
+      await sameAsStepwise({
+        kind: 'count',
+        window: { ...limits, condition: { gte: 2, lt: 4 } },
+        fold: { ...episodeLimits, monotone: false },
+        events: times.map((ts, i) => ({ eventId: ids[i]!, ts })),
+      });
+    });
+
+    test('a scope batch gives the answers of the single-event operations: value_count', async () => {
+      await sameAsStepwise({
+        kind: 'count',
+        window: { ...limits, condition: { gte: 2 } },
+        fold: episodeLimits,
+        events: times.map((ts, i) => ({ eventId: ids[i]!, ts, value: `u${i % 3}` })),
+      });
+    });
+
+    test('a scope batch gives the answers of the single-event operations: ordered and unordered chains', async () => {
+      for (const ordered of [true, false]) {
+        await sameAsStepwise({
+          kind: 'chain',
+          window: { ...limits, stageCount: 2, ordered },
+          fold: episodeLimits,
+          events: times.map((ts, i) => ({ eventId: ids[i]!, ts, stages: [i % 3 === 2 ? 1 : 0] })),
+        });
+      }
+    });
+
+    test('a scope batch gives the answers of the single-event operations: detection episodes', async () => {
+      await sameAsStepwise({ kind: 'fold', fold: { ...episodeLimits, monotone: false }, events: times.map((ts, i) => ({ eventId: ids[i]!, ts })) });
     });
 
     test('check() answers while connected', async () => {

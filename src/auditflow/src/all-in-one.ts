@@ -5,18 +5,31 @@ import {
   EnvReader,
   GracefulShutdown,
   LOG_LEVELS,
+  assertPortsFree,
   MemoryBroker,
   type ServiceHandle,
 } from '@auditflow/common';
 import { loadAnalysisConfig, startAnalysis } from '@auditflow/audit-log-analysis';
 import { loadGeneratorConfig, startGenerator } from '@auditflow/audit-event-generator';
+import { loadIngestConfig, startIngest } from '@auditflow/audit-ingest';
 import { loadDashboardConfig, startDashboard } from '@auditflow/event-audit-dashboard';
-import { loadNotificationConfig, openAlertStore, startNotificationService } from '@auditflow/notification-service';
-import { openAdapters } from './adapters.ts';
+import { loadNotificationConfig, loadOutputs, openAlertStore, startNotificationService } from '@auditflow/notification-service';
+import { checkConfiguredServers, describeAlertStore, openAdapters, readAdapterConfig } from './adapters.ts';
+import { ignoredVariableWarnings } from './ignored-variables.ts';
 
 export interface AllInOneLayout {
   bindHost: string;
-  ports: { dashboard: number; notification: number; generator: number; generatorMetrics: number; analysis: number; analysisMetrics: number };
+  ports: {
+    dashboard: number;
+    notification: number;
+    generator: number;
+    generatorMetrics: number;
+    analysis: number;
+    analysisMetrics: number;
+    ingest: number;
+    ingestMetrics: number;
+    syslog: number;
+  };
 }
 
 /** Ports of the four services in one process; the cluster defaults clash (8000 twice), so they are remapped. */
@@ -31,6 +44,9 @@ export function readLayout(env: Env): AllInOneLayout {
       generatorMetrics: reader.port('GENERATOR_METRICS_PORT', 8002),
       analysis: reader.port('ANALYSIS_PORT', 5001),
       analysisMetrics: reader.port('ANALYSIS_METRICS_PORT', 8001),
+      ingest: reader.port('INGEST_PORT', 5002),
+      ingestMetrics: reader.port('INGEST_METRICS_PORT', 8003),
+      syslog: reader.port('SYSLOG_PORT', 5514),
     },
   };
   reader.done();
@@ -43,12 +59,22 @@ export interface RunningPlatform {
   stop(): Promise<void>;
 }
 
+export interface StartOutput {
+  /** One line per start-up step, so a first start that takes seconds is not silent. */
+  progress: (line: string) => void;
+  warn: (line: string) => void;
+}
+
+const QUIET: StartOutput = { progress: () => undefined, warn: () => undefined };
+
 /**
  * Starts the four services in one process on shared adapters. Configuration
- * is read and validated in full before anything starts.
+ * is read and validated in full, the ports are checked free and configured
+ * servers reachable, all before the store is opened or migrated.
  */
-export async function startAllInOne(env: Env): Promise<RunningPlatform> {
+export async function startAllInOne(env: Env, output: StartOutput = QUIET): Promise<RunningPlatform> {
   const layout = readLayout(env);
+  const adapterConfig = readAdapterConfig(env);
   const level = new EnvReader(env).oneOf('LOG_LEVEL', LOG_LEVELS, 'info');
   const serviceEnv = (overrides: Record<string, string>): Env => ({ ...env, ...overrides });
   const token = randomBytes(24).toString('base64url');
@@ -56,6 +82,7 @@ export async function startAllInOne(env: Env): Promise<RunningPlatform> {
   const notificationConfig = loadNotificationConfig(
     serviceEnv({ API_PORT: String(layout.ports.notification), API_HOST: layout.bindHost }),
   );
+  const outputs = loadOutputs(notificationConfig, env);
   const analysisConfig = loadAnalysisConfig(
     serviceEnv({ APP_PORT: String(layout.ports.analysis), PROMETHEUS_PORT: String(layout.ports.analysisMetrics) }),
   );
@@ -65,22 +92,62 @@ export async function startAllInOne(env: Env): Promise<RunningPlatform> {
     ),
     host: layout.bindHost,
   };
+  // Real sources on loopback; without INGEST_TOKENS the listeners take unauthenticated input only when bound to loopback.
+  const loopback = ['127.0.0.1', '::1', 'localhost'].includes(layout.bindHost);
+  const ingestConfig = {
+    ...loadIngestConfig(
+      serviceEnv({
+        APP_PORT: String(layout.ports.ingest),
+        PROMETHEUS_PORT: String(layout.ports.ingestMetrics),
+        SYSLOG_PORT: String(layout.ports.syslog),
+        ...(loopback && !env['INGEST_TOKENS'] && !env['INGEST_TOKENS_FILE'] && !env['INGEST_AUTH'] ? { INGEST_AUTH: 'none' } : {}),
+      }),
+    ),
+    host: layout.bindHost,
+  };
   // No token is built in: an operator's tokens win; otherwise this run makes one for its own dashboard.
   const tokens = notificationConfig.apiTokens.length > 0 || notificationConfig.apiTokensFile ? undefined : [token];
 
-  const adapters = await openAdapters(env, level);
+  for (const line of ignoredVariableWarnings(env)) output.warn(line);
+
+  output.progress('checking that the ports are free');
+  const { bindHost: host, ports } = layout;
+  await assertPortsFree([
+    { port: ports.dashboard, host, variable: 'DASHBOARD_PORT' },
+    { port: ports.notification, host, variable: 'NOTIFICATION_PORT' },
+    { port: ports.generator, host, variable: 'GENERATOR_PORT' },
+    { port: ports.generatorMetrics, host, variable: 'GENERATOR_METRICS_PORT' },
+    { port: ports.analysis, host, variable: 'ANALYSIS_PORT' },
+    { port: ports.analysisMetrics, host, variable: 'ANALYSIS_METRICS_PORT' },
+  ]);
+  if (adapterConfig.rabbit.url || adapterConfig.postgres.url) {
+    output.progress('connecting to the configured servers');
+    await checkConfiguredServers(adapterConfig);
+  }
+
+  output.progress(`opening the alert store (${describeAlertStore(adapterConfig)})`);
+  const adapters = await openAdapters(adapterConfig, level);
   const started: ServiceHandle[] = [];
   const logger = (service: string) => createLogger({ service, level });
   try {
     await adapters.broker.declareQueues([analysisConfig.queue, analysisConfig.alertQueue]);
     const store = await openAlertStore(adapters.sqlClient, logger('notification-service'));
+    if (notificationConfig.migrateOnStart) {
+      output.progress('migrating the alert store');
+      const applied = await store.migrate();
+      output.progress(applied.length > 0 ? `applied migrations ${applied.join(', ')}` : 'schema is up to date');
+    }
+    output.progress('starting notification-service');
     const notification = await startNotificationService({
-      config: { ...notificationConfig, ...(tokens ? { apiTokens: tokens } : {}) },
+      // Migrated just above, with progress shown.
+      config: { ...notificationConfig, migrateOnStart: false, ...(tokens ? { apiTokens: tokens } : {}) },
       logger: logger('notification-service'),
       broker: adapters.broker,
       store,
+      outputs,
     });
     started.push(notification);
+    output.progress('starting audit-log-analysis');
     const analysis = await startAnalysis({
       config: analysisConfig,
       logger: logger('audit-log-analysis'),
@@ -90,6 +157,7 @@ export async function startAllInOne(env: Env): Promise<RunningPlatform> {
     });
     started.push(analysis);
     const notificationUrl = notification.urls['http'] ?? `http://127.0.0.1:${layout.ports.notification}`;
+    output.progress('starting event-audit-dashboard');
     const dashboardConfig = loadDashboardConfig(
       serviceEnv({
         APP_PORT: String(layout.ports.dashboard),
@@ -102,6 +170,10 @@ export async function startAllInOne(env: Env): Promise<RunningPlatform> {
       logger: logger('event-audit-dashboard'),
     });
     started.push(dashboard);
+    output.progress('starting audit-ingest');
+    const ingest = await startIngest({ config: ingestConfig, logger: logger('audit-ingest'), broker: adapters.broker });
+    started.push(ingest);
+    output.progress('starting audit-event-generator');
     const generator = await startGenerator({ config: generatorConfig, logger: logger('audit-event-generator'), broker: adapters.broker });
     started.push(generator);
 
@@ -111,6 +183,7 @@ export async function startAllInOne(env: Env): Promise<RunningPlatform> {
       `  notification API      ${notificationUrl}  (OpenAPI: ${notificationUrl}/openapi.json)`,
       `  generator API         ${generator.urls['http']}`,
       `  analysis API          ${analysis.urls['http']}`,
+      `  ingest (audit, syslog) ${ingest.urls['http']}/k8s/audit  syslog tcp+udp ${ingest.urls['syslog_tcp']?.replace('tcp://', '')}  e.g. logger -n 127.0.0.1 -P ${ingest.syslog?.tcpPort} -t sshd 'Invalid user x from 192.0.2.1'`,
       `  broker                ${adapters.describe.broker}`,
       `  window state          ${adapters.describe.windows}`,
       `  alert store           ${adapters.describe.alerts}`,
@@ -126,6 +199,7 @@ export async function startAllInOne(env: Env): Promise<RunningPlatform> {
         stopping ??= (async () => {
           // Producers first, then let the in-process queues drain so nothing in memory is lost.
           await generator.stop();
+          await ingest.stop();
           if (adapters.broker instanceof MemoryBroker) {
             await adapters.broker.waitIdle([analysisConfig.queue, analysisConfig.alertQueue], 20_000);
           }
@@ -140,6 +214,8 @@ export async function startAllInOne(env: Env): Promise<RunningPlatform> {
     };
   } catch (error) {
     for (const service of started.reverse()) await service.stop().catch(() => undefined);
+    // The store owns the client once opened; closing twice is harmless and releases the data-directory lock.
+    await adapters.sqlClient.close().catch(() => undefined);
     await adapters.windowStore.close().catch(() => undefined);
     await adapters.broker.close().catch(() => undefined);
     throw error;
@@ -148,7 +224,10 @@ export async function startAllInOne(env: Env): Promise<RunningPlatform> {
 
 /** `auditflow start`: runs until SIGINT/SIGTERM, then drains. */
 export async function runAllInOne(env: Env): Promise<void> {
-  const platform = await startAllInOne(env);
+  const platform = await startAllInOne(env, {
+    progress: (line) => process.stdout.write(`auditflow: ${line}\n`),
+    warn: (line) => process.stderr.write(`auditflow: warning: ${line}\n`),
+  });
   const logger = createLogger({ service: 'auditflow', level: 'info' });
   const shutdown = new GracefulShutdown({ logger, timeoutMs: 60_000 });
   shutdown.add('platform', () => platform.stop());

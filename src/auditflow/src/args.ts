@@ -6,6 +6,7 @@ export const SERVICES = [
   'audit-log-analysis',
   'notification-service',
   'event-audit-dashboard',
+  'audit-ingest',
 ] as const;
 export type ServiceName = (typeof SERVICES)[number];
 

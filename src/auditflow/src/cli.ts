@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { AuditFlowError, ConfigError, createLogger, EXIT_CONFIG } from '@auditflow/common';
+import { AuditFlowError, ConfigError, EXIT_CONFIG, StartupError } from '@auditflow/common';
 import { parseCommand, UsageError } from './args.ts';
 import { generate, migrate, validateRules } from './commands.ts';
 import { HELP } from './help.ts';
@@ -36,9 +36,14 @@ try {
   const code = await main(process.argv.slice(2));
   if (code !== undefined) process.exitCode = code;
 } catch (error) {
+  // Start-up failures a person fixes: one line naming the problem and the variable, no stack.
   if (error instanceof ConfigError) {
-    createLogger({ service: 'auditflow', level: 'info' }).fatal({ variables: error.variables }, error.message);
-    process.exitCode = EXIT_CONFIG;
+    io.err(`auditflow: ${error.message}`);
+    process.exit(EXIT_CONFIG);
+  } else if (error instanceof StartupError) {
+    io.err(`auditflow: ${error.message}`);
+    // Exit now: a half-made start may hold timers or sockets that would keep the process up.
+    process.exit(error.exitCode);
   } else if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
     io.err(`auditflow: ${(error as Error).message}\nsee auditflow --help`);
     process.exitCode = 2;

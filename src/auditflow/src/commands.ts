@@ -9,7 +9,12 @@ import {
 } from '@auditflow/common';
 import { loadRulesFile, RulesError } from '@auditflow/audit-log-analysis';
 import { publishScenario, SCENARIOS } from '@auditflow/audit-event-generator';
-import { createPgliteSqlClient, createPostgresSqlClient, runMigrations } from '@auditflow/notification-service';
+import {
+  assertDatabaseReachable,
+  createPgliteSqlClient,
+  createPostgresSqlClient,
+  runMigrations,
+} from '@auditflow/notification-service';
 import { UsageError } from './args.ts';
 
 export interface Output {
@@ -44,8 +49,11 @@ export async function validateRules(file: string, io: Output): Promise<number> {
 export async function migrate(env: Env, io: Output): Promise<number> {
   const reader = new EnvReader(env);
   const postgres = readPostgresConfig(reader);
+  const variable = reader.has('DATABASE_URL') ? 'DATABASE_URL' : 'PG_HOST/PG_PORT/PG_DB';
   reader.done();
   const logger = createLogger({ service: 'auditflow', level: 'warn' });
+  if (postgres.url) await assertDatabaseReachable(postgres.url, variable);
+  // PGlite: refused with the holder's PID while a running start has the data directory open.
   const client = postgres.url
     ? createPostgresSqlClient(postgres, logger, 'auditflow-migrate')
     : await createPgliteSqlClient(postgres.dataDir);

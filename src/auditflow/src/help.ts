@@ -10,7 +10,7 @@ Usage:
   auditflow migrate                       apply pending notification-service database migrations
   auditflow help | --help                 this text
 
-Services for --only: audit-event-generator, audit-log-analysis, notification-service, event-audit-dashboard
+Services for --only: audit-event-generator, audit-log-analysis, notification-service, event-audit-dashboard, audit-ingest
 
 All-in-one mode uses the real servers that are configured and embedded stand-ins for the rest:
   broker   RABBITMQ_URL or RABBITMQ_HOST   else an in-process broker
@@ -19,7 +19,8 @@ All-in-one mode uses the real servers that are configured and embedded stand-ins
 
 All-in-one ports (0 picks a free port):
   DASHBOARD_PORT 8080, NOTIFICATION_PORT 8000, GENERATOR_PORT 5000, GENERATOR_METRICS_PORT 8002,
-  ANALYSIS_PORT 5001, ANALYSIS_METRICS_PORT 8001, BIND_HOST 127.0.0.1
+  ANALYSIS_PORT 5001, ANALYSIS_METRICS_PORT 8001, INGEST_PORT 5002, INGEST_METRICS_PORT 8003,
+  SYSLOG_PORT 5514, BIND_HOST 127.0.0.1
 
 Every other setting is described in docs/configuration.md.
 `;

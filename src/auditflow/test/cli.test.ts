@@ -138,6 +138,20 @@ describe('auditflow CLI', () => {
     assert.match(run.stdout + run.stderr, /DATABASE_URL/);
   });
 
+  test('start refuses a bad OUTPUTS_FILE before anything starts: exit 78 with file:line:col', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'af-cli-outputs-'));
+    try {
+      const file = join(dir, 'outputs.yaml');
+      writeFileSync(file, 'outputs:\n  - { name: am, type: alertmanager, url: "http://127.0.0.1:9" }\nroute:\n  receiver: nobody\n');
+      const run = await cli(['start'], { OUTPUTS_FILE: file, DATA_DIR: dir });
+      assert.equal(run.code, 78, `${run.stdout}${run.stderr}`);
+      assert.match(run.stdout + run.stderr, /OUTPUTS_FILE/);
+      assert.ok((run.stdout + run.stderr).includes(`${file}:4:13`), run.stdout + run.stderr);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('generate publishes a scenario to RabbitMQ and names the rule it should trigger', async () => {
     const queue = uniqueName('cli-generate');
     try {

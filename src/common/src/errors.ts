@@ -1,6 +1,9 @@
+import { ERROR_CODES, type ErrorCode, formatErrorMessage, statusOf } from './error-codes.ts';
+
 /**
  * Typed errors with stable codes, in the spirit of fastify's createError:
- * callers and tests branch on `code`, never on message text.
+ * callers and tests branch on `code`, never on message text. The codes, their
+ * statuses and templates live in error-codes.ts.
  */
 export interface AuditFlowErrorOptions {
   cause?: unknown;
@@ -17,7 +20,7 @@ export class AuditFlowError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
-    this.statusCode = options.statusCode ?? 500;
+    this.statusCode = options.statusCode ?? statusOf(code) ?? 500;
     this.details = options.details;
     // Subclassing built-ins loses the prototype chain under some transpilers.
     Object.setPrototypeOf(this, new.target.prototype);
@@ -37,13 +40,37 @@ export class ConfigError extends AuditFlowError {
   }
 }
 
+/** sysexits EX_CONFIG: a setting must change before the process can start. */
+export const EXIT_CONFIG = 78;
+/** sysexits EX_UNAVAILABLE: a dependency (port, broker, database, data directory) is not there now. */
+export const EXIT_UNAVAILABLE = 69;
+
+/**
+ * A start-up failure a person can act on: printed as one line naming the
+ * problem and the variable to change, never as a stack, and mapped to an exit
+ * code (78 configuration, 69 unavailable) by whoever owns the process.
+ */
+export class StartupError extends AuditFlowError {
+  readonly variable: string;
+  readonly exitCode: typeof EXIT_CONFIG | typeof EXIT_UNAVAILABLE;
+  constructor(
+    code: string,
+    message: string,
+    options: { variable: string; exitCode: typeof EXIT_CONFIG | typeof EXIT_UNAVAILABLE; cause?: unknown },
+  ) {
+    super(code, message, { statusCode: 500, cause: options.cause });
+    this.variable = options.variable;
+    this.exitCode = options.exitCode;
+  }
+}
+
 /**
  * Input that can never succeed, however often it is retried: a message that
  * fails it is dead-lettered at once; an HTTP request that fails it gets a 4xx.
  */
 export class PermanentError extends AuditFlowError {
   constructor(code: string, message: string, options: AuditFlowErrorOptions = {}) {
-    super(code, message, { statusCode: 400, ...options });
+    super(code, message, { statusCode: statusOf(code) ?? 400, ...options });
   }
 }
 
@@ -56,21 +83,33 @@ export class ValidationError extends PermanentError {
 /** A dependency is unavailable; the same work is expected to succeed later. */
 export class TransientError extends AuditFlowError {
   constructor(code: string, message: string, options: AuditFlowErrorOptions = {}) {
-    super(code, message, { statusCode: 503, ...options });
-  }
-}
-
-export class NotFoundError extends AuditFlowError {
-  constructor(message: string) {
-    super('AF_NOT_FOUND', message, { statusCode: 404 });
+    super(code, message, { statusCode: statusOf(code) ?? 503, ...options });
   }
 }
 
 export class UnauthorizedError extends AuditFlowError {
-  constructor(message = 'a valid bearer token is required') {
-    super('AF_UNAUTHORIZED', message, { statusCode: 401 });
+  constructor(message: string = ERROR_CODES.AF_UNAUTHORIZED.message) {
+    super('AF_UNAUTHORIZED', message);
   }
 }
+
+type AuditFlowErrorClass = new (code: string, message: string, options?: AuditFlowErrorOptions) => AuditFlowError;
+
+/**
+ * fastify's createError: an error class for one registered code whose
+ * constructor arguments fill the code's message template; status from the registry.
+ */
+export function createError<Args extends unknown[] = [string]>(code: ErrorCode, Base: AuditFlowErrorClass = AuditFlowError) {
+  return class extends Base {
+    constructor(...args: Args) {
+      super(code, formatErrorMessage(code, args), { statusCode: ERROR_CODES[code].status });
+    }
+  };
+}
+
+export const AlertNotFoundError = createError<[id: string]>('AF_ALERT_NOT_FOUND');
+export const RuleNotFoundError = createError<[id: string]>('AF_RULE_NOT_FOUND');
+export const UnsupportedMediaTypeError = createError<[]>('AF_UNSUPPORTED_MEDIA_TYPE');
 
 export function isPermanent(error: unknown): error is PermanentError {
   return error instanceof PermanentError;

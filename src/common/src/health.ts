@@ -16,7 +16,7 @@ export interface Readiness {
 
 /**
  * Readiness is the live answer of every dependency, asked on each probe
- * (the original reported flags that went stale, D9/D10). Liveness asks nothing.
+ * (the original reported flags that went stale). Liveness asks nothing.
  */
 export class HealthRegistry {
   readonly #checks = new Map<string, HealthCheck>();

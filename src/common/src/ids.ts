@@ -24,3 +24,11 @@ function namespaceBytes(namespace: string): Buffer {
 const DEFAULT_NAMESPACE_BYTES = namespaceBytes(AUDITFLOW_NAMESPACE);
 
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+/**
+ * Any hex UUID layout, case-insensitive: ids from other producers (the original's uuid4,
+ * hand-made fixtures) are accepted as identifiers. The source is a JSON Schema `pattern`
+ * (no regex flags there), so schemas and code share the one spelling.
+ */
+export const UUID_SYNTAX = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+export const ANY_UUID = new RegExp(UUID_SYNTAX);

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { AmqpBroker } from './broker/amqp-broker.ts';
 import type { MessageBroker } from './broker/port.ts';
 import { type BaseConfig, EnvReader, type Env, type RabbitConfig } from './config.ts';
-import { ConfigError } from './errors.ts';
+import { ConfigError, EXIT_CONFIG, StartupError } from './errors.ts';
 import { createLogger } from './logger.ts';
 import { GracefulShutdown } from './shutdown.ts';
 
@@ -15,8 +15,6 @@ export interface ServiceHandle {
   stop(): Promise<void>;
 }
 
-/** Exit code for bad configuration (sysexits EX_CONFIG), distinct from crashes. */
-export const EXIT_CONFIG = 78;
 
 /** A service started alone needs a real broker; only the all-in-one runner may embed one. */
 export function requireBrokerUrl(reader: EnvReader, rabbit: RabbitConfig): string {
@@ -63,6 +61,11 @@ export async function runService<C extends { base: BaseConfig }>(options: {
     shutdown.add(options.name, () => handle.stop());
     logger.info({ urls: handle.urls }, `${options.name} started`);
   } catch (error) {
+    if (error instanceof StartupError) {
+      // One line a person can act on; the stack would only hide the variable to change.
+      logger.fatal({ code: error.code, variable: error.variable }, error.message);
+      process.exit(error.exitCode);
+    }
     logger.fatal({ err: error }, `${options.name} failed to start`);
     process.exit(1);
   }

@@ -214,6 +214,131 @@ for (const adapter of adapters) {
       assert.deepEqual(retries, [1, 2]);
     });
 
+    test('batch: deliveries arrive as batches of at most batchSize, in order, each acked once', async () => {
+      const { broker, queue } = await setup();
+      for (let i = 0; i < 25; i++) await broker.publish(queue, { body: String(i), messageId: `b-${i}` });
+      const batches: string[][] = [];
+      const consumer = broker.consumeBatch({ queue, prefetch: 20, batchSize: 10, batchLingerMs: 20 }, async (messages) => {
+        batches.push(messages.map((m) => m.body.toString()));
+        return undefined;
+      });
+      await waitFor(() => consumer.stats.acked === 25 || undefined, 10_000, 'all acked');
+      await consumer.close();
+      assert.ok(batches.every((batch) => batch.length <= 10), `a batch exceeds 10: ${batches.map((b) => b.length)}`);
+      assert.ok(batches.some((batch) => batch.length > 1), 'nothing was batched');
+      assert.deepEqual(batches.flat(), Array.from({ length: 25 }, (_, i) => String(i)));
+      // Acked means settled: a new consumer finds nothing left.
+      const again = collect(broker, queue);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(again.length, 0);
+    });
+
+    test('batch: a short batch is handed over after lingering, not held back', async () => {
+      const { broker, queue } = await setup();
+      const sizes: number[] = [];
+      const consumer = broker.consumeBatch({ queue, prefetch: 100, batchSize: 100, batchLingerMs: 5 }, async (messages) => {
+        sizes.push(messages.length);
+        return undefined;
+      });
+      consumers.push(consumer);
+      await broker.publish(queue, { body: 'alone' });
+      await waitFor(() => consumer.stats.acked === 1 || undefined, 10_000, 'lone message');
+      assert.deepEqual(sizes, [1]);
+    });
+
+    test('batch: one poison message is dead-lettered and one flaky message retried, without losing or repeating the others', async () => {
+      const { broker, queue } = await setup();
+      for (let i = 0; i < 8; i++) await broker.publish(queue, { body: String(i), messageId: `m-${i}` });
+      const handled = new Map<string, number>();
+      let flaky = 0;
+      const consumer = broker.consumeBatch({ queue, prefetch: 20, batchSize: 8, batchLingerMs: 50 }, async (messages) => {
+        const failures = new Map<InboundMessage, unknown>();
+        for (const message of messages) {
+          const body = message.body.toString();
+          if (body === '3') failures.set(message, new PermanentError('AF_TEST_BAD', 'message 3 is poison'));
+          else if (body === '5' && flaky++ < 2) failures.set(message, new TransientError('AF_TEST_DOWN', 'not yet'));
+          else handled.set(body, (handled.get(body) ?? 0) + 1);
+        }
+        return failures;
+      });
+      const dead = collect(broker, `${queue}.dlq`);
+      await waitFor(() => (consumer.stats.acked === 7 && dead.length === 1) || undefined, 10_000, 'settled');
+      await consumer.close();
+      assert.deepEqual([...handled.keys()].sort(), ['0', '1', '2', '4', '5', '6', '7']);
+      assert.ok([...handled.values()].every((count) => count === 1), `a message was handled twice: ${[...handled]}`);
+      assert.equal(dead[0]!.messageId, 'm-3');
+      assert.equal(dead[0]!.headers[DEAD_LETTER_HEADERS.code], 'AF_TEST_BAD');
+      assert.deepEqual(consumer.stats, { acked: 7, deadLettered: 1, requeued: 0, retries: 2 });
+    });
+
+    test('batch: a whole batch that throws a bug is retried one by one, so only the poison message is dead-lettered', async () => {
+      const { broker, queue } = await setup();
+      for (let i = 0; i < 4; i++) await broker.publish(queue, { body: String(i), messageId: `w-${i}` });
+      const handled: string[] = [];
+      const consumer = broker.consumeBatch(
+        { queue, prefetch: 10, batchSize: 4, batchLingerMs: 50, maxAttempts: 2 },
+        async (messages) => {
+          if (messages.some((m) => m.body.toString() === '2')) throw new TypeError('bug on 2');
+          handled.push(...messages.map((m) => m.body.toString()));
+          return undefined;
+        },
+      );
+      const dead = collect(broker, `${queue}.dlq`);
+      await waitFor(() => (dead.length === 1 && consumer.stats.acked === 3) || undefined, 15_000, 'settled');
+      await consumer.close();
+      assert.deepEqual(handled.sort(), ['0', '1', '3']);
+      assert.equal(dead[0]!.messageId, 'w-2');
+      assert.equal(dead[0]!.headers[DEAD_LETTER_HEADERS.code], 'AF_HANDLER_FAILED');
+    });
+
+    test('batch: closing mid-retry requeues the failing messages only; a new consumer gets exactly those', async () => {
+      const { broker, queue } = await setup();
+      for (let i = 0; i < 4; i++) await broker.publish(queue, { body: String(i), messageId: `q-${i}` });
+      let tries = 0;
+      const first = broker.consumeBatch({ queue, prefetch: 10, batchSize: 4, batchLingerMs: 50 }, async (messages) => {
+        tries++;
+        const failures = new Map<InboundMessage, unknown>();
+        for (const m of messages) if (m.body.toString() === '1') failures.set(m, new TransientError('AF_TEST_DOWN', 'down'));
+        return failures;
+      });
+      await waitFor(() => tries >= 2 || undefined, 10_000, 'retrying');
+      await first.close();
+      assert.equal(first.stats.acked, 3);
+      assert.equal(first.stats.requeued, 1);
+      const seen = collect(broker, queue);
+      await waitFor(() => seen.length === 1 || undefined, 10_000, 'redelivery');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.deepEqual(
+        seen.map((m) => m.messageId),
+        ['q-1'],
+      );
+      assert.ok(seen[0]!.deliveryCount >= 2);
+    });
+
+    test('batch: messages over the delivery limit are dead-lettered before the handler sees them', async () => {
+      const { broker, queue } = await setup();
+      let attempts = 0;
+      const first = broker.consume({ queue, prefetch: 1 }, async () => {
+        attempts++;
+        throw new TransientError('AF_TEST_DOWN', 'still down');
+      });
+      await broker.publish(queue, { body: 'looping', messageId: 'l-1' });
+      await waitFor(() => attempts >= 1 || undefined);
+      await first.close();
+      await broker.publish(queue, { body: 'fresh', messageId: 'l-2' });
+      const seen: string[] = [];
+      const second = broker.consumeBatch({ queue, prefetch: 10, batchSize: 10, batchLingerMs: 50, maxDeliveries: 1 }, async (messages) => {
+        seen.push(...messages.map((m) => m.messageId ?? ''));
+        return undefined;
+      });
+      consumers.push(second);
+      const dead = collect(broker, `${queue}.dlq`);
+      await waitFor(() => (dead.length === 1 && second.stats.acked === 1) || undefined, 10_000, 'settled');
+      assert.deepEqual(seen, ['l-2']);
+      assert.equal(dead[0]!.messageId, 'l-1');
+      assert.equal(dead[0]!.headers[DEAD_LETTER_HEADERS.code], 'AF_DELIVERY_LIMIT');
+    });
+
     test('check() answers while connected', async () => {
       const { broker } = await setup();
       await broker.check();

@@ -47,7 +47,7 @@ test('a missing field, a wrong type and a bad timestamp are each named', () => {
   assert.throws(() => assertAuditEvent({ ...event, event_id: 'not-a-uuid' }), /\/event_id/);
 });
 
-test('the file path and client address are read from details, with the legacy top-level form as fallback (D1)', () => {
+test('the file path and client address are read from details, with the legacy top-level form as fallback', () => {
   const parsed = assertAuditEvent({ ...event, details: { resource: '/etc/shadow', ip_address: '10.0.0.9' } });
   assert.equal(eventResource(parsed), '/etc/shadow');
   assert.equal(eventClientIp(parsed), '10.0.0.9');

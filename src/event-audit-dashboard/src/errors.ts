@@ -9,6 +9,7 @@ import { AuditFlowError, TransientError } from '@auditflow/common';
  * - AF_BACKEND_REJECTED: it refused a request with a 4xx the dashboard passes on.
  * - AF_ACTIONS_DISABLED: no NOTIFICATION_API_TOKEN is configured.
  * - AF_CSRF_REJECTED: a state-changing request did not come from the dashboard's own pages.
+ * - AF_BACKEND_FEATURE_MISSING: the notification service is too old for silences or deliveries (501).
  */
 export class BackendUnavailableError extends TransientError {
   constructor(message: string, options: { cause?: unknown } = {}) {
@@ -59,8 +60,16 @@ export class CsrfRejectedError extends AuditFlowError {
   }
 }
 
-export class UnsupportedMediaTypeError extends AuditFlowError {
-  constructor() {
-    super('AF_UNSUPPORTED_MEDIA_TYPE', 'the request body must be application/json', { statusCode: 415 });
+/**
+ * The notification service answered 404 for a route the dashboard needs
+ * (silences, deliveries): it is older than that feature.
+ */
+export class BackendFeatureMissingError extends AuditFlowError {
+  constructor(feature: string, route: string) {
+    super(
+      'AF_BACKEND_FEATURE_MISSING',
+      `the notification service does not offer ${feature} (${route} answered 404); upgrade notification-service to a version with ${feature}`,
+      { statusCode: 501 },
+    );
   }
 }

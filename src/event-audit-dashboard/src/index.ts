@@ -26,7 +26,7 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Se
     logger,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
-  const port = await listen(server.app, options.config.port, options.config.host);
+  const port = await listen(server.app, options.config.port, options.config.host, 'APP_PORT');
   const shown = options.config.host === '0.0.0.0' ? '127.0.0.1' : options.config.host;
   const base = `http://${shown}:${port}`;
   let stopping: Promise<void> | undefined;

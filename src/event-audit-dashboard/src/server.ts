@@ -3,12 +3,14 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { BackendMetrics } from './backend/metrics.ts';
 import { NotificationClient } from './backend/notification-client.ts';
+import { TriageApi } from './backend/triage-api.ts';
 import type { DashboardConfig } from './config.ts';
 import { registerApiRoutes } from './http/api-routes.ts';
 import { type AssetBundle, loadAssets, registerAssetRoutes } from './http/assets.ts';
 import { registerCompression } from './http/compress.ts';
 import { registerPageRoutes } from './http/page-routes.ts';
 import { registerStreamRoute, type StreamHub } from './http/stream-route.ts';
+import { registerTriageRoutes } from './http/triage-routes.ts';
 
 export const SERVICE_NAME = 'event-audit-dashboard';
 
@@ -48,8 +50,11 @@ export async function buildDashboardServer(options: BuildOptions): Promise<Dashb
   registerAssetRoutes(app, assets);
   registerApiRoutes(app, { client, apiToken: config.apiToken, ...(options.now ? { now: options.now } : {}) });
   const streams = registerStreamRoute(app, { client, logger });
+  const triage = new TriageApi(client);
+  registerTriageRoutes(app, { client, triage, assets, apiToken: config.apiToken, logger });
   registerPageRoutes(app, {
     client,
+    triage,
     assets,
     actionsEnabled: config.apiToken !== undefined,
     logger,

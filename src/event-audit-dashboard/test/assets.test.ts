@@ -106,7 +106,18 @@ describe('response compression', () => {
         assert.equal(plain.headers['content-encoding'], undefined, url);
         assert.equal(gunzipSync(gz.rawPayload).toString(), plain.body, url);
         assert.ok(gz.rawPayload.length < plain.rawPayload.length / 3, url);
+        for (const refused of ['gzip;q=0', 'gzip; q=0.000, deflate', '*;q=0', 'br, *;q=0.5, gzip;q=0', 'identity', 'gzipper']) {
+          const response = await server.app.inject({ method: 'GET', url, headers: { 'accept-encoding': refused } });
+          assert.equal(response.headers['content-encoding'], undefined, `${url} ${refused}`);
+        }
+        for (const accepted of ['gzip;q=0.5', 'br;q=1, *;q=0.1', 'x-gzip', 'GZIP;Q=1']) {
+          const response = await server.app.inject({ method: 'GET', url, headers: { 'accept-encoding': accepted } });
+          assert.equal(response.headers['content-encoding'], 'gzip', `${url} ${accepted}`);
+        }
       }
+      const asset = [...server.assets.files.keys()][0]!;
+      const refusedAsset = await server.app.inject({ method: 'GET', url: server.assets.url(asset), headers: { 'accept-encoding': 'gzip;q=0' } });
+      assert.equal(refusedAsset.headers['content-encoding'], undefined);
     } finally {
       await server.app.close();
       await backend.close();

@@ -52,9 +52,9 @@ describe('dashboard in a browser against the real notification-service', () => {
     const response = await page.goto(`${dashboard.urls.http}/`);
     assert.equal(response?.status(), 200);
     await page.locator('[data-conn][data-state="live"]').waitFor();
-    assert.equal(await page.locator('#alert-list > li').count(), 6);
+    assert.equal(await page.locator('#alert-list tbody tr[data-id]').count(), 6);
     // Times are localised (Berlin) with a relative age; the UTC instant stays in datetime.
-    const first = page.locator('#alert-list > li').first().locator('time');
+    const first = page.locator('#alert-list tbody tr[data-id]').first().locator('time');
     assert.match((await first.getAttribute('title')) ?? '', /Z \(UTC\)$/);
     assert.doesNotMatch((await first.textContent()) ?? '', /UTC/);
     await page.evaluate(() => Object.assign(window, { __noReload: true }));
@@ -62,9 +62,9 @@ describe('dashboard in a browser against the real notification-service', () => {
 
     const live = contractAlert({ severity: 'HIGH', name: 'Live one: brute force then success', user: 'eve' });
     await backend.publish(live);
-    const row = page.locator(`#alert-list > li[data-id="${String(live['alert_id'])}"]`);
+    const row = page.locator(`#alert-list tbody tr[data-id][data-id="${String(live['alert_id'])}"]`);
     await row.waitFor();
-    assert.equal(await page.locator('#alert-list > li').first().getAttribute('data-id'), live['alert_id']);
+    assert.equal(await page.locator('#alert-list tbody tr[data-id]').first().getAttribute('data-id'), live['alert_id']);
     assert.equal(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload), true);
     assert.match((await row.getAttribute('class')) ?? '', /is-fresh/);
     await page.locator('[data-count="high"]', { hasText: '2' }).waitFor();
@@ -78,7 +78,7 @@ describe('dashboard in a browser against the real notification-service', () => {
     });
     assert.equal(patched.status, 200);
     await row.locator('.status-acknowledged').waitFor();
-    assert.equal(await page.locator(`#alert-list > li[data-id="${String(live['alert_id'])}"]`).count(), 1);
+    assert.equal(await page.locator(`#alert-list tbody tr[data-id][data-id="${String(live['alert_id'])}"]`).count(), 1);
     assert.deepEqual(errors, []);
     await page.close();
   });
@@ -88,7 +88,7 @@ describe('dashboard in a browser against the real notification-service', () => {
     await page.goto(`${dashboard.urls.http}/`);
     await page.locator('details.filters > summary').click();
     await page.getByLabel('CRITICAL').check();
-    await page.getByLabel('User').fill('attacker_bob');
+    await page.getByLabel('User', { exact: true }).fill('attacker_bob');
     await page.getByLabel('Time range').selectOption('24h');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.waitForURL(/severity=CRITICAL/);
@@ -117,10 +117,10 @@ describe('dashboard in a browser against the real notification-service', () => {
 
     // "Load older alerts" appends the next keyset page in place.
     await page.goto(`${dashboard.urls.http}/?limit=2`);
-    assert.equal(await page.locator('#alert-list > li').count(), 2);
+    assert.equal(await page.locator('#alert-list tbody tr[data-id]').count(), 2);
     await page.getByRole('button', { name: 'Load older alerts' }).click();
-    await page.locator('#alert-list > li').nth(3).waitFor();
-    assert.equal(new Set(await page.locator('#alert-list > li').evaluateAll((els) => els.map((el) => el.getAttribute('data-id')))).size, 4);
+    await page.locator('#alert-list tbody tr[data-id]').nth(3).waitFor();
+    assert.equal(new Set(await page.locator('#alert-list tbody tr[data-id]').evaluateAll((els) => els.map((el) => el.getAttribute('data-id')))).size, 4);
 
     await page.goto(`${dashboard.urls.http}/?user=nobody-at-all`);
     await page.locator('[data-empty]', { hasText: 'No alerts match these filters' }).waitFor();
@@ -133,7 +133,7 @@ describe('dashboard in a browser against the real notification-service', () => {
     const page = await context.newPage();
     const errors = watchErrors(page);
     await page.goto(`${dashboard.urls.http}/`);
-    await page.getByRole('link', { name: 'Sensitive File Modification Detected' }).click();
+    await page.getByRole('link', { name: 'Sensitive File Modification Detected', exact: true }).click();
     await page.waitForURL(/\/alert\//);
     await page.getByRole('heading', { name: 'Triggering event' }).waitFor();
     await page.getByLabel('Note').fill('Looking into it with the DB team');
@@ -178,14 +178,14 @@ describe('dashboard in a browser against the real notification-service', () => {
     try {
       const page = await noJs.newPage();
       await page.goto(`${dashboard.urls.http}/`);
-      assert.ok((await page.locator('#alert-list > li').count()) >= 6);
+      assert.ok((await page.locator('#alert-list tbody tr[data-id]').count()) >= 6);
       await page.locator('details.filters > summary').click();
       await page.getByLabel('HIGH').check();
       await page.getByRole('button', { name: 'Apply filters' }).click();
       await page.waitForURL(/severity=HIGH/);
       const severities = await page.locator('#alert-list .sev').allTextContents();
       assert.ok(severities.length >= 1 && severities.every((s) => s === 'HIGH'));
-      await page.locator('#alert-list a').first().click();
+      await page.locator('#alert-list .c-name a').first().click();
       await page.getByRole('heading', { name: 'Triggering event' }).waitFor();
       assert.match((await page.locator('time').first().textContent()) ?? '', / UTC$/);
       await screenshot(page, 'detail-no-js', { fullPage: false });
@@ -211,7 +211,7 @@ describe('dashboard in a browser against the real notification-service', () => {
       void dialog.dismiss();
     });
     await page.goto(`${dashboard.urls.http}/`);
-    await page.getByRole('link', { name: '<img src=x onerror="window.__pwned=1">' }).click();
+    await page.getByRole('link', { name: '<img src=x onerror="window.__pwned=1">', exact: true }).click();
     await page.getByRole('heading', { name: '<img src=x onerror="window.__pwned=1">' }).waitFor();
     assert.match((await page.locator('.card-json pre').first().textContent()) ?? '', /<\/code><\/pre><script>/);
     assert.equal(await page.locator('a[href^="javascript:"]').count(), 0);
@@ -285,7 +285,7 @@ describe('dashboard in a browser when the live connection drops', () => {
       // so it can only appear through the resync after the reconnect.
       const missed = backend.add({ alert_name: 'during the outage' });
       await page.locator('[data-conn][data-state="live"]').waitFor({ timeout: 45_000 });
-      await page.locator(`#alert-list > li[data-id="${String(missed['alert_id'])}"]`).waitFor();
+      await page.locator(`#alert-list tbody tr[data-id][data-id="${String(missed['alert_id'])}"]`).waitFor();
     } finally {
       await browser.close();
       await dashboard.stop();

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { escapeHtml, html, raw } from '../assets/js/html.js';
-import { alertRowHtml, chartHtml, fillTimeline, historyHtml, severityKey, statusPanelHtml } from '../assets/js/render.js';
+import { chartHtml, fillTimeline, historyHtml, severityKey, statusPanelHtml } from '../assets/js/render.js';
+import { groupHeadHtml, tableRowHtml } from '../assets/js/table.js';
 import { safeHttpUrl } from '../src/views/detail-page.ts';
 
 describe('html escaping', () => {
@@ -24,8 +25,8 @@ describe('html escaping', () => {
   test('a row built from arbitrary field values never carries them as markup (property)', () => {
     const evil = fc.oneof(fc.string(), fc.constantFrom('<x-evil>', '"><x-evil a="', "'><x-evil>", '</li><x-evil>'));
     fc.assert(
-      fc.property(fc.record({ alert_id: evil, alert_name: evil, description: evil, severity: evil, status: evil, actor_id: evil, server_hostname: evil, rule_name: evil, count: fc.oneof(fc.integer(), evil) }), (row) => {
-        const out = alertRowHtml(row).toString();
+      fc.property(fc.record({ alert_id: evil, alert_name: evil, description: evil, severity: evil, status: evil, actor_id: evil, server_hostname: evil, rule_name: evil, rule_id: evil, count: fc.oneof(fc.integer(), evil) }), (row) => {
+        const out = tableRowHtml(row).toString() + groupHeadHtml({ key: row.rule_id, label: row.rule_name }, 1, 'rule').toString();
         assert.ok(!out.includes('<x-evil'));
         const panel = statusPanelHtml({ ...row, history: [{ actor: row.actor_id, note: row.description, to_status: row.status }] }, { actionsEnabled: true }).toString();
         assert.ok(!panel.includes('<x-evil'));

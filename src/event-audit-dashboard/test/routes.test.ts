@@ -57,7 +57,7 @@ describe('dashboard routes with the notification service up', () => {
     assert.equal(response.headers['x-frame-options'], 'DENY');
     assert.ok(response.body.includes('&lt;script&gt;alert(&quot;name&quot;)&lt;/script&gt;'));
     assert.ok(!response.body.includes('<script>alert'));
-    assert.equal(response.body.match(/<li class="alert /g)?.length, 4);
+    assert.equal(response.body.match(/<tr class="row /g)?.length, 4);
     assert.match(response.body, /data-count="high">3</);
     assert.ok(response.body.includes(`href="/alert/${String(known['alert_id'])}"`));
   });
@@ -80,12 +80,25 @@ describe('dashboard routes with the notification service up', () => {
 
   test('bad filters give a 400 page and never reach the backend', async () => {
     const before = backend.requests.length;
-    for (const query of ['limit=0', 'status=closed', 'since=yesterday', 'severity=%3Cscript%3E', 'range=2y']) {
+    for (const query of ['limit=0', 'status=closed', 'since=yesterday', 'severity=%3Cscript%3E', 'severity=BOGUS', 'severity=HIGH,CRTICAL', 'range=2y', 'sort=name', 'group=user']) {
       const response = await server.app.inject({ method: 'GET', url: `/?${query}` });
       assert.equal(response.statusCode, 400, query);
       assert.match(response.body, /These filters are not valid/);
       assert.ok(!response.body.includes('<script>'));
     }
+    assert.equal(backend.requests.length, before);
+  });
+
+  test('an unknown parameter is a 400 page naming it and never reaches the backend', async () => {
+    const before = backend.requests.length;
+    for (const query of ['server_hostname=prod-web-01', 'severity=HIGH&sevrity=HIGH', 'host=a%00b']) {
+      const response = await server.app.inject({ method: 'GET', url: `/?${query}` });
+      assert.equal(response.statusCode, 400, query);
+      assert.match(String(response.headers['content-type']), /^text\/html/);
+      assert.match(response.body, /These filters are not valid/);
+    }
+    const named = await server.app.inject({ method: 'GET', url: '/?server_hostname=prod-web-01' });
+    assert.match(named.body, /server_hostname/);
     assert.equal(backend.requests.length, before);
   });
 
@@ -101,7 +114,7 @@ describe('dashboard routes with the notification service up', () => {
     const cursor = /data-cursor="([^"]+)"/.exec(response.body)![1]!;
     const older = await server.app.inject({ method: 'GET', url: `/?limit=2&cursor=${encodeURIComponent(cursor)}` });
     assert.equal(older.statusCode, 200);
-    assert.equal(older.body.match(/<li class="alert /g)?.length, 2);
+    assert.equal(older.body.match(/<tr class="row /g)?.length, 2);
     assert.match(older.body, /← Newest/);
   });
 
@@ -157,8 +170,10 @@ describe('dashboard routes with the notification service up', () => {
     for (const [url, status, code] of [
       ['/api/alerts?limit=0', 400, 'AF_VALIDATION_FAILED'],
       ['/api/alerts?since=soon', 400, 'AF_VALIDATION_FAILED'],
-      ['/api/alerts/nope', 400, 'AF_VALIDATION_FAILED'],
-      ['/api/alerts/3f0c2a9e-8d1b-4c6e-9f7a-1b2c3d4e5f60', 404, 'AF_NOT_FOUND'],
+      ['/api/alerts/nope', 400, 'AF_INVALID_ALERT_ID'],
+      ['/api/alerts?server_hostname=x', 400, 'AF_UNKNOWN_PARAMETER'],
+      ['/api/alerts/stats?sevrity=HIGH', 400, 'AF_UNKNOWN_PARAMETER'],
+      ['/api/alerts/3f0c2a9e-8d1b-4c6e-9f7a-1b2c3d4e5f60', 404, 'AF_ALERT_NOT_FOUND'],
     ] as const) {
       const response = await server.app.inject({ method: 'GET', url });
       assert.equal(response.statusCode, status, url);

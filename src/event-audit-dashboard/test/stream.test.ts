@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import type { ServiceHandle } from '@auditflow/common';
+import { formatSseEvent, type ServiceHandle } from '@auditflow/common';
 import { silentLogger, waitFor } from '../../common/test/support.ts';
-import { SseParser, serializeEvent } from '../src/http/sse.ts';
+import { SseParser } from '../src/http/sse.ts';
 import { loadDashboardConfig, startDashboard } from '../src/index.ts';
 import { type FakeNotification, startFakeNotification } from './support/fake-notification.ts';
 
@@ -24,7 +24,7 @@ describe('SseParser', () => {
     const parser = new SseParser();
     assert.deepEqual(parser.push(': keep-alive\n\n\n'), []);
     const event = { event: 'alert.created', id: '42', data: 'x\ny' };
-    assert.deepEqual(new SseParser().push(serializeEvent(event)), [event]);
+    assert.deepEqual(new SseParser().push(formatSseEvent(event)), [event]);
   });
 });
 
@@ -44,7 +44,8 @@ describe('GET /api/alerts/stream', () => {
 
   test('passes alert events through and closes the upstream stream when the browser leaves', async () => {
     const received: string[] = [];
-    const req = request(`${dashboard.urls.http}/api/alerts/stream`, { headers: { accept: 'text/event-stream' } });
+    // A reconnecting browser sends the last id it saw; nothing replays, so it is not forwarded.
+    const req = request(`${dashboard.urls.http}/api/alerts/stream`, { headers: { accept: 'text/event-stream', 'last-event-id': '41' } });
     const response = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
       req.on('response', resolve);
       req.on('error', reject);
@@ -52,13 +53,17 @@ describe('GET /api/alerts/stream', () => {
     });
     assert.equal(response.statusCode, 200);
     assert.match(String(response.headers['content-type']), /^text\/event-stream/);
+    assert.equal(response.headers['cache-control'], 'no-store, no-transform');
     response.setEncoding('utf8');
     response.on('data', (chunk: string) => received.push(chunk));
     await waitFor(() => (backend.streams() === 1 ? true : undefined), 5000, 'the upstream stream');
+    const upstream = backend.requests.filter((r) => r.url === '/alerts/stream').at(-1)!;
+    assert.equal(upstream.headers['last-event-id'], undefined);
 
     const row = backend.add({ alert_name: 'streamed' });
     await waitFor(() => (received.join('').includes(String(row['alert_id'])) ? true : undefined), 5000, 'the event');
     const text = received.join('');
+    assert.ok(text.startsWith('retry: 5000\n: connected\n\n'));
     assert.match(text, /id: \d+\nevent: alert\.created\ndata: \{.*"alert_name":"streamed"/s);
 
     req.destroy();

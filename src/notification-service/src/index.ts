@@ -1,9 +1,12 @@
 export { createPgliteSqlClient, createPostgresSqlClient, openAlertStore } from './adapters.ts';
-export { ANY_UUID } from './api/api-errors.ts';
-export { openApiDocument } from './api/openapi.ts';
-export { type LoadOptions, loadNotificationConfig, type NotificationConfig, resolveApiTokens } from './config.ts';
+export { type ApiToken, BearerAuth, TOKEN_SCOPES, type TokenScope } from './api/bearer-auth.ts';
+export { type LoadOptions, loadNotificationConfig, type NotificationConfig, loadOutputs, parseTokenLine, resolveApiTokens } from './config.ts';
+export { signWebhook } from './delivery/outputs/webhook-sender.ts';
+export { loadOutputsFileSync, type OutputsConfig, OutputsConfigError, parseOutputsConfig } from './delivery/outputs-config.ts';
 export { classifyDbError, DatabaseUnavailableError, InvalidAlertDataError } from './db/db-errors.ts';
 export { loadMigrations, MIGRATIONS_DIR, type Migration, MigrationError, runMigrations } from './db/migrations.ts';
+export { type DataDirLock, DataDirLockedError, lockDataDir } from './db/data-dir-lock.ts';
+export { assertDatabaseReachable } from './db/database-probe.ts';
 export { PgliteClient } from './db/pglite-client.ts';
 export { PostgresClient, type PostgresClientOptions } from './db/postgres-client.ts';
 export type { QueryOptions, SqlClient, SqlExecutor, SqlResult } from './db/sql-client.ts';

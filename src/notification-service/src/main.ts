@@ -8,14 +8,15 @@ import {
   runService,
 } from '@auditflow/common';
 import { createPostgresSqlClient, openAlertStore } from './adapters.ts';
-import { loadNotificationConfig, type NotificationConfig } from './config.ts';
+import { loadNotificationConfig, loadOutputs, type NotificationConfig } from './config.ts';
+import type { OutputsConfig } from './delivery/outputs-config.ts';
 import { runMigrations } from './db/migrations.ts';
 import { startNotificationService } from './service.ts';
 
 const NAME = 'notification-service';
 
 /** Standalone config: the broker and PostgreSQL are required, and a tokens file must be readable. */
-function loadStandaloneConfig(env: Env): NotificationConfig {
+function loadStandaloneConfig(env: Env): NotificationConfig & { outputs: OutputsConfig | undefined } {
   const config = loadNotificationConfig(env, { standalone: true });
   if (config.apiTokensFile !== undefined) {
     try {
@@ -24,7 +25,7 @@ function loadStandaloneConfig(env: Env): NotificationConfig {
       throw new ConfigError([{ variable: 'API_TOKENS_FILE', problem: `cannot be read: ${(error as Error).message}` }]);
     }
   }
-  return config;
+  return { ...config, outputs: loadOutputs(config, env) };
 }
 
 /** `main.js migrate`: applies pending migrations and exits; needs only the database settings. */
@@ -76,7 +77,7 @@ if (command === 'migrate') {
         },
       );
       try {
-        const handle = await startNotificationService({ config, logger, broker, store });
+        const handle = await startNotificationService({ config, logger, broker, store, outputs: config.outputs });
         return {
           ...handle,
           stop: async () => {

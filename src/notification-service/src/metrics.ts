@@ -10,6 +10,7 @@ export interface NotificationMetrics {
   rabbitmqUp: Gauge;
   sseClients: Gauge;
   statusChanges: Counter<'status'>;
+  deliveries: Counter<'output' | 'outcome'>;
 }
 
 export function createNotificationMetrics(registry: Registry): NotificationMetrics {
@@ -45,6 +46,12 @@ export function createNotificationMetrics(registry: Registry): NotificationMetri
       name: 'notification_alert_status_changes_total',
       help: 'Alert status changes made through the API, by new status',
       labelNames: ['status'],
+      registers,
+    }),
+    deliveries: new Counter({
+      name: 'notification_deliveries_total',
+      help: 'Outbox deliveries settled, by output and outcome (sent, failed, retried, silenced)',
+      labelNames: ['output', 'outcome'],
       registers,
     }),
   };

@@ -14,10 +14,18 @@ import {
 } from '@auditflow/common';
 import type { FastifyInstance } from 'fastify';
 import { registerAlertRoutes } from './api/alert-routes.ts';
-import { BearerAuth } from './api/bearer-auth.ts';
+import { BearerAuth, registerScopeEnforcement } from './api/bearer-auth.ts';
+import { registerDeliveryRoutes } from './api/delivery-routes.ts';
+import { registerOpenApi } from './api/openapi-document.ts';
+import { registerSilenceRoutes } from './api/silence-routes.ts';
 import { SseHub } from './api/sse-hub.ts';
 import { classifyDbError } from './db/db-errors.ts';
-import { type NotificationConfig, resolveApiTokens } from './config.ts';
+import { loadOutputs, type NotificationConfig, resolveApiTokens } from './config.ts';
+import { createDeliveryPlanner } from './delivery/delivery-planner.ts';
+import { DeliveryWorker } from './delivery/delivery-worker.ts';
+import { createSenders, type SenderSet } from './delivery/outputs/senders.ts';
+import type { OutputsConfig } from './delivery/outputs-config.ts';
+import { SilenceAnnotator, silenceAwareStore } from './silences/silence-annotator.ts';
 import { type AlertConsumer, startAlertConsumer } from './ingest/alert-consumer.ts';
 import { createNotificationMetrics, type NotificationMetrics } from './metrics.ts';
 import { RetentionJob } from './retention/retention-job.ts';
@@ -36,6 +44,10 @@ export interface NotificationServiceDeps {
   sseKeepAliveMs?: number;
   /** @default () => new Date() */
   now?: () => Date;
+  /** Outputs and routes; @default read from OUTPUTS_FILE (none when it is unset) */
+  outputs?: OutputsConfig | undefined;
+  /** Where `{ env: NAME }` secrets of the outputs file are read. @default process.env */
+  env?: Record<string, string | undefined>;
 }
 
 export interface NotificationServiceHandle extends ServiceHandle {
@@ -45,6 +57,8 @@ export interface NotificationServiceHandle extends ServiceHandle {
   readonly registry: Registry;
   readonly health: HealthRegistry;
   readonly retention: RetentionJob;
+  /** The outbox worker; undefined when no outputs are configured. */
+  readonly delivery: DeliveryWorker | undefined;
 }
 
 /**
@@ -74,11 +88,33 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
   metrics.rabbitmqUp.set(broker.isConnected() ? 1 : 0);
   broker.onConnectionChange((connected) => metrics.rabbitmqUp.set(connected ? 1 : 0));
 
-  const auth = new BearerAuth(await resolveApiTokens(config));
-  if (!auth.configured) logger.warn('no API token configured (API_TOKENS, API_TOKENS_FILE): every PATCH /alerts/{id} gets 401');
+  const auth = new BearerAuth(await resolveApiTokens(config), { readRequiresToken: config.readRequiresToken });
+  if (!auth.configured) logger.warn('no API token configured (API_TOKENS, API_TOKENS_FILE): every request that needs a token gets 401');
+
+  const outputs = 'outputs' in deps ? deps.outputs : loadOutputs(config, deps.env ?? process.env);
+  let senders: SenderSet | undefined;
+  let delivery: DeliveryWorker | undefined;
+  if (outputs !== undefined) {
+    senders = createSenders(outputs.outputs.values());
+    const worker = new DeliveryWorker({
+      outbox: store.outbox,
+      silences: store.silences,
+      senders,
+      policy: outputs.delivery,
+      logger: logger.child({ component: 'delivery' }),
+      metrics,
+      leaseMs: config.outboxLeaseMs,
+      pollMs: config.outboxPollMs,
+      batchSize: config.outboxBatchSize,
+    });
+    store.setDeliveryPlanner(createDeliveryPlanner(outputs, () => worker.wake()));
+    delivery = worker;
+    logger.info({ outputs: [...outputs.outputs.keys()] }, 'notification outputs configured');
+  }
 
   if (config.migrateOnStart) await migrateWithRetry(store, logger, stopping.signal);
   await broker.declareQueues([config.alertQueue]);
+  delivery?.start();
 
   const consumer: AlertConsumer = startAlertConsumer({
     broker,
@@ -89,14 +125,32 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
     metrics,
   });
 
-  const sse = new SseHub({ store, logger, metrics, keepAliveMs: deps.sseKeepAliveMs ?? 15_000 });
-  const app = createHttpServer({ logger, health, metricsRegistry: registry });
-  registerAlertRoutes(app, { store, auth, sse, metrics, now });
+  // The API shows each alert's silence state; ingest and the outbox work on the store itself.
+  const annotator = new SilenceAnnotator(store.silences);
+  const apiStore = silenceAwareStore(store, annotator);
+  const sse = new SseHub({ store: apiStore, logger, metrics, keepAliveMs: deps.sseKeepAliveMs ?? 15_000 });
+  const app = createHttpServer({
+    logger,
+    health,
+    metricsRegistry: registry,
+    beforeRoutes: (server) => {
+      registerScopeEnforcement(server, auth);
+      registerOpenApi(server, auth);
+    },
+  });
+  // Inside a plugin, so the OpenAPI generator registered before sees these routes.
+  app.register(async (api) => {
+    registerAlertRoutes(api, { store: apiStore, sse, metrics, now });
+    registerSilenceRoutes(api, { silences: store.silences, annotator, now });
+    registerDeliveryRoutes(api, { store });
+  });
   let port: number;
   try {
-    port = await listen(app, config.apiPort, config.apiHost);
+    port = await listen(app, config.apiPort, config.apiHost, 'API_PORT');
   } catch (error) {
     await consumer.close();
+    await delivery?.stop();
+    senders?.close();
     throw error;
   }
 
@@ -122,6 +176,7 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
     registry,
     health,
     retention,
+    delivery,
     stop: () => {
       stopped ??= (async () => {
         // Order matters: endpoints drop the pod first, then work drains, then resources close.
@@ -129,6 +184,9 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
         stopping.abort();
         await retention.stop();
         await consumer.close();
+        // After the consumer: its last batches may still enqueue notifications.
+        await delivery?.stop();
+        senders?.close();
         await sse.close();
         await app.close();
         await store.close();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Alert } from '@auditflow/common';
+import { loadMigrations } from '../src/db/migrations.ts';
 import { toAlertRecord } from '../src/store/alert-record.ts';
 import type { AlertChange, AlertRecord } from '../src/store/alert-store.ts';
 import type { SqlAlertStore } from '../src/store/sql-alert-store.ts';
@@ -33,7 +34,7 @@ for (const kind of ['pglite', 'postgres'] as const) {
       const { rows } = await db.admin.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
       assert.deepEqual(
         rows.map((r) => r.version),
-        [1, 2, 3, 4, 5],
+        (await loadMigrations()).map((m) => m.version),
       );
     });
 

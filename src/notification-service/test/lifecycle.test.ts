@@ -31,10 +31,11 @@ describe('migrations and lifecycle', () => {
       (_, i) => new PostgresClient({ url: db.url!, poolMax: 2, applicationName: `${db.schema}-m${i}`, logger: silentLogger }),
     );
     try {
+      const versions = (await loadMigrations()).map((m) => m.version);
       const results = await Promise.all(clients.map((client) => runMigrations(client)));
-      assert.deepEqual(results.flat().sort(), [1, 2, 3, 4, 5]);
+      assert.deepEqual(results.flat().sort((a, b) => a - b), versions);
       const { rows } = await db.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
-      assert.equal(rows[0]!.n, 5);
+      assert.equal(rows[0]!.n, versions.length);
     } finally {
       for (const client of clients) await client.close();
       await db.drop();
@@ -59,7 +60,7 @@ describe('migrations and lifecycle', () => {
       const done = await runMain(['migrate'], { DATABASE_URL: db.url!, LOG_LEVEL: 'info' });
       assert.equal(done.code, 0, done.output);
       const { rows } = await db.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
-      assert.equal(rows[0]!.n, 5);
+      assert.equal(rows[0]!.n, (await loadMigrations()).length);
       const again = await runMain(['migrate'], { DATABASE_URL: db.url! });
       assert.equal(again.code, 0);
       const missing = await runMain(['migrate'], {});

@@ -6,7 +6,7 @@ import { type Harness, startHarness } from './service-harness.ts';
 import { TcpProxy } from '../../common/test/tcp-proxy.ts';
 
 /**
- * The original closed its pool for good on the first database error (D8) and
+ * The original closed its pool for good on the first database error and
  * lost or looped alerts. Here the pool loses its connections (terminated
  * backends, then a full outage through a cut proxy) while alerts flow, and
  * every alert must still be stored exactly once, with readiness following the
@@ -76,7 +76,7 @@ describe('recovery from database connection loss', () => {
     const metrics = (await harness.handle.app.inject({ url: '/metrics' })).body;
     assert.match(metrics, /notification_database_up\{[^}]*\} 0/);
     const apiDuringOutage = await harness.handle.app.inject({ url: '/alerts?limit=1' });
-    assert.equal(apiDuringOutage.statusCode, 503, 'a database outage is a 503, never an empty 200 (D8)');
+    assert.equal(apiDuringOutage.statusCode, 503, 'a database outage is a 503, never an empty 200');
     await publishSome(200);
 
     proxy.restore();

@@ -11,12 +11,12 @@ interface SseEvent {
 }
 
 /** A minimal EventSource: collects parsed events and comment lines from a real socket. */
-async function openStream(url: string): Promise<{ events: SseEvent[]; comments: string[]; response: IncomingMessage; close(): void }> {
+async function openStream(url: string, headers: Record<string, string> = {}): Promise<{ events: SseEvent[]; comments: string[]; response: IncomingMessage; close(): void }> {
   const events: SseEvent[] = [];
   const comments: string[] = [];
   let request: ClientRequest | undefined;
   const response = await new Promise<IncomingMessage>((resolve, reject) => {
-    request = get(url, resolve);
+    request = get(url, { headers }, resolve);
     request.on('error', reject);
   });
   let buffer = '';
@@ -101,5 +101,30 @@ describe('GET /alerts/stream (SSE over a real socket)', () => {
       5000,
       'client cleaned up',
     );
+  });
+
+  test('Last-Event-ID is not honoured: a reconnect gets only events after it connects', async () => {
+    const earlier = makeAlert();
+    await primary.broker.publish(primary.queue, { body: earlier, messageId: earlier.alert_id });
+    await waitFor(
+      async () => ((await primary.handle.app.inject({ url: `/alerts/${earlier.alert_id}` })).statusCode === 200 ? true : undefined),
+      10_000,
+      'the earlier alert stored',
+    );
+    const stream = await openStream(`${primary.handle.urls.http}/alerts/stream`, { 'last-event-id': '1' });
+    try {
+      await waitFor(() => (stream.comments.includes('connected') ? true : undefined), 5000, 'opening comment');
+      const later = makeAlert();
+      await primary.broker.publish(primary.queue, { body: later, messageId: later.alert_id });
+      await waitFor(
+        () => stream.events.find((e) => JSON.parse(e.data!).alert_id === later.alert_id),
+        10_000,
+        'the later alert',
+      );
+      assert.equal(stream.events.filter((e) => JSON.parse(e.data!).alert_id === earlier.alert_id).length, 0);
+      assert.equal(stream.response.headers['cache-control'], 'no-store, no-transform');
+    } finally {
+      stream.close();
+    }
   });
 });

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ConfigError } from '@auditflow/common';
-import { BearerAuth } from '../src/api/bearer-auth.ts';
+import { toListQuery, toStatsQuery } from '../src/api/alert-query.ts';
+import { type ApiToken, BearerAuth } from '../src/api/bearer-auth.ts';
 import { decodeCursor, encodeCursor } from '../src/api/cursor.ts';
-import { parseListQuery, parseStatsQuery } from '../src/api/query-params.ts';
-import { parseStatusChange } from '../src/api/status-body.ts';
-import { loadNotificationConfig, resolveApiTokens } from '../src/config.ts';
+import { toStatusChange } from '../src/api/status-body.ts';
+import { loadNotificationConfig, parseTokenLine, resolveApiTokens } from '../src/config.ts';
 import { classifyDbError } from '../src/db/db-errors.ts';
 import { decodeAlert, UndeliverableAlertError } from '../src/ingest/alert-decoder.ts';
 import { MicroBatcher } from '../src/ingest/micro-batcher.ts';
@@ -45,44 +45,89 @@ describe('configuration', () => {
         ['API_PORT', 'RETENTION_DAYS', 'MIGRATE_ON_START', 'RABBITMQ_PREFETCH'].every((v) => error.variables.includes(v)),
     );
   });
-  test('tokens come from API_TOKENS and API_TOKENS_FILE; an unreadable file is a ConfigError', async () => {
+  test('tokens come from API_TOKENS and API_TOKENS_FILE; plain ones get read and ack; an unreadable file is a ConfigError', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'af-tokens-'));
     try {
       const file = join(dir, 'tokens');
-      await writeFile(file, '# rotated 2025-07\ntoken-b\n\n  token-c  \n');
+      await writeFile(file, '# rotated 2025-07\ntoken-b\n\n  token-c  scopes=read,ack,admin name=dashboard\ntoken-d scopes=read\n');
       const config = loadNotificationConfig({ API_TOKENS: 'token-a, ', API_TOKENS_FILE: file });
-      assert.deepEqual(await resolveApiTokens(config), ['token-a', 'token-b', 'token-c']);
+      const tokens = await resolveApiTokens(config);
+      assert.deepEqual(
+        tokens.map((t) => [t.token, t.scopes.join(',')]),
+        [
+          ['token-a', 'read,ack'],
+          ['token-b', 'read,ack'],
+          ['token-c', 'read,ack,admin'],
+          ['token-d', 'read'],
+        ],
+      );
+      assert.equal(tokens[2]!.name, 'dashboard');
+      assert.match(tokens[0]!.name, /^token-[0-9a-f]{8}$/);
+      assert.notEqual(tokens[0]!.name, 'token-a');
       await assert.rejects(resolveApiTokens({ apiTokens: [], apiTokensFile: join(dir, 'missing') }), ConfigError);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
+  test('a bad tokens-file line is a ConfigError naming the line, never the token', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'af-tokens-'));
+    try {
+      const file = join(dir, 'tokens');
+      await writeFile(file, 'good-token\nsecret-1 scopes=read,delete\nsecret-2 role=x\n');
+      await assert.rejects(resolveApiTokens({ apiTokens: [], apiTokensFile: file }), (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.deepEqual(error.variables, ['API_TOKENS_FILE', 'API_TOKENS_FILE']);
+        assert.match(error.message, /line 2: scopes must be/);
+        assert.match(error.message, /line 3: unknown field 'role'/);
+        assert.doesNotMatch(error.message, /secret-/);
+        return true;
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    assert.equal(typeof parseTokenLine('scopes=read'), 'string');
+    assert.equal(typeof parseTokenLine('t scopes='), 'string');
+    assert.deepEqual((parseTokenLine('t scopes=admin,admin') as ApiToken).scopes, ['admin']);
+  });
+  test('API_READ_REQUIRES_TOKEN is off by default (the original served reads without a token)', () => {
+    assert.equal(loadNotificationConfig({}).readRequiresToken, false);
+    assert.equal(loadNotificationConfig({ API_READ_REQUIRES_TOKEN: 'true' }).readRequiresToken, true);
+    assert.throws(() => loadNotificationConfig({ API_READ_REQUIRES_TOKEN: 'sometimes' }), ConfigError);
+  });
 });
+
+const token = (value: string, scopes: ApiToken['scopes'] = ['read', 'ack']): ApiToken => ({ token: value, name: value, scopes });
 
 describe('bearer auth', () => {
   test('accepts only a configured token; with none configured nothing passes', () => {
-    const auth = new BearerAuth(['alpha-token', 'beta-token']);
-    auth.verify('Bearer beta-token');
+    const auth = new BearerAuth([token('alpha-token'), token('beta-token')]);
+    assert.equal(auth.verify('Bearer beta-token').name, 'beta-token');
     auth.verify('bearer alpha-token');
     for (const header of [undefined, '', 'Bearer', 'Bearer alpha', 'Bearer alpha-token-x', 'alpha-token', 'Basic alpha-token']) {
       assert.throws(() => auth.verify(header), { code: 'AF_UNAUTHORIZED' });
     }
     assert.throws(() => new BearerAuth([]).verify('Bearer '), { code: 'AF_UNAUTHORIZED' });
   });
+  test('a token without the scope is forbidden; reads are open unless configured', () => {
+    const auth = new BearerAuth([token('reader', ['read']), token('admin', ['admin'])]);
+    assert.equal(auth.authorize('Bearer reader', 'read').name, 'reader');
+    assert.throws(() => auth.authorize('Bearer reader', 'ack'), { code: 'AF_FORBIDDEN' });
+    assert.throws(() => auth.authorize('Bearer admin', 'read'), { code: 'AF_FORBIDDEN' });
+    assert.equal(auth.isOpen('read'), true);
+    assert.equal(auth.isOpen(undefined), true);
+    assert.equal(auth.isOpen('ack'), false);
+    assert.equal(new BearerAuth([], { readRequiresToken: true }).isOpen('read'), false);
+  });
 });
 
-describe('query parameters', () => {
-  test('defaults and compatible limit/offset messages', () => {
-    const query = parseListQuery({});
+describe('query conversion (after the route schema)', () => {
+  test('defaults', () => {
+    const query = toListQuery({});
     assert.equal(query.limit, 50);
     assert.equal(query.offset, 0);
-    assert.throws(() => parseListQuery({ limit: '0' }), { message: 'Limit must be a positive integer.' });
-    assert.throws(() => parseListQuery({ limit: 'ten' }), { message: 'Limit must be an integer.' });
-    assert.throws(() => parseListQuery({ offset: '-2' }), { message: 'Offset cannot be negative.' });
-    assert.throws(() => parseListQuery({ offset: '1e3' }), { message: 'Offset must be an integer.' });
   });
   test('lists, words and instants are normalised', () => {
-    const query = parseListQuery({
+    const query = toListQuery({
       severity: 'CRITICAL, WARNING,CRITICAL',
       status: 'open',
       q: 'Failed  LOGIN /etc/pass',
@@ -93,15 +138,22 @@ describe('query parameters', () => {
     assert.deepEqual(query.text, ['failed', 'login', 'etc', 'pass']);
     assert.equal(query.since?.toISOString(), '2025-07-01T00:00:00.000Z');
     assert.equal(query.until?.toISOString(), '2025-07-01T10:00:00.000Z');
-    assert.equal(parseListQuery({ since: '2025-07-01T10:00' }).since?.toISOString(), '2025-07-01T10:00:00.000Z');
+    assert.equal(toListQuery({ since: '2025-07-01T10:00' }).since?.toISOString(), '2025-07-01T10:00:00.000Z');
+    assert.equal(toListQuery({ since: '2025-07-01t10:00z' }).since?.toISOString(), '2025-07-01T10:00:00.000Z');
+  });
+  test('a filter that could only be ignored is refused: q without a word, a list without a value', () => {
+    for (const q of ['%', '%%', '--', '"*"']) assert.throws(() => toListQuery({ q }), { code: 'AF_INVALID_PARAMETER' });
+    assert.throws(() => toListQuery({ severity: ',' }), { code: 'AF_INVALID_PARAMETER' });
+    assert.throws(() => toListQuery({ status: 'open,closed' }), { code: 'AF_INVALID_PARAMETER' });
+    assert.throws(() => toListQuery({ since: '2025-13-01T00:00:00Z' }), { code: 'AF_INVALID_PARAMETER' });
   });
   test('stats: default 24 h window ending now, bounded bucket count', () => {
     const now = new Date('2025-07-02T12:30:00Z');
-    const stats = parseStatsQuery({}, now);
+    const stats = toStatsQuery({}, now);
     assert.equal(stats.until.toISOString(), now.toISOString());
     assert.equal(stats.since.toISOString(), '2025-07-01T12:30:00.000Z');
     assert.equal(stats.bucket, 'hour');
-    assert.throws(() => parseStatsQuery({ bucket: 'minute', since: '2025-01-01' }, now), { code: 'AF_INVALID_PARAMETER' });
+    assert.throws(() => toStatsQuery({ bucket: 'minute', since: '2025-01-01' }, now), { code: 'AF_INVALID_PARAMETER' });
   });
   test('cursors round-trip and forged ones are refused', () => {
     const position = { timestamp: '2025-07-02T20:00:00.123456Z', alertId: '3f0c1a2b-1111-4222-8333-444455556666' };
@@ -110,16 +162,16 @@ describe('query parameters', () => {
       assert.throws(() => decodeCursor(bad), { code: 'AF_INVALID_CURSOR' });
     }
   });
-  test('status body: defaults the actor, refuses unknown fields', () => {
-    assert.deepEqual(parseStatusChange({ status: 'resolved' }), { status: 'resolved', actor: 'api' });
-    assert.deepEqual(parseStatusChange({ status: 'open', note: null, actor: 'eve' }), { status: 'open', actor: 'eve' });
-    assert.throws(() => parseStatusChange({ status: 'resolved', owner: 'x' }), { code: 'AF_INVALID_BODY' });
-    assert.throws(() => parseStatusChange('resolved'), { code: 'AF_INVALID_BODY' });
+  test('status body: null is absent; the actor defaults to the token name, then "api"', () => {
+    assert.deepEqual(toStatusChange({ status: 'resolved' }, undefined), { status: 'resolved', actor: 'api' });
+    assert.deepEqual(toStatusChange({ status: 'resolved', actor: null }, 'dashboard'), { status: 'resolved', actor: 'dashboard' });
+    assert.deepEqual(toStatusChange({ status: 'open', note: null, actor: 'eve' }, 'dashboard'), { status: 'open', actor: 'eve' });
+    assert.equal(toStatusChange({ status: 'open', note: 'a\ud800b' }, undefined).note, 'a\ufffdb');
   });
 });
 
 describe('alert decoding', () => {
-  test('valid alerts map onto the columns; the D3 double zone is accepted', () => {
+  test('valid alerts map onto the columns; the original double zone designator (+00:00Z) is accepted', () => {
     const record = decodeAlert(Buffer.from(JSON.stringify(makeAlert({ timestamp: '2025-07-02T20:00:00+00:00Z' }))));
     assert.equal(record.timestamp, '2025-07-02T20:00:00+00:00');
     assert.equal(record.rule_id, 'ANLY-SEC-001');

@@ -21,6 +21,7 @@ export const SUBCHARTS = [
   'postgresql',
   'rabbitmq',
   'redis',
+  'audit-ingest',
 ] as const;
 export const APP_CHARTS = SUBCHARTS.slice(0, 4);
 export const ENVIRONMENTS = ['dev', 'staging', 'preprod', 'prod'] as const;

@@ -3,6 +3,7 @@ import {
   assertAuditEvent,
   type AuditEvent,
   AuditFlowError,
+  codeForFastifyError,
   MAX_EVENT_BYTES,
   problem,
   sendProblem,
@@ -21,7 +22,7 @@ export const LEGACY_MISSING_EVENT_TYPE = "Invalid event data. 'event_type' is re
  * POST /generate_event, compatible with the original (section 2.2): the
  * caller's fields pass through, the generator owns event_id, timestamp and
  * source_service, and absent fields get the original's defaults. Unlike the
- * original, the result must be a valid event (D13) and 202 means the broker
+ * original, the result must be a valid event and 202 means the broker
  * confirmed it.
  */
 export function registerGenerateEvent(app: FastifyInstance, deps: RouteDeps): void {
@@ -72,7 +73,7 @@ function legacyErrorHandler(error: FastifyError | Error, request: FastifyRequest
   const fastifyError = error as FastifyError;
   const status = fastifyError.statusCode ?? 500;
   if (status >= 400 && status < 500) {
-    const body = problem(status, fastifyError.code ?? 'AF_BAD_REQUEST', error.message);
+    const body = problem(status, codeForFastifyError(fastifyError.code, status), error.message);
     return sendProblem(reply, { ...body, error: error.message } as typeof body);
   }
   request.log.error({ err: error }, 'generate_event failed');

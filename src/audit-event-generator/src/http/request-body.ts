@@ -19,5 +19,5 @@ export function assertJsonContentType(request: FastifyRequest): void {
   if (type === undefined) return;
   const essence = type.split(';')[0]!.trim().toLowerCase();
   if (essence === 'application/json' || essence.endsWith('+json')) return;
-  throw new AuditFlowError('FST_ERR_CTP_INVALID_MEDIA_TYPE', `Unsupported Media Type: ${type}`, { statusCode: 415 });
+  throw new AuditFlowError('AF_UNSUPPORTED_MEDIA_TYPE', `Unsupported Media Type: ${type}`);
 }

@@ -1,7 +1,7 @@
 import type { Alert } from '@auditflow/common';
 import type { EventContext } from '../rules/event-context.ts';
 import type { CorrelationRule, Rule, RuleSet } from '../rules/rule-set.ts';
-import type { WindowResult, WindowStore } from '../store/window-store.ts';
+import type { EpisodeResult, ScopeBatchEvent, ScopeBatchInput, ScopeStep, WindowResult, WindowStore } from '../store/window-store.ts';
 import { type AlertInput, alertIdOf, buildAlert } from './alert-builder.ts';
 import { type GroupKey, groupKeyOf, scopeOf } from './group-key.ts';
 
@@ -57,6 +57,20 @@ interface Pending {
   rule: Rule;
   group: GroupKey;
   result: WindowResult | undefined;
+}
+
+/** One event of a batch: its context and whether it may have been folded before (a redelivery or retry). */
+export interface BatchEvent {
+  context: EventContext;
+  redelivered: boolean;
+}
+
+/** The events of a batch that share one scope of one rule, in batch order. */
+interface ScopeBucket {
+  rule: Rule;
+  group: GroupKey;
+  input: ScopeBatchInput & { events: ScopeBatchEvent[] };
+  indexes: number[];
 }
 
 /** Slack on key lifetimes, so keys outlive the last moment they can matter. */
@@ -123,6 +137,132 @@ export class AnalysisEngine {
     return outcomes.filter((outcome): outcome is AlertOutcome => outcome !== undefined);
   }
 
+  /**
+   * The batch form of process(), with the same answers: base rules are
+   * evaluated in memory for every event, then each (rule, group key) scope gets
+   * one store call per batch that runs its events in batch order (correlations
+   * level by level, since a level sees what the earlier ones fired for each
+   * event). Returns the outcomes of each event, in batch order.
+   */
+  async processBatch(events: readonly BatchEvent[]): Promise<AlertOutcome[][]> {
+    const outcomes: AlertOutcome[][] = events.map(() => []);
+    const seen: (Set<string> | undefined)[] = [];
+    const folds = new Map<string, ScopeBucket>();
+    events.forEach(({ context }, index) => {
+      let matched: Set<string> | undefined;
+      for (const rule of this.rules.detections) {
+        if (!rule.matches(context)) continue;
+        matched ??= new Set();
+        matched.add(rule.id);
+        this.#hooks.ruleMatched?.(rule.id);
+        if (!rule.alerts) continue;
+        const group = groupKeyOf(rule.suppressionGroupBy, context);
+        const bucket = this.#bucket(folds, rule, group, () => ({ kind: 'fold', fold: this.#foldLimits(rule) }));
+        bucket.input.events.push({ eventId: context.event.event_id, ts: context.ts });
+        bucket.indexes.push(index);
+      }
+      seen.push(matched);
+    });
+    // Detection episodes never feed a correlation: their store calls go out with the first level's.
+    const detectionRun = this.#runBuckets(folds, events, outcomes, undefined);
+    for (const level of this.#levels) {
+      const buckets = new Map<string, ScopeBucket>();
+      for (const rule of level) {
+        events.forEach(({ context }, index) => {
+          const matched = seen[index];
+          if (matched === undefined) return;
+          const event = this.#scopeEvent(rule, context, matched);
+          if (event === undefined) return;
+          const bucket = this.#bucket(buckets, rule, groupKeyOf(rule.groupBy, context), () => ({
+            kind: rule.type === 'event_count' || rule.type === 'value_count' ? 'count' : 'chain',
+            window: {
+              timespanMs: rule.timespanMs,
+              latenessMs: this.#settings.latenessMs,
+              maxEntries: this.#settings.maxEntries,
+              ttlMs: rule.timespanMs + this.#settings.latenessMs + TTL_SLACK_MS,
+              condition: rule.condition ?? {},
+              stageCount: rule.sources.length,
+              ordered: rule.type === 'temporal_ordered',
+            },
+            fold: this.#foldLimits(rule),
+          }));
+          bucket.input.events.push(event);
+          bucket.indexes.push(index);
+        });
+      }
+      await this.#runBuckets(buckets, events, outcomes, (rule, index) => {
+        seen[index]!.add(rule.id);
+        this.#hooks.ruleMatched?.(rule.id);
+      });
+    }
+    await detectionRun;
+    return outcomes;
+  }
+
+  #bucket(
+    buckets: Map<string, ScopeBucket>,
+    rule: Rule,
+    group: GroupKey,
+    limits: () => Omit<ScopeBatchInput, 'scope' | 'events'>,
+  ): ScopeBucket {
+    const scope = scopeOf(rule.id, group);
+    let bucket = buckets.get(scope);
+    if (bucket === undefined) {
+      bucket = { rule, group, input: { scope, ...limits(), events: [] }, indexes: [] };
+      buckets.set(scope, bucket);
+    }
+    return bucket;
+  }
+
+  /** What the store needs of an event for a correlation, or undefined when the event does not feed it. */
+  #scopeEvent(rule: CorrelationRule, context: EventContext, matched: ReadonlySet<string>): ScopeBatchEvent | undefined {
+    const stages: number[] = [];
+    rule.sources.forEach((source, index) => {
+      if (matched.has(source)) stages.push(index);
+    });
+    if (stages.length === 0) return undefined;
+    const base = { eventId: context.event.event_id, ts: context.ts };
+    if (rule.type === 'value_count') {
+      const value = rule.valueField ? groupValue(context.get(rule.valueField.path)) : undefined;
+      // An event without the counted field has no value to count.
+      return value === undefined ? undefined : { ...base, value };
+    }
+    return rule.type === 'event_count' ? base : { ...base, stages };
+  }
+
+  async #runBuckets(
+    buckets: ReadonlyMap<string, ScopeBucket>,
+    events: readonly BatchEvent[],
+    outcomes: AlertOutcome[][],
+    fired: ((rule: Rule, index: number) => void) | undefined,
+  ): Promise<void> {
+    const all = [...buckets.values()];
+    const steps = await Promise.all(all.map((bucket) => this.#store.runScopeBatch(bucket.input)));
+    all.forEach((bucket, b) => {
+      steps[b]!.forEach((step: ScopeStep, j) => {
+        const index = bucket.indexes[j]!;
+        const { context, redelivered } = events[index]!;
+        if (step.window?.late) this.#hooks.lateEvent?.(bucket.rule.id);
+        if (step.window !== undefined && !step.window.fired) return;
+        fired?.(bucket.rule, index);
+        const outcome = this.#outcome({ rule: bucket.rule, group: bucket.group, result: step.window }, context, redelivered, step.episode!);
+        if (outcome) outcomes[index]!.push(outcome);
+      });
+    });
+  }
+
+  #foldLimits(rule: Rule): ScopeBatchInput['fold'] {
+    const cooldownMs = this.cooldownMsOf(rule);
+    const span = rule.kind === 'correlation' ? rule.timespanMs : 0;
+    return {
+      cooldownMs,
+      ttlMs: Math.max(cooldownMs, span) + this.#settings.latenessMs + 10 * TTL_SLACK_MS,
+      maxMembers: this.#settings.maxEntries,
+      sampleSize: this.#settings.sampleSize,
+      monotone: isMonotone(rule),
+    };
+  }
+
   async #correlate(rule: CorrelationRule, context: EventContext, matched: ReadonlySet<string>): Promise<Pending | undefined> {
     const stages: number[] = [];
     rule.sources.forEach((source, index) => {
@@ -158,21 +298,22 @@ export class AnalysisEngine {
   }
 
   async #fold(entry: Pending, context: EventContext, redelivered: boolean): Promise<AlertOutcome | undefined> {
-    const { rule, group, result } = entry;
-    const cooldownMs = this.cooldownMsOf(rule);
-    const span = rule.kind === 'correlation' ? rule.timespanMs : 0;
+    const { rule, result } = entry;
+    const { monotone, ...limits } = this.#foldLimits(rule);
     const episode = await this.#store.foldEpisode({
-      scope: scopeOf(rule.id, group),
+      scope: scopeOf(rule.id, entry.group),
       eventId: context.event.event_id,
       ts: context.ts,
-      cooldownMs,
-      ttlMs: Math.max(cooldownMs, span) + this.#settings.latenessMs + 10 * TTL_SLACK_MS,
-      maxMembers: this.#settings.maxEntries,
-      sampleSize: this.#settings.sampleSize,
+      ...limits,
       ...(result?.rangeStart !== undefined && result.rangeEnd !== undefined
-        ? { range: { start: result.rangeStart, end: result.rangeEnd }, monotone: isMonotone(rule) }
+        ? { range: { start: result.rangeStart, end: result.rangeEnd }, monotone }
         : {}),
     });
+    return this.#outcome(entry, context, redelivered, episode);
+  }
+
+  #outcome(entry: Pending, context: EventContext, redelivered: boolean, episode: EpisodeResult): AlertOutcome | undefined {
+    const { rule, group, result } = entry;
     if (episode.status !== 'new') this.#hooks.suppressed?.(rule.id);
     if (episode.status === 'stale') return undefined;
     // Unchanged means another delivery already published this content, unless this is a redelivery after a lost publish.

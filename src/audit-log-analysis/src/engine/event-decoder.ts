@@ -4,7 +4,7 @@ import { type AuditEvent, assertAuditEvent, MAX_EVENT_BYTES, PermanentError, Val
 export type DecodeFailure = 'oversized' | 'invalid_utf8' | 'invalid_json' | 'schema';
 
 export const DECODE_ERROR_CODES: Record<DecodeFailure, string> = {
-  oversized: 'AF_EVENT_OVERSIZED',
+  oversized: 'AF_EVENT_TOO_LARGE',
   invalid_utf8: 'AF_EVENT_INVALID_UTF8',
   invalid_json: 'AF_EVENT_INVALID_JSON',
   schema: 'AF_EVENT_SCHEMA',

@@ -15,7 +15,7 @@ export type EventPredicate = (context: EventContext) => boolean;
  * Compiles one `field|modifier...: value(s)` entry of a selection.
  * Matching is exact and case-sensitive: audit events carry Linux paths, user
  * names and unit names, where `/etc/Passwd` is a different file, so folding
- * case would only create false positives (the original's substring match, D16).
+ * case would only create false positives (the original's substring match).
  */
 export function compileFieldMatcher(key: string, raw: unknown): EventPredicate {
   const [field, ...modifierNames] = key.split('|');

@@ -1,3 +1,4 @@
+import { type YamlLocator as Locator, YamlLocator } from '@auditflow/common';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { ConditionSyntaxError, compileCondition, parseCondition } from './condition-parser.ts';
 import { parseTimespan } from './duration.ts';
@@ -20,7 +21,6 @@ import {
 } from './rule-set.ts';
 import { MAX_CHAIN_STAGES } from '../store/window-store.ts';
 import { type RuleProblem, RulesError } from './rules-error.ts';
-import { type YamlLocator as Locator, YamlLocator } from './yaml-locator.ts';
 
 type Json = Record<string, unknown>;
 

@@ -1,13 +1,9 @@
 import { AuditFlowError } from '@auditflow/common';
 
+import type { YamlProblem } from '@auditflow/common';
+
 /** One problem of a rules file, located so an editor can jump to it. */
-export interface RuleProblem {
-  line: number;
-  column: number;
-  /** Dotted path inside the document, e.g. `[2].correlation.timespan`. */
-  path: string;
-  message: string;
-}
+export type RuleProblem = YamlProblem;
 
 /** A rules file that cannot be loaded; every problem is reported at once. */
 export class RulesError extends AuditFlowError {

@@ -26,7 +26,7 @@ export class AnalysisMetrics {
   readonly rabbitStatus: Gauge;
   readonly redisStatus: Gauge;
   /** Pre-bound series of the per-delivery counters: no label hashing on the hot path. */
-  readonly acked: { inc(): void };
+  readonly acked: { inc(value?: number): void };
   readonly retried: { inc(): void };
   readonly deadLettered: { inc(): void };
 

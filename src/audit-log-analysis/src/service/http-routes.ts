@@ -1,4 +1,4 @@
-import { NotFoundError, ValidationError } from '@auditflow/common';
+import { RuleNotFoundError, ValidationError } from '@auditflow/common';
 import type { FastifyInstance } from 'fastify';
 import { alertIdOf } from '../engine/alert-builder.ts';
 import type { AnalysisEngine } from '../engine/analysis-engine.ts';
@@ -16,7 +16,7 @@ export function registerRuleRoutes(app: FastifyInstance, engine: AnalysisEngine,
 
   app.get<{ Params: { id: string }; Querystring: { group?: string } }>('/rules/:id/state', async (request) => {
     const rule = engine.rules.byId.get(request.params.id);
-    if (!rule) throw new NotFoundError(`no rule with id '${request.params.id}'`);
+    if (!rule) throw new RuleNotFoundError(request.params.id);
     const pairs = parseGroup(request.query.group);
     const fields = rule.kind === 'correlation' ? rule.groupBy : rule.suppressionGroupBy;
     for (const name of pairs.keys()) {

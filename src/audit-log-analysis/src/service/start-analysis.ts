@@ -18,6 +18,7 @@ import { loadRulesFile } from '../rules/rules-file.ts';
 import type { WindowStore } from '../store/window-store.ts';
 import { AlertPublisher } from './alert-publisher.ts';
 import { AnalysisMetrics, deadLetterReasonOf } from './analysis-metrics.ts';
+import { createBatchEventHandler } from './batch-event-handler.ts';
 import { createEventHandler } from './event-handler.ts';
 import { registerRuleRoutes } from './http-routes.ts';
 
@@ -84,42 +85,54 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
   const app = createHttpServer({ logger, health, instrumentRegistry: registry });
   registerRuleRoutes(app, engine, windowStore);
   const metricsApp = createMetricsServer({ logger, registry });
-  const appPort = await listen(app, config.appPort, host);
+  const appPort = await listen(app, config.appPort, host, 'APP_PORT');
   let metricsPort: number;
   try {
-    metricsPort = await listen(metricsApp, config.prometheusPort, host);
+    metricsPort = await listen(metricsApp, config.prometheusPort, host, 'PROMETHEUS_PORT');
   } catch (error) {
     await app.close();
     throw error;
   }
 
-  const consumer = broker.consume(
-    {
-      queue: config.queue,
-      prefetch: config.rabbit.prefetch,
-      concurrency: deps.concurrency ?? config.rabbit.prefetch,
-      maxAttempts: MAX_ATTEMPTS,
-      // Every dead letter and retry is counted here, where the delivery policy decides them.
-      onDeadLetter: (message, letter) => {
-        const reason = deadLetterReasonOf(letter.code);
-        metrics.deadLetter.inc({ reason });
-        metrics.deadLettered.inc();
-        if (reason === 'handler_error' || reason === 'delivery_limit') {
-          logger.error({ message_id: message.messageId, code: letter.code, reason: letter.reason }, 'event dead-lettered');
-        }
-      },
-      onRetry: () => metrics.retried.inc(),
+  const consumeOptions = {
+    queue: config.queue,
+    prefetch: config.rabbit.prefetch,
+    concurrency: deps.concurrency ?? config.rabbit.prefetch,
+    maxAttempts: MAX_ATTEMPTS,
+    // Every dead letter and retry is counted here, where the delivery policy decides them.
+    onDeadLetter: (message: { messageId: string | undefined }, letter: { code: string; reason: string }) => {
+      const reason = deadLetterReasonOf(letter.code);
+      metrics.deadLetter.inc({ reason });
+      metrics.deadLettered.inc();
+      if (reason === 'handler_error' || reason === 'delivery_limit') {
+        logger.error({ message_id: message.messageId, code: letter.code, reason: letter.reason }, 'event dead-lettered');
+      }
     },
-    createEventHandler({
-      engine,
-      publisher: new AlertPublisher(broker, config.alertQueue, { updateLingerMs: config.alertUpdateLingerMs }),
-      metrics,
-      logger,
-      clock,
-    }),
-  );
+    onRetry: () => metrics.retried.inc(),
+  };
+  const handlerDeps = { engine, metrics, logger, clock };
+  const consumer =
+    config.mode === 'batch'
+      ? broker.consumeBatch(
+          {
+            ...consumeOptions,
+            // The next batch arrives while one is evaluated.
+            prefetch: Math.max(config.rabbit.prefetch, 2 * config.batchSize),
+            batchSize: config.batchSize,
+            batchLingerMs: config.batchLingerMs,
+          },
+          // A batch already folds the versions of an alert into one publish: no linger needed.
+          createBatchEventHandler({ ...handlerDeps, publisher: new AlertPublisher(broker, config.alertQueue) }),
+        )
+      : broker.consume(
+          consumeOptions,
+          createEventHandler({
+            ...handlerDeps,
+            publisher: new AlertPublisher(broker, config.alertQueue, { updateLingerMs: config.alertUpdateLingerMs }),
+          }),
+        );
   logger.info(
-    { queue: config.queue, alert_queue: config.alertQueue, rules: rules.rules.length, rules_file: rules.fileName, store: windowStore.kind },
+    { queue: config.queue, alert_queue: config.alertQueue, rules: rules.rules.length, rules_file: rules.fileName, store: windowStore.kind, mode: config.mode },
     'analysis consuming',
   );
 

@@ -7,7 +7,10 @@ import {
   MEMBER_SEPARATOR,
   memberEventId,
   type FoldInput,
+  runScopeBatchStepwise,
+  type ScopeBatchInput,
   type ScopeState,
+  type ScopeStep,
   type WindowLimits,
   type WindowResult,
   type WindowStore,
@@ -101,6 +104,10 @@ export class MemoryWindowStore implements WindowStore {
       count: episode.count,
       sample: record.members.head(input.sampleSize).map((entry) => entry.member),
     };
+  }
+
+  runScopeBatch(input: ScopeBatchInput): Promise<ScopeStep[]> {
+    return runScopeBatchStepwise(this, input);
   }
 
   async readState(scope: string, spanMs: number): Promise<ScopeState> {

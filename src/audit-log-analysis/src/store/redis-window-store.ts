@@ -1,13 +1,15 @@
 import { TransientError } from '@auditflow/common';
 import { Redis, ReplyError } from 'ioredis';
-import { loadLuaScript } from './lua-scripts.ts';
+import { loadLuaScript, scopeBatchScript } from './lua-scripts.ts';
 import type {
   ChainWindowInput,
   CountWindowInput,
   EpisodeResult,
   EpisodeStatus,
   FoldInput,
+  ScopeBatchInput,
   ScopeState,
+  ScopeStep,
   WindowResult,
   WindowStore,
 } from './window-store.ts';
@@ -19,6 +21,7 @@ interface ScriptCommands {
   afCountWindow(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<Reply>;
   afChainWindow(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, ...args: (string | number)[]): Promise<Reply>;
   afEpisodeFold(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<Reply>;
+  afScopeBatch(...keysAndArgs: (string | number)[]): Promise<[Reply, Reply][]>;
 }
 
 export interface RedisWindowStoreOptions {
@@ -56,6 +59,8 @@ export class RedisWindowStore implements WindowStore {
       const command = `af${script.name.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase())}`;
       redis.defineCommand(command, { numberOfKeys: script.numberOfKeys, lua: script.lua });
     }
+    const batch = scopeBatchScript();
+    redis.defineCommand('afScopeBatch', { numberOfKeys: batch.numberOfKeys, lua: batch.lua });
     redis.on('ready', () => this.#setConnected(true));
     redis.on('close', () => this.#setConnected(false));
     redis.on('end', () => this.#setConnected(false));
@@ -138,15 +143,50 @@ export class RedisWindowStore implements WindowStore {
         input.monotone ? '1' : '0',
       ),
     );
-    const [status, anchor, first, last, count, ...sample] = reply.map(String);
-    return {
-      status: status as EpisodeStatus,
-      anchor: Number(anchor),
-      firstSeen: Number(first),
-      lastSeen: Number(last),
-      count: Number(count),
-      sample,
-    };
+    return toEpisodeResult(reply);
+  }
+
+  async runScopeBatch(input: ScopeBatchInput): Promise<ScopeStep[]> {
+    const keys = this.#keys(input.scope);
+    const f = input.fold;
+    const args: (string | number)[] = [
+      keys.window,
+      keys.values,
+      keys.watermark,
+      `${keys.stage}1`,
+      `${keys.stage}2`,
+      `${keys.stage}3`,
+      `${keys.stage}4`,
+      keys.episode,
+      keys.members,
+      input.kind,
+      f.cooldownMs,
+      f.ttlMs,
+      f.maxMembers,
+      f.sampleSize,
+      f.monotone ? '1' : '0',
+      input.events.length,
+    ];
+    const w = input.window;
+    for (const event of input.events) {
+      args.push(event.eventId, event.ts);
+      if (input.kind === 'fold' || w === undefined) args.push(0);
+      else if (input.kind === 'count') {
+        const c = w.condition ?? {};
+        const member = event.value === undefined ? event.eventId : `${event.value}${MEMBER_SEPARATOR}${event.eventId}`;
+        args.push(12, member, event.ts, w.timespanMs, w.latenessMs, w.maxEntries, w.ttlMs, event.value === undefined ? 'events' : 'values');
+        args.push(c.gt ?? '', c.gte ?? '', c.lt ?? '', c.lte ?? '', c.eq ?? '');
+      } else {
+        const stages = (event.stages ?? []).map((stage) => stage + 1);
+        args.push(8 + stages.length, event.eventId, event.ts, w.timespanMs, w.latenessMs, w.maxEntries, w.ttlMs);
+        args.push(w.stageCount ?? 2, w.ordered ? '1' : '0', ...stages);
+      }
+    }
+    const reply = await this.#call(() => this.#redis.afScopeBatch(...args));
+    return reply.map(([window, episode]) => ({
+      window: window.length === 0 ? undefined : toWindowResult(window),
+      episode: episode.length === 0 ? undefined : toEpisodeResult(episode),
+    }));
   }
 
   async readState(scope: string, spanMs: number): Promise<ScopeState> {
@@ -240,5 +280,17 @@ function toWindowResult(reply: Reply): WindowResult {
     count: Number(count),
     rangeStart: firedFlag ? Number(start) : undefined,
     rangeEnd: firedFlag ? Number(end) : undefined,
+  };
+}
+
+function toEpisodeResult(reply: Reply): EpisodeResult {
+  const [status, anchor, first, last, count, ...sample] = reply.map(String);
+  return {
+    status: status as EpisodeStatus,
+    anchor: Number(anchor),
+    firstSeen: Number(first),
+    lastSeen: Number(last),
+    count: Number(count),
+    sample,
   };
 }

@@ -13,6 +13,13 @@ export interface WindowStore {
   chainWindow(input: ChainWindowInput): Promise<WindowResult>;
   /** Folds an event (and the events of the firing range) into the scope's alert episode. */
   foldEpisode(input: FoldInput): Promise<EpisodeResult>;
+  /**
+   * Runs the events of one batch that belong to one scope, in the given order,
+   * as one unit (one Lua call on Redis): each event is added to the window and
+   * folded into the episode when it fires ('fold' scopes only fold), exactly
+   * as countWindow/chainWindow then foldEpisode would one event at a time.
+   */
+  runScopeBatch(input: ScopeBatchInput): Promise<ScopeStep[]>;
   /** Current window entries within [watermark - spanMs, watermark] and the open episode. */
   readState(scope: string, spanMs: number): Promise<ScopeState>;
   /** Throws unless the store answers right now. */
@@ -86,6 +93,67 @@ export interface FoldInput {
    * there later fires, and folds, by itself. Never changes the final episode.
    */
   monotone?: boolean;
+}
+
+export interface ScopeBatchEvent {
+  eventId: string;
+  ts: number;
+  /** value_count: the counted value. */
+  value?: string;
+  /** Chains: the 0-based stages the event belongs to. */
+  stages?: readonly number[];
+}
+
+export interface ScopeBatchInput {
+  scope: string;
+  /** count: event_count/value_count window; chain: temporal(_ordered); fold: a detection's episode only. */
+  kind: 'count' | 'chain' | 'fold';
+  /** Window limits of 'count' and 'chain' scopes. */
+  window?: Omit<WindowLimits, 'scope' | 'eventId' | 'ts'> & { condition?: CountCondition; stageCount?: number; ordered?: boolean };
+  fold: Omit<FoldInput, 'scope' | 'eventId' | 'ts' | 'range'>;
+  events: readonly ScopeBatchEvent[];
+}
+
+/** What one event of a scope batch did: its window result (none for 'fold') and its episode when it was folded. */
+export interface ScopeStep {
+  window: WindowResult | undefined;
+  episode: EpisodeResult | undefined;
+}
+
+/**
+ * The reference meaning of runScopeBatch, one event at a time through the
+ * single-event operations; the in-memory store uses it as it is.
+ */
+export async function runScopeBatchStepwise(store: WindowStore, input: ScopeBatchInput): Promise<ScopeStep[]> {
+  const steps: ScopeStep[] = [];
+  for (const event of input.events) {
+    let window: WindowResult | undefined;
+    if (input.kind !== 'fold') {
+      const limits = { scope: input.scope, eventId: event.eventId, ts: event.ts, ...input.window! };
+      window =
+        input.kind === 'count'
+          ? await store.countWindow({ ...limits, condition: input.window!.condition ?? {}, ...(event.value === undefined ? {} : { value: event.value }) })
+          : await store.chainWindow({
+              ...limits,
+              stages: event.stages ?? [],
+              stageCount: input.window!.stageCount ?? 2,
+              ordered: input.window!.ordered ?? false,
+            });
+    }
+    let episode: EpisodeResult | undefined;
+    if (window === undefined || window.fired) {
+      const ranged = window?.rangeStart !== undefined && window.rangeEnd !== undefined;
+      episode = await store.foldEpisode({
+        scope: input.scope,
+        eventId: event.eventId,
+        ts: event.ts,
+        ...input.fold,
+        ...(ranged ? { range: { start: window!.rangeStart!, end: window!.rangeEnd! } } : { monotone: false }),
+      });
+    }
+    steps.push({ window, episode });
+  }
+  return steps;
 }
 
 export type EpisodeStatus = 'new' | 'updated' | 'unchanged' | 'stale';

@@ -1,8 +1,11 @@
 import type { Logger } from 'pino';
 import { type AsyncMessage, Connection, ConsumerStatus, type Publisher } from 'rabbitmq-client';
 import { TransientError } from '../errors.ts';
-import { deadLetterHeaders, deliver } from './delivery-policy.ts';
+import { AmqpBatchConsumer } from './amqp-batch-consumer.ts';
+import { type DeadLetter, deadLetterHeaders, deliver } from './delivery-policy.ts';
 import {
+  type BatchConsumeOptions,
+  type BatchHandler,
   type ConsumeOptions,
   type ConsumerHandle,
   type ConsumerStats,
@@ -151,9 +154,35 @@ export class AmqpBroker implements MessageBroker {
     };
   }
 
+  consumeBatch(options: BatchConsumeOptions, handler: BatchHandler): ConsumerHandle {
+    const dlq = deadLetterQueueOf(options);
+    return new AmqpBatchConsumer({
+      connection: this.#connection,
+      logger: this.#logger,
+      options,
+      handler,
+      queueOptions: this.#queueParams(options.queue),
+      toInbound,
+      deadLetter: (message, letter) => this.#deadLetterTo(dlq, message, letter),
+    });
+  }
+
+  async #deadLetterTo(dlq: string, message: InboundMessage, letter: DeadLetter): Promise<void> {
+    this.#logger.warn(
+      { queue: message.queue, message_id: message.messageId, code: letter.code, reason: letter.reason },
+      'dead-lettering message',
+    );
+    await this.publish(dlq, {
+      body: message.body,
+      messageId: message.messageId,
+      correlationId: message.correlationId,
+      headers: deadLetterHeaders(message, letter),
+    });
+  }
+
   async check(): Promise<void> {
     if (!this.#connection.ready) throw new TransientError('AF_BROKER_DOWN', 'not connected to RabbitMQ');
-    // A passive declare is a real round trip, not a cached flag (D9).
+    // A passive declare is a real round trip, not a cached flag.
     const [queue] = this.#declared;
     if (queue !== undefined) await this.#connection.queueDeclare({ queue, passive: true });
   }

@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import { sleep } from '../backoff.ts';
-import { deadLetterHeaders, deliver } from './delivery-policy.ts';
+import { deadLetterHeaders, deliver, deliverBatch, type PolicyHooks } from './delivery-policy.ts';
 import {
+  type BatchConsumeOptions,
+  type BatchHandler,
   type ConsumeOptions,
   type ConsumerHandle,
   type ConsumerStats,
@@ -23,7 +25,10 @@ interface Stored {
 
 interface Subscriber {
   options: ConsumeOptions;
-  handler: MessageHandler;
+  /** Set for single-message consumers. */
+  handler?: MessageHandler;
+  /** Set for batch consumers: one batch in flight, short batches linger. */
+  batch?: { size: number; lingerMs: number; handler: BatchHandler; timer?: NodeJS.Timeout; due: boolean };
   inFlight: Set<Promise<void>>;
   closed: boolean;
   closing: AbortController;
@@ -81,9 +86,19 @@ export class MemoryBroker implements MessageBroker {
   }
 
   consume(options: ConsumeOptions, handler: MessageHandler): ConsumerHandle {
+    return this.#subscribe(options, handler, undefined);
+  }
+
+  consumeBatch(options: BatchConsumeOptions, handler: BatchHandler): ConsumerHandle {
+    const size = Math.max(1, options.batchSize);
+    return this.#subscribe(options, undefined, { size, lingerMs: options.batchLingerMs ?? 5, handler, due: false });
+  }
+
+  #subscribe(options: ConsumeOptions, handler: MessageHandler | undefined, batch: Subscriber['batch']): ConsumerHandle {
     const subscriber: Subscriber = {
       options,
-      handler,
+      ...(handler ? { handler } : {}),
+      ...(batch ? { batch } : {}),
       inFlight: new Set(),
       closed: false,
       closing: new AbortController(),
@@ -96,6 +111,7 @@ export class MemoryBroker implements MessageBroker {
       close: async () => {
         subscriber.closed = true;
         subscriber.closing.abort();
+        clearTimeout(subscriber.batch?.timer);
         const queue = this.#queue(options.queue);
         queue.subscribers = queue.subscribers.filter((s) => s !== subscriber);
         await Promise.allSettled([...subscriber.inFlight]);
@@ -143,19 +159,52 @@ export class MemoryBroker implements MessageBroker {
     const queue = this.#queue(name);
     // Round-robin over consumers with free prefetch slots, as RabbitMQ does.
     while (queue.ready.length > 0) {
-      const free = queue.subscribers.filter(
-        (s) => !s.closed && s.inFlight.size < Math.min(s.options.prefetch, s.options.concurrency ?? s.options.prefetch),
-      );
+      const free = queue.subscribers.filter((s) => !s.closed && hasRoom(s));
       if (free.length === 0) return;
       const subscriber = free[queue.next++ % free.length]!;
-      const stored = queue.ready.shift()!;
-      this.#run(name, subscriber, stored);
+      if (subscriber.batch) this.#takeBatch(name, queue, subscriber, subscriber.batch);
+      else if (subscriber.handler) this.#run(name, subscriber, subscriber.handler, queue.ready.shift()!);
     }
   }
 
-  #run(queueName: string, subscriber: Subscriber, stored: Stored): void {
+  /** Hands a full batch over at once; a short one after lingering, so the messages of one moment share a batch. */
+  #takeBatch(name: string, queue: Queue, subscriber: Subscriber, batch: NonNullable<Subscriber['batch']>): void {
+    if (queue.ready.length < batch.size && !batch.due) {
+      batch.timer = setTimeout(() => {
+        batch.timer = undefined;
+        batch.due = true;
+        this.#dispatch(name);
+      }, batch.lingerMs);
+      return;
+    }
+    batch.due = false;
+    this.#runBatch(name, subscriber, batch.handler, queue.ready.splice(0, batch.size));
+  }
+
+  #runBatch(queueName: string, subscriber: Subscriber, handler: BatchHandler, stored: Stored[]): void {
+    const messages = stored.map((entry) => this.#toInbound(queueName, entry));
+    const task = deliverBatch(messages, handler, subscriber.options, this.#hooks(subscriber)).then(
+      (outcomes) => {
+        const requeued: Stored[] = [];
+        outcomes.forEach((outcome, index) => {
+          if (outcome === 'requeue') requeued.push(stored[index]!);
+          else this.#count(subscriber, outcome);
+        });
+        subscriber.stats.requeued += requeued.length;
+        this.#queue(queueName).ready.unshift(...requeued);
+      },
+      (error: unknown) => {
+        this.#logger.error({ err: error }, 'batch delivery failed; requeueing');
+        subscriber.stats.requeued += stored.length;
+        this.#queue(queueName).ready.unshift(...stored);
+      },
+    );
+    this.#track(queueName, subscriber, task);
+  }
+
+  #toInbound(queueName: string, stored: Stored): InboundMessage {
     stored.deliveries++;
-    const message: InboundMessage = {
+    return {
       body: stored.body,
       messageId: stored.messageId,
       correlationId: stored.correlationId,
@@ -164,8 +213,11 @@ export class MemoryBroker implements MessageBroker {
       deliveryCount: stored.deliveries,
       queue: queueName,
     };
+  }
+
+  #hooks(subscriber: Subscriber): PolicyHooks {
     const dlq = deadLetterQueueOf(subscriber.options);
-    const task = deliver(message, subscriber.handler, subscriber.options, {
+    return {
       signal: subscriber.closing.signal,
       deadLetter: async (msg, letter) => {
         this.#logger.warn({ queue: msg.queue, message_id: msg.messageId, code: letter.code }, 'dead-lettering message');
@@ -179,13 +231,30 @@ export class MemoryBroker implements MessageBroker {
       onRetry: () => {
         subscriber.stats.retries++;
       },
-    }).then(
+    };
+  }
+
+  #count(subscriber: Subscriber, outcome: 'ack' | 'dead-letter'): void {
+    if (outcome === 'dead-letter') subscriber.stats.deadLettered++;
+    else subscriber.stats.acked++;
+  }
+
+  #track(queueName: string, subscriber: Subscriber, task: Promise<void>): void {
+    subscriber.inFlight.add(task);
+    task.finally(() => {
+      subscriber.inFlight.delete(task);
+      setImmediate(() => this.#dispatch(queueName));
+    });
+  }
+
+  #run(queueName: string, subscriber: Subscriber, handler: MessageHandler, stored: Stored): void {
+    const message = this.#toInbound(queueName, stored);
+    const task = deliver(message, handler, subscriber.options, this.#hooks(subscriber)).then(
       (outcome) => {
         if (outcome === 'requeue') {
           subscriber.stats.requeued++;
           this.#queue(queueName).ready.unshift(stored);
-        } else if (outcome === 'dead-letter') subscriber.stats.deadLettered++;
-        else subscriber.stats.acked++;
+        } else this.#count(subscriber, outcome);
       },
       (error: unknown) => {
         // Dead-lettering itself failed: keep the message, as a broker would on a lost ack.
@@ -194,10 +263,13 @@ export class MemoryBroker implements MessageBroker {
         this.#queue(queueName).ready.unshift(stored);
       },
     );
-    subscriber.inFlight.add(task);
-    task.finally(() => {
-      subscriber.inFlight.delete(task);
-      setImmediate(() => this.#dispatch(queueName));
-    });
+    this.#track(queueName, subscriber, task);
   }
+}
+
+/** One batch in flight per batch consumer, lingering or not; prefetch slots otherwise. */
+function hasRoom(subscriber: Subscriber): boolean {
+  if (subscriber.batch) return subscriber.inFlight.size === 0 && subscriber.batch.timer === undefined;
+  const { prefetch, concurrency } = subscriber.options;
+  return subscriber.inFlight.size < Math.min(prefetch, concurrency ?? prefetch);
 }

@@ -55,6 +55,25 @@ export interface ConsumeOptions {
   onRetry?: (message: InboundMessage, error: unknown, attempt: number) => void;
 }
 
+/**
+ * A batch consumer takes up to `batchSize` deliveries at once, or what arrived
+ * within `batchLingerMs` of the first, and hands them to one handler call.
+ */
+export interface BatchConsumeOptions extends ConsumeOptions {
+  /** Most deliveries per handler call. */
+  batchSize: number;
+  /** How long a short batch waits for more deliveries. @default 5 */
+  batchLingerMs?: number;
+}
+
+/**
+ * The messages of a batch that failed, each with its own error; every other
+ * message of the batch succeeded. A handler that throws fails the whole batch.
+ */
+export type BatchFailures = ReadonlyMap<InboundMessage, unknown>;
+
+export type BatchHandler = (messages: readonly InboundMessage[]) => Promise<BatchFailures | undefined>;
+
 export interface ConsumerStats {
   acked: number;
   deadLettered: number;
@@ -76,6 +95,13 @@ export interface MessageBroker {
   declareQueues(queues: readonly string[]): Promise<void>;
   publish(queue: string, message: OutboundMessage): Promise<void>;
   consume(options: ConsumeOptions, handler: MessageHandler): ConsumerHandle;
+  /**
+   * Batches deliveries (one batch in flight per consumer, in delivery order).
+   * Messages that fail are retried or dead-lettered one by one through the same
+   * policy as consume(); the rest of the batch is settled once (a single
+   * `multiple` ack on RabbitMQ when nothing is requeued).
+   */
+  consumeBatch(options: BatchConsumeOptions, handler: BatchHandler): ConsumerHandle;
   /** Throws unless the broker answers right now. */
   check(): Promise<void>;
   isConnected(): boolean;

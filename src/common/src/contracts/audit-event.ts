@@ -45,6 +45,23 @@ export const auditEventSchema = {
     resource: { type: 'string', maxLength: 4096, description: 'legacy top-level form sent by some API clients' },
     client_ip: { type: 'string', maxLength: 64, description: 'legacy top-level form sent by some API clients' },
     scenario: { type: 'string', maxLength: 64, description: 'set on events a generator scenario produced' },
+    source: {
+      type: 'object',
+      description: 'set on events audit-ingest normalised from a real source (syslog line, journald entry, Kubernetes audit event)',
+      required: ['kind'],
+      properties: {
+        kind: { type: 'string', enum: ['syslog', 'journald', 'k8s_audit'] },
+        host: { type: 'string', maxLength: 255, description: 'the host (or cluster) that wrote the record' },
+        transport: { type: 'string', maxLength: 32, description: 'tcp, tls, udp, http or https' },
+        peer: { type: 'string', maxLength: 128, description: 'network address the record came from' },
+        program: { type: 'string', maxLength: 128, description: 'syslog APP-NAME or journald SYSLOG_IDENTIFIER' },
+        original: {
+          type: ['string', 'object'],
+          description: 'the record as received: the syslog line, or the journald/audit JSON object',
+        },
+        truncated: { type: 'boolean', description: 'true when original had to be shortened to fit the event size limit' },
+      },
+    },
   },
 } as const;
 
@@ -53,12 +70,12 @@ export type AuditEvent = FromSchema<typeof auditEventSchema>;
 /** Messages larger than this are dead-lettered as oversized instead of parsed. */
 export const MAX_EVENT_BYTES = 64 * 1024;
 
-/** The file path an event refers to, wherever the producer put it (D1). */
+/** The file path an event refers to: `details.resource`, or the top-level `resource` the original reads. */
 export function eventResource(event: AuditEvent): string | undefined {
   return event.details.resource ?? event.resource;
 }
 
-/** The source address of an event, wherever the producer put it (D1). */
+/** The source address of an event: `details.ip_address`, or the legacy top-level `client_ip`. */
 export function eventClientIp(event: AuditEvent): string | undefined {
   return event.details.ip_address ?? event.client_ip;
 }

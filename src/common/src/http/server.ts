@@ -1,10 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifySchema,
+  LogController,
+} from 'fastify';
 import type { Logger } from 'pino';
-import { AuditFlowError } from '../errors.ts';
+import { codeForFastifyError } from '../error-codes.ts';
+import { AuditFlowError, EXIT_CONFIG, StartupError } from '../errors.ts';
 import type { HealthRegistry } from '../health.ts';
 import { Histogram, METRICS_CONTENT_TYPE, type Registry } from '../metrics.ts';
 import { problem, sendProblem } from './problem.ts';
+import { normaliseQuery, ROUTE_AJV_OPTIONS, validationProblem } from './route-validation.ts';
 
 export interface HttpServerOptions {
   logger: Logger;
@@ -14,6 +22,14 @@ export interface HttpServerOptions {
   /** Registry for the request-duration histogram; defaults to metricsRegistry. */
   instrumentRegistry?: Registry;
   bodyLimit?: number;
+  /**
+   * Runs before any route is added, for plugins that must see every route
+   * (e.g. @fastify/swagger's onRoute hook). Routes added at the root right
+   * after an app.register() are not seen by it: add them inside a plugin.
+   */
+  beforeRoutes?: (app: FastifyInstance) => void;
+  /** Serve HTTPS with these TLS options (certificate, key, and the CAs of client certificates). */
+  https?: import('node:https').ServerOptions;
 }
 
 export const CORRELATION_HEADER = 'x-correlation-id';
@@ -25,6 +41,7 @@ export const CORRELATION_HEADER = 'x-correlation-id';
  */
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const app = Fastify({
+    ...(options.https ? { https: options.https } : {}),
     loggerInstance: options.logger as FastifyBaseLogger,
     // Per-request lines would drown the logs in probe traffic; errors are logged by the handler below.
     logController: new LogController({ disableRequestLogging: true }),
@@ -33,7 +50,11 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     forceCloseConnections: true,
     requestIdHeader: CORRELATION_HEADER,
     genReqId: () => randomUUID(),
+    ajv: ROUTE_AJV_OPTIONS,
   });
+  // Response schemas document the API (OpenAPI); they must not filter what is sent.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.addHook('preValidation', normaliseQuery);
 
   const registry = options.instrumentRegistry ?? options.metricsRegistry;
   const duration = registry
@@ -69,14 +90,9 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     }
     const fastifyError = error as FastifyError;
     const status = fastifyError.statusCode ?? 500;
-    if (fastifyError.validation) {
-      return sendProblem(
-        reply,
-        problem(400, 'AF_VALIDATION_FAILED', error.message, { errors: fastifyError.validation }),
-      );
-    }
+    if (fastifyError.validation) return sendProblem(reply, validationProblem(fastifyError, request));
     if (status >= 400 && status < 500) {
-      return sendProblem(reply, problem(status, fastifyError.code ?? 'AF_BAD_REQUEST', error.message));
+      return sendProblem(reply, problem(status, codeForFastifyError(fastifyError.code, status), error.message));
     }
     request.log.error({ err: error }, 'unhandled error');
     return sendProblem(reply, problem(500, 'AF_INTERNAL', 'internal error'));
@@ -86,14 +102,26 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     sendProblem(reply, problem(404, 'AF_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)),
   );
 
-  registerProbes(app, options.health);
-  if (options.metricsRegistry) registerMetricsRoute(app, options.metricsRegistry);
+  options.beforeRoutes?.(app);
+  const { health, metricsRegistry } = options;
+  app.register(async (routes) => {
+    registerProbes(routes, health);
+    if (metricsRegistry) registerMetricsRoute(routes, metricsRegistry);
+  });
   return app;
 }
 
+/** OpenAPI fields of an operation route (read by @fastify/swagger where a service serves a document). */
+function documentation(summary: string): FastifySchema {
+  return { tags: ['operations'], summary } as FastifySchema;
+}
+
 export function registerProbes(app: FastifyInstance, health: HealthRegistry): void {
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
+  const operations = (summary: string) => ({ schema: documentation(summary) });
+  app.get('/healthz', operations('Liveness: 200 {"status":"ok"} while the event loop runs; checks no dependency'), async () => ({
+    status: 'ok',
+  }));
+  app.get('/readyz', operations('Readiness: 200 when every dependency answers now and the process is not draining, else 503'), async (_request, reply) => {
     const readiness = await health.readiness();
     return reply.status(readiness.ready ? 200 : 503).send({
       status: readiness.ready ? 'ready' : 'not_ready',
@@ -104,7 +132,7 @@ export function registerProbes(app: FastifyInstance, health: HealthRegistry): vo
 }
 
 export function registerMetricsRoute(app: FastifyInstance, registry: Registry): void {
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', { schema: documentation('Prometheus text format') }, async (_request, reply) => {
     reply.type(METRICS_CONTENT_TYPE);
     return registry.metrics();
   });
@@ -124,8 +152,23 @@ export function createMetricsServer(options: { logger: Logger; registry: Registr
   return app;
 }
 
-export async function listen(app: FastifyInstance, port: number, host = '0.0.0.0'): Promise<number> {
-  await app.listen({ port, host });
+/**
+ * Listens and returns the bound port. A busy or forbidden port becomes a
+ * StartupError (exit 78) naming `variable`, the setting that moves it.
+ */
+export async function listen(app: FastifyInstance, port: number, host = '0.0.0.0', variable = 'the port setting'): Promise<number> {
+  try {
+    await app.listen({ port, host });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EADDRINUSE' && code !== 'EACCES') throw error;
+    const why = code === 'EADDRINUSE' ? 'is already in use by another process' : 'needs privileges this process does not have';
+    throw new StartupError('AF_PORT_IN_USE', `port ${port} on ${host} ${why}; set ${variable} to a free port`, {
+      variable,
+      exitCode: EXIT_CONFIG,
+      cause: error,
+    });
+  }
   const address = app.server.address();
   return typeof address === 'object' && address ? address.port : port;
 }

@@ -1,9 +1,14 @@
 // The alert list: live over SSE without reloads, filters kept in the URL,
-// "load older" paging, and tiles and chart that follow new alerts.
+// "load older" paging, and tiles and chart that follow new alerts. The
+// triage table (sorting, grouping, selection, keys) lives in triage.js.
 import { ApiError, getJson } from './api.js';
 import { connectLive, retryWhenBackendReturns } from './live.js';
-import { alertRowHtml, chartHtml, fillTimeline, severityKey } from './render.js';
+import { chartHtml, fillTimeline, severityKey } from './render.js';
+import { tableRowHtml } from './table.js';
+import { alertRows, enhanceTable, rearrange } from './triage.js';
 import { bucketLabel, fromLocalInput, localizeTimes, startAgeTicker, toLocalInput } from './time.js';
+
+document.documentElement.classList.add('js');
 
 const body = document.body;
 const query = body.dataset['query'] ?? '';
@@ -18,7 +23,8 @@ enhanceFilterForm();
 
 if (document.querySelector('[data-backend-down]')) {
   retryWhenBackendReturns(`/api/alerts?limit=1`);
-} else if (list) {
+} else if (list instanceof HTMLTableElement) {
+  enhanceTable(list);
   enhancePager();
   connectLive({
     onAlert: (kind, row) => {
@@ -54,14 +60,21 @@ function highlight(el) {
 
 /** Updates a row shown on the page in place; false when it is not shown. @param {Record<string, unknown>} row */
 function replaceRow(row) {
-  if (!list) return false;
+  if (!(list instanceof HTMLTableElement)) return false;
   const id = String(row['alert_id'] ?? '');
-  const current = [...list.children].find((li) => li instanceof HTMLElement && li.dataset['id'] === id);
+  const current = alertRows(list).find((tr) => tr.dataset['id'] === id);
   if (!current) return false;
-  const next = toElement(alertRowHtml(row).toString());
+  const next = toElement(tableRowHtml(row).toString());
   if (!next) return false;
+  const box = current.querySelector('[data-select]');
+  const nextBox = next.querySelector('[data-select]');
+  if (box instanceof HTMLInputElement && nextBox instanceof HTMLInputElement) nextBox.checked = box.checked;
+  const focused = current.contains(document.activeElement);
+  const cursor = current.classList.contains('is-cursor');
   current.replaceWith(next);
+  if (cursor) next.classList.add('is-cursor');
   highlight(next);
+  rearrange(list, focused ? next : undefined);
   return true;
 }
 
@@ -86,14 +99,14 @@ function scheduleHeadRefresh() {
 }
 
 async function refreshHead() {
-  if (!list) return;
+  if (!(list instanceof HTMLTableElement)) return;
   let page;
   try {
     page = await getJson(`/api/alerts${query ? `?${query}` : ''}`);
   } catch {
     return;
   }
-  const shown = new Map([...list.children].map((li) => [/** @type {HTMLElement} */ (li).dataset['id'], li]));
+  const shown = new Map(alertRows(list).map((tr) => [tr.dataset['id'], tr]));
   /** @type {HTMLElement[]} */
   const fresh = [];
   for (const row of page.items) {
@@ -103,15 +116,16 @@ async function refreshHead() {
       if (existing.dataset['updated'] !== String(row['updated_at'] ?? '')) replaceRow(row);
       continue;
     }
-    const el = toElement(alertRowHtml(row).toString());
+    const el = toElement(tableRowHtml(row).toString());
     if (el) fresh.push(el);
   }
   if (fresh.length > 0) {
-    list.prepend(...fresh);
+    list.tBodies[0]?.prepend(...fresh);
     fresh.forEach(highlight);
+    rearrange(list);
     if (note) note.textContent = `${fresh.length} new alert${fresh.length === 1 ? '' : 's'} just now`;
   }
-  if (empty instanceof HTMLElement) empty.hidden = list.children.length > 0;
+  if (empty instanceof HTMLElement) empty.hidden = alertRows(list).length > 0;
 }
 
 /** @type {ReturnType<typeof setTimeout> | undefined} */
@@ -173,7 +187,7 @@ function drawChart(timeline, window) {
 
 function enhancePager() {
   const older = document.querySelector('[data-older]');
-  if (!(older instanceof HTMLAnchorElement) || !list) return;
+  if (!(older instanceof HTMLAnchorElement) || !(list instanceof HTMLTableElement)) return;
   const button = document.createElement('button');
   button.type = 'button';
   button.className = 'btn';
@@ -187,12 +201,13 @@ function enhancePager() {
     params.set('cursor', cursor);
     try {
       const page = await getJson(`/api/alerts?${params}`);
-      const known = new Set([...list.children].map((li) => /** @type {HTMLElement} */ (li).dataset['id']));
+      const known = new Set(alertRows(list).map((tr) => tr.dataset['id']));
       for (const row of page.items) {
         if (known.has(String(row['alert_id'] ?? ''))) continue;
-        const el = toElement(alertRowHtml(row).toString());
-        if (el) list.append(el);
+        const el = toElement(tableRowHtml(row).toString());
+        if (el) list.tBodies[list.tBodies.length - 1]?.append(el);
       }
+      rearrange(list);
       if (page.next_cursor) {
         cursor = page.next_cursor;
         button.disabled = false;

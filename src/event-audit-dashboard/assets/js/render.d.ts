@@ -16,7 +16,6 @@ export declare function timeHtml(iso: unknown): SafeHtml;
 export declare function severityBadge(severity: unknown): SafeHtml;
 export declare function statusBadge(status: unknown): SafeHtml;
 export declare function alertHref(id: unknown): string;
-export declare function alertRowHtml(row: Record<string, unknown>): SafeHtml;
 export declare function statusPanelHtml(row: Record<string, unknown>, options: { actionsEnabled: boolean }): SafeHtml;
 export declare function historyHtml(history: unknown): SafeHtml;
 export declare function fillTimeline(timeline: unknown, bucket: string, since: number, until: number): TimelinePoint[];

@@ -70,34 +70,6 @@ export function alertHref(id) {
 }
 
 /**
- * One row of the alert list.
- * @param {Record<string, unknown>} row
- */
-export function alertRowHtml(row) {
-  const id = field(row, 'alert_id');
-  const count = Number(row['count'] ?? 1);
-  const rule = field(row, 'rule_name') || field(row, 'rule_id');
-  const actor = field(row, 'actor_id');
-  const host = field(row, 'server_hostname');
-  const when = field(row, 'last_seen') || field(row, 'timestamp');
-  const meta = [
-    rule && html`<span><span class="k">Rule</span> ${rule}</span>`,
-    actor && html`<span><span class="k">User</span> ${actor}</span>`,
-    host && html`<span><span class="k">Host</span> ${host}</span>`,
-    count > 1 && html`<span class="count" title="matching events folded into this alert">×${count}</span>`,
-  ].filter(Boolean);
-  return html`<li class="alert sev-row-${severityKey(row['severity'])}" data-id="${id}" data-updated="${field(row, 'updated_at')}">
-<div class="alert-sev">${severityBadge(row['severity'])}</div>
-<div class="alert-body">
-<h3 class="alert-title"><a href="${alertHref(id)}">${field(row, 'alert_name') || '(unnamed alert)'}</a></h3>
-${field(row, 'description') ? html`<p class="alert-desc">${field(row, 'description')}</p>` : ''}
-${meta.length > 0 ? html`<p class="alert-meta">${meta}</p>` : ''}
-</div>
-<div class="alert-state">${statusBadge(row['status'])}<span class="alert-when">${timeHtml(when)}</span></div>
-</li>`;
-}
-
-/**
  * Status, last change, actions and history of one alert (the detail page).
  * @param {Record<string, unknown>} row
  * @param {{ actionsEnabled: boolean }} options

@@ -1,4 +1,12 @@
-import { errorMessage } from '@auditflow/common';
+import {
+  type AlertRow,
+  type AlertStats,
+  type AlertStatsQuery,
+  type AlertWithHistory,
+  errorMessage,
+  type ListAlertsQuery,
+  type StatusChange,
+} from '@auditflow/common';
 import {
   BackendAuthRejectedError,
   BackendBadResponseError,
@@ -8,18 +16,12 @@ import {
 } from '../errors.ts';
 import type { BackendMetrics } from './metrics.ts';
 
-export type AlertRow = Record<string, unknown>;
+export type { AlertRow, AlertStats, AlertWithHistory, StatusChange };
 
 export interface AlertPage {
   rows: AlertRow[];
   /** Keyset cursor of the next (older) page; undefined on the last page. */
   nextCursor: string | undefined;
-}
-
-export interface StatusChange {
-  status: string;
-  note?: string;
-  actor?: string;
 }
 
 export interface NotificationClientOptions {
@@ -30,9 +32,11 @@ export interface NotificationClientOptions {
 }
 
 /**
- * The notification-service REST API as the dashboard uses it. Every call is
+ * The notification-service REST API as the dashboard uses it, typed by the
+ * same schemas (@auditflow/common) the service validates with: a parameter
+ * the service does not know cannot be sent, a field it does not send cannot be read. Every call is
  * bounded by the configured timeout and counted; failures become typed errors
- * so pages and the JSON API can answer 503/404/400 instead of a blank 200 (D16).
+ * so pages and the JSON API can answer 503/404/400 instead of a blank 200.
  */
 export class NotificationClient {
   readonly #base: string;
@@ -47,25 +51,25 @@ export class NotificationClient {
     this.#fetch = options.fetch ?? globalThis.fetch;
   }
 
-  async listAlerts(params: URLSearchParams): Promise<AlertPage> {
+  async listAlerts(params: ListAlertsQuery): Promise<AlertPage> {
     const response = await this.#call(`/alerts${query(params)}`);
     const body = await this.#json(response);
     if (!Array.isArray(body) || !body.every(isObject)) {
       throw this.#bad('GET /alerts did not return an array of objects');
     }
     const cursor = response.headers.get('x-next-cursor');
-    return { rows: body, nextCursor: cursor === null || cursor === '' ? undefined : cursor };
+    return { rows: body as AlertRow[], nextCursor: cursor === null || cursor === '' ? undefined : cursor };
   }
 
-  async stats(params: URLSearchParams): Promise<Record<string, unknown>> {
+  async stats(params: AlertStatsQuery): Promise<AlertStats> {
     const response = await this.#call(`/alerts/stats${query(params)}`);
     const body = await this.#json(response);
     if (!isObject(body)) throw this.#bad('GET /alerts/stats did not return an object');
-    return body;
+    return body as AlertStats;
   }
 
   /** The alert with its history, or undefined when the service does not know it. */
-  async getAlert(id: string): Promise<AlertRow | undefined> {
+  async getAlert(id: string): Promise<AlertWithHistory | undefined> {
     const response = await this.#call(`/alerts/${encodeURIComponent(id)}`, {}, [404]);
     if (response.status === 404) {
       await response.body?.cancel();
@@ -73,7 +77,7 @@ export class NotificationClient {
     }
     const body = await this.#json(response);
     if (!isObject(body)) throw this.#bad('GET /alerts/{id} did not return an object');
-    return body;
+    return body as AlertWithHistory;
   }
 
   /** Undefined when the alert does not exist. */
@@ -93,7 +97,26 @@ export class NotificationClient {
     }
     const body = await this.#json(response);
     if (!isObject(body)) throw this.#bad('PATCH /alerts/{id} did not return an object');
-    return body;
+    return body as AlertRow;
+  }
+
+  /**
+   * Any other JSON call (silences, deliveries: src/backend/triage-api.ts).
+   * `passStatuses` come back as answers instead of errors, e.g. 404 from an
+   * older service that lacks the route.
+   */
+  async send(
+    method: string,
+    path: string,
+    options: { body?: unknown; token?: string; passStatuses?: number[] } = {},
+  ): Promise<{ status: number; body: unknown }> {
+    const headers: Record<string, string> = {};
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (options.token !== undefined) headers['authorization'] = `Bearer ${options.token}`;
+    const init: RequestInit = { method, headers, ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }) };
+    const response = await this.#call(path, init, options.passStatuses ?? []);
+    if (!response.ok) return { status: response.status, body: await response.json().catch(() => null) };
+    return { status: response.status, body: await this.#json(response) };
   }
 
   /** Throws unless GET /healthz answers 2xx right now (the readiness check). */
@@ -106,9 +129,8 @@ export class NotificationClient {
    * Opens the SSE stream. Only the connection is under the timeout; the stream
    * itself lives until `signal` aborts or the service closes it.
    */
-  async openStream(signal: AbortSignal, lastEventId?: string): Promise<ReadableStream<Uint8Array>> {
+  async openStream(signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {
     const headers: Record<string, string> = { accept: 'text/event-stream' };
-    if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
     // Not AbortSignal.timeout(): that would also cut the body off once the time is up.
     const controller = new AbortController();
     const forward = (): void => controller.abort(signal.reason);
@@ -189,8 +211,10 @@ export class NotificationClient {
   }
 }
 
-function query(params: URLSearchParams): string {
-  const text = params.toString();
+function query(params: ListAlertsQuery | AlertStatsQuery): string {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) if (value !== undefined) search.set(name, String(value));
+  const text = search.toString();
   return text === '' ? '' : `?${text}`;
 }
 

@@ -1,9 +1,22 @@
-import { NotFoundError, ValidationError } from '@auditflow/common';
+import { ALERT_STATUSES, AlertIdParamsSchema, AlertNotFoundError, DEFAULT_JSON_BODY_BYTES } from '@auditflow/common';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { NotificationClient } from '../backend/notification-client.ts';
 import { ActionsDisabledError } from '../errors.ts';
 import { assertSameOriginJson } from './csrf.ts';
-import { backendListParams, backendStatsParams, isAlertId, parseFilters, STATUSES, timeWindow } from './filters.ts';
+import { backendListParams, backendStatsParams, FilterQuerySchema, parseFilters, timeWindow } from './filters.ts';
+
+export const MAX_DASHBOARD_NOTE = 1000;
+
+/** The browser's status change; the dashboard adds the actor itself. */
+const StatusBodySchema = Type.Object(
+  {
+    status: Type.Unsafe<(typeof ALERT_STATUSES)[number]>({ type: 'string', enum: [...ALERT_STATUSES] }),
+    note: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'], maxLength: MAX_DASHBOARD_NOTE })),
+  },
+  { additionalProperties: false },
+);
+type StatusBody = { status: (typeof ALERT_STATUSES)[number]; note?: string | null };
 
 export interface ApiRouteOptions {
   client: NotificationClient;
@@ -30,14 +43,15 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRouteOptions
     return payload;
   });
 
-  app.get('/api/alerts', async (request, reply) => {
+  const filterQuery = { schema: { querystring: FilterQuerySchema } };
+  app.get('/api/alerts', filterQuery, async (request, reply) => {
     const filters = parseFilters(request.query as Record<string, unknown>);
     const page = await client.listAlerts(backendListParams(filters, now(), { paging: true }));
     if (page.nextCursor) reply.header('x-next-cursor', page.nextCursor);
     return { items: page.rows, next_cursor: page.nextCursor ?? null };
   });
 
-  app.get('/api/alerts/stats', async (request) => {
+  app.get('/api/alerts/stats', filterQuery, async (request) => {
     const filters = parseFilters(request.query as Record<string, unknown>);
     const at = now();
     const { params, bucket } = backendStatsParams(filters, at);
@@ -45,45 +59,30 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRouteOptions
     const window = timeWindow(filters, at);
     return {
       ...stats,
-      window: { bucket, since: params.get('since'), until: window.until ?? at.toISOString() },
+      window: { bucket, since: params.since, until: window.until ?? at.toISOString() },
     };
   });
 
-  app.get<{ Params: { id: string } }>('/api/alerts/:id', async (request) => {
-    const id = alertId(request.params.id);
+  app.get<{ Params: { id: string } }>('/api/alerts/:id', { schema: { params: AlertIdParamsSchema } }, async (request) => {
+    const id = request.params.id.toLowerCase();
     const alert = await client.getAlert(id);
-    if (alert === undefined) throw new NotFoundError(`alert ${id} not found`);
+    if (alert === undefined) throw new AlertNotFoundError(id);
     return alert;
   });
 
-  // The CSRF check runs on request, before fastify even parses a body.
-  const csrf = { onRequest: async (request: FastifyRequest) => assertSameOriginJson(request) };
-  app.post<{ Params: { id: string } }>('/api/alerts/:id/status', csrf, async (request) => {
-    const id = alertId(request.params.id);
+  // The CSRF check (with the JSON content type) runs on request, before fastify even reads a body.
+  const statusRoute = {
+    onRequest: async (request: FastifyRequest) => assertSameOriginJson(request),
+    bodyLimit: DEFAULT_JSON_BODY_BYTES,
+    schema: { params: AlertIdParamsSchema, body: StatusBodySchema },
+  };
+  app.post<{ Params: { id: string }; Body: StatusBody }>('/api/alerts/:id/status', statusRoute, async (request) => {
+    const id = request.params.id.toLowerCase();
     if (options.apiToken === undefined) throw new ActionsDisabledError();
-    const change = statusChange(request.body);
+    const note = request.body.note?.trim() ?? '';
+    const change = note === '' ? { status: request.body.status } : { status: request.body.status, note };
     const updated = await client.changeStatus(id, { ...change, actor: ACTOR }, options.apiToken);
-    if (updated === undefined) throw new NotFoundError(`alert ${id} not found`);
+    if (updated === undefined) throw new AlertNotFoundError(id);
     return updated;
   });
-}
-
-function alertId(value: string): string {
-  if (!isAlertId(value)) throw new ValidationError('alert id must be a UUID', [{ param: 'id', problem: 'is malformed' }]);
-  return value.toLowerCase();
-}
-
-function statusChange(body: unknown): { status: string; note?: string } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ValidationError('the body must be a JSON object with a status');
-  }
-  const { status, note } = body as Record<string, unknown>;
-  if (typeof status !== 'string' || !(STATUSES as readonly string[]).includes(status)) {
-    throw new ValidationError(`status must be one of ${STATUSES.join(', ')}`);
-  }
-  if (note !== undefined && note !== null && (typeof note !== 'string' || note.length > 1000)) {
-    throw new ValidationError('note must be text of at most 1000 characters');
-  }
-  const trimmed = typeof note === 'string' ? note.trim() : '';
-  return trimmed === '' ? { status } : { status, note: trimmed };
 }

@@ -4,6 +4,7 @@ import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
+import { acceptsGzip } from './compress.ts';
 
 /** The browser code and styles, beside src/ and dist/ alike, so both layouts find them. */
 export const DEFAULT_ASSET_DIR = fileURLToPath(new URL('../../assets/', import.meta.url));
@@ -78,8 +79,7 @@ export function registerAssetRoutes(app: FastifyInstance, bundle: AssetBundle): 
       .header('vary', 'accept-encoding')
       .type(asset.type);
     if (request.headers['if-none-match'] === asset.etag) return reply.status(304).send();
-    const accepts = String(request.headers['accept-encoding'] ?? '');
-    if (/\bgzip\b/.test(accepts)) {
+    if (acceptsGzip(request.headers['accept-encoding'])) {
       return reply.header('content-encoding', 'gzip').send(asset.gzip);
     }
     return reply.send(asset.body);

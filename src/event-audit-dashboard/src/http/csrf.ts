@@ -1,5 +1,6 @@
+import { assertJsonContentType } from '@auditflow/common';
 import type { FastifyRequest } from 'fastify';
-import { CsrfRejectedError, UnsupportedMediaTypeError } from '../errors.ts';
+import { CsrfRejectedError } from '../errors.ts';
 
 /**
  * Guards the one state-changing route. Two independent checks, both required:
@@ -11,8 +12,7 @@ import { CsrfRejectedError, UnsupportedMediaTypeError } from '../errors.ts';
  * call the notification API with their own token instead.
  */
 export function assertSameOriginJson(request: FastifyRequest): void {
-  const type = String(request.headers['content-type'] ?? '').toLowerCase();
-  if (!/^application\/json\s*(;|$)/.test(type)) throw new UnsupportedMediaTypeError();
+  assertJsonContentType(request);
 
   const site = header(request, 'sec-fetch-site');
   if (site !== undefined && site !== 'same-origin') {

@@ -1,7 +1,14 @@
-import { ValidationError } from '@auditflow/common';
+import {
+  ALERT_STATUSES,
+  ANY_UUID,
+  type AlertStatsQuery,
+  type AlertStatus,
+  type ListAlertsQuery,
+  ValidationError,
+} from '@auditflow/common';
+import { Type } from '@sinclair/typebox';
 
-export const STATUSES = ['open', 'acknowledged', 'resolved'] as const;
-export type AlertStatus = (typeof STATUSES)[number];
+export { type AlertStatus, ALERT_STATUSES as STATUSES };
 
 export const RANGES = ['15m', '1h', '24h', '7d'] as const;
 export type RangePreset = (typeof RANGES)[number];
@@ -16,6 +23,9 @@ export const BUCKETS = ['minute', 'hour', 'day'] as const;
 export type Bucket = (typeof BUCKETS)[number];
 
 export const DEFAULT_PAGE_SIZE = 50;
+
+/** The five levels and the legacy names render.js maps onto them; anything else is a typo. */
+export const KNOWN_SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFO', 'WARNING', 'WARN', 'ERROR', 'INFORMATIONAL', 'NOTICE'];
 
 /**
  * The list filters as they appear in the dashboard's URL. They are kept
@@ -39,6 +49,32 @@ export interface AlertFilters {
 
 export type RawQuery = Record<string, unknown>;
 
+/** A filter value; the severity checkboxes of the form send their parameter once per box. */
+const Text = Type.String();
+const Repeatable = Type.Union([Type.String(), Type.Array(Type.String())]);
+
+/**
+ * The parameters of the list page and the JSON API's list and stats: the
+ * schema names them, so an unknown one (a typo such as `server_hostname`) is
+ * a 400 instead of a filter silently dropped; parseFilters reads the values.
+ */
+export const FilterQuerySchema = Type.Object(
+  {
+    severity: Type.Optional(Repeatable),
+    status: Type.Optional(Text),
+    rule_id: Type.Optional(Text),
+    user: Type.Optional(Text),
+    host: Type.Optional(Text),
+    q: Type.Optional(Text),
+    range: Type.Optional(Text),
+    since: Type.Optional(Text),
+    until: Type.Optional(Text),
+    limit: Type.Optional(Text),
+    cursor: Type.Optional(Text),
+  },
+  { additionalProperties: false },
+);
+
 interface Problem {
   param: string;
   problem: string;
@@ -51,7 +87,7 @@ export function parseFilters(query: RawQuery): AlertFilters {
   const range = read.enumeration('range', [...RANGES, 'custom', 'any'] as const);
   const filters: AlertFilters = {
     severity: read.list('severity', /^[A-Za-z][A-Za-z0-9_-]{0,49}$/, 10).map((s) => s.toUpperCase()),
-    status: read.enumeration('status', STATUSES),
+    status: read.enumeration('status', ALERT_STATUSES),
     ruleId: read.text('rule_id', 255),
     user: read.text('user', 255),
     host: read.text('host', 255),
@@ -62,6 +98,8 @@ export function parseFilters(query: RawQuery): AlertFilters {
     limit: read.int('limit', DEFAULT_PAGE_SIZE, 1, 500),
     cursor: read.pattern('cursor', /^[A-Za-z0-9_\-.:+/=]{1,512}$/),
   };
+  const unknown = filters.severity.filter((s) => !KNOWN_SEVERITIES.includes(s));
+  if (unknown.length > 0) problems.push({ param: 'severity', problem: `has unknown level ${unknown.join(', ')} (known: ${KNOWN_SEVERITIES.join(', ')})` });
   if (filters.since && filters.until && filters.since >= filters.until) {
     problems.push({ param: 'since', problem: 'must be before until' });
   }
@@ -89,19 +127,19 @@ export function timeWindow(filters: AlertFilters, now: Date): { since?: string; 
 }
 
 /** Query of the notification API's GET /alerts (and the shared part of /alerts/stats). */
-export function backendListParams(filters: AlertFilters, now: Date, options: { paging: boolean }): URLSearchParams {
-  const params = new URLSearchParams();
-  if (options.paging) params.set('limit', String(filters.limit));
-  if (filters.severity.length > 0) params.set('severity', filters.severity.join(','));
-  if (filters.status) params.set('status', filters.status);
-  if (filters.ruleId) params.set('rule_id', filters.ruleId);
-  if (filters.user) params.set('user', filters.user);
-  if (filters.host) params.set('host', filters.host);
+export function backendListParams(filters: AlertFilters, now: Date, options: { paging: boolean }): ListAlertsQuery {
+  const params: ListAlertsQuery = {};
+  if (options.paging) params.limit = filters.limit;
+  if (filters.severity.length > 0) params.severity = filters.severity.join(',');
+  if (filters.status) params.status = filters.status;
+  if (filters.ruleId) params.rule_id = filters.ruleId;
+  if (filters.user) params.user = filters.user;
+  if (filters.host) params.host = filters.host;
   const window = timeWindow(filters, now);
-  if (window.since) params.set('since', window.since);
-  if (window.until) params.set('until', window.until);
-  if (filters.q) params.set('q', filters.q);
-  if (options.paging && filters.cursor) params.set('cursor', filters.cursor);
+  if (window.since) params.since = window.since;
+  if (window.until) params.until = window.until;
+  if (filters.q) params.q = filters.q;
+  if (options.paging && filters.cursor) params.cursor = filters.cursor;
   return params;
 }
 
@@ -109,14 +147,15 @@ export function backendListParams(filters: AlertFilters, now: Date, options: { p
  * Query of GET /alerts/stats. Without a time filter the chart still needs a
  * window: it shows the last 24 hours then, and says so.
  */
-export function backendStatsParams(filters: AlertFilters, now: Date): { params: URLSearchParams; bucket: Bucket } {
-  const params = backendListParams(filters, now, { paging: false });
-  const until = params.has('until') ? Date.parse(params.get('until') ?? '') : now.getTime();
-  if (!params.has('since')) params.set('since', new Date(until - RANGE_MS['24h']).toISOString());
-  const since = Date.parse(params.get('since') ?? '');
-  const bucket = bucketFor(until - since);
-  params.set('bucket', bucket);
-  return { params, bucket };
+export function backendStatsParams(
+  filters: AlertFilters,
+  now: Date,
+): { params: AlertStatsQuery & { since: string }; bucket: Bucket } {
+  const { limit: _limit, offset: _offset, cursor: _cursor, ...shared } = backendListParams(filters, now, { paging: false });
+  const until = shared.until === undefined ? now.getTime() : Date.parse(shared.until);
+  const since = shared.since ?? new Date(until - RANGE_MS['24h']).toISOString();
+  const bucket = bucketFor(until - Date.parse(since));
+  return { params: { ...shared, since, bucket }, bucket };
 }
 
 /** Picks a bucket that gives the chart between a handful and ~120 bars. */
@@ -259,9 +298,7 @@ class QueryReader {
   }
 }
 
-/** Alert ids are UUIDs; anything else is refused before it reaches the backend URL (D11). */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
+/** Alert ids are UUIDs; anything else is refused before it reaches the backend URL. */
 export function isAlertId(value: string): boolean {
-  return UUID.test(value);
+  return ANY_UUID.test(value);
 }

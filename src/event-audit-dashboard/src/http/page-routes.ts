@@ -1,7 +1,16 @@
-import { AuditFlowError, errorMessage, problem, sendProblem, ValidationError } from '@auditflow/common';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import {
+  AlertIdParamsSchema,
+  AuditFlowError,
+  errorMessage,
+  problem,
+  sendProblem,
+  ValidationError,
+  validationProblem,
+} from '@auditflow/common';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { AlertPage, NotificationClient } from '../backend/notification-client.ts';
+import type { Delivery, TriageApi } from '../backend/triage-api.ts';
 import { BackendRejectedError } from '../errors.ts';
 import { detailPage } from '../views/detail-page.ts';
 import { PAGE_HEADERS } from '../views/layout.ts';
@@ -13,13 +22,14 @@ import {
   backendListParams,
   backendStatsParams,
   DEFAULT_PAGE_SIZE,
-  isAlertId,
   parseFilters,
   timeWindow,
 } from './filters.ts';
+import { PageQuerySchema, splitViewOptions, type ViewOptions } from './view-options.ts';
 
 export interface PageRouteOptions {
   client: NotificationClient;
+  triage: TriageApi;
   assets: AssetBundle;
   actionsEnabled: boolean;
   logger: Logger;
@@ -30,7 +40,7 @@ export interface PageRouteOptions {
  * The two pages, rendered completely on the server so they are useful
  * without JavaScript. Their status codes tell the truth: 503 when the
  * notification service is down, 404/400 for unknown or malformed ids (the
- * original always answered 200, D16).
+ * original always answered 200).
  */
 export function registerPageRoutes(app: FastifyInstance, options: PageRouteOptions): void {
   const now = options.now ?? (() => new Date());
@@ -39,14 +49,41 @@ export function registerPageRoutes(app: FastifyInstance, options: PageRouteOptio
   const send = (reply: FastifyReply, status: number, body: string) =>
     reply.status(status).headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(body);
 
-  app.get('/', async (request, reply) => {
+  /** A filter the page cannot read: the list page again, with the problem named (400). */
+  const badFilters = (reply: FastifyReply, message: string) =>
+    send(reply, 400, listPage({ assets, filters: emptyFilters(), page: undefined, stats: undefined, filterError: message }));
+  const invalidId = (reply: FastifyReply) =>
+    send(
+      reply,
+      400,
+      messagePage({
+        assets,
+        title: 'Invalid alert id',
+        heading: 'That is not a valid alert id',
+        message: 'Alert ids are UUIDs such as 3f0c2a9e-8d1b-4c6e-9f7a-1b2c3d4e5f60. Check the link you followed.',
+        links: [{ href: '/', label: '← All alerts' }],
+      }),
+    );
+  // Schema and query errors of a page get a page, not a problem document; anything else goes to the shared handler.
+  const pageErrors = (render: (reply: FastifyReply, message: string) => FastifyReply) =>
+    async function pageErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+      if (isValidation(error)) return render(reply, validationProblem(error, request).detail ?? error.message);
+      if (error instanceof AuditFlowError && error.code === 'AF_INVALID_PARAMETER') return render(reply, error.message);
+      throw error;
+    };
+
+  app.get('/', { schema: { querystring: PageQuerySchema }, errorHandler: pageErrors(badFilters) }, async (request, reply) => {
     let filters: AlertFilters;
+    let view: ViewOptions;
     try {
-      filters = parseFilters(request.query as Record<string, unknown>);
+      const split = splitViewOptions(request.query as Record<string, unknown>);
+      view = split.view;
+      filters = parseFilters(split.rest);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
-      return send(reply, 400, listPage({ assets, filters: emptyFilters(), page: undefined, stats: undefined, filterError: error.message }));
+      return badFilters(reply, error.message);
     }
+    const shown = { view, actionsEnabled: options.actionsEnabled };
     const at = now();
     const statsQuery = backendStatsParams(filters, at);
     const [listResult, statsResult] = await Promise.allSettled([
@@ -56,43 +93,36 @@ export function registerPageRoutes(app: FastifyInstance, options: PageRouteOptio
     if (listResult.status === 'rejected') {
       const error = listResult.reason;
       if (error instanceof BackendRejectedError && error.statusCode === 400) {
-        return send(reply, 400, listPage({ assets, filters, page: undefined, stats: undefined, filterError: error.message }));
+        return send(reply, 400, listPage({ assets, filters, ...shown, page: undefined, stats: undefined, filterError: error.message }));
       }
       options.logger.warn(logFields(error), 'alert list unavailable');
-      return send(reply, 503, listPage({ assets, filters, page: undefined, stats: undefined, backendError: describe(error) }));
+      return send(reply, 503, listPage({ assets, filters, ...shown, page: undefined, stats: undefined, backendError: describe(error) }));
     }
     let stats: StatsView | undefined;
     if (statsResult.status === 'fulfilled') {
       stats = {
         stats: statsResult.value,
         bucket: statsQuery.bucket,
-        since: statsQuery.params.get('since') ?? at.toISOString(),
+        since: statsQuery.params.since,
         until: timeWindow(filters, at).until ?? at.toISOString(),
       };
     } else {
       options.logger.warn(logFields(statsResult.reason), 'alert statistics unavailable');
     }
     const page: AlertPage = listResult.value;
-    return send(reply, 200, listPage({ assets, filters, page, stats }));
+    return send(reply, 200, listPage({ assets, filters, ...shown, page, stats }));
   });
 
   registerNotFoundPage(app, assets, send);
 
-  app.get<{ Params: { id: string } }>('/alert/:id', async (request, reply) => {
+  const detailRoute = { schema: { params: AlertIdParamsSchema }, errorHandler: pageErrors(invalidId) };
+  app.get<{ Params: { id: string } }>('/alert/:id', detailRoute, async (request, reply) => {
     const { id } = request.params;
-    if (!isAlertId(id)) {
-      return send(
-        reply,
-        400,
-        messagePage({
-          assets,
-          title: 'Invalid alert id',
-          heading: 'That is not a valid alert id',
-          message: 'Alert ids are UUIDs such as 3f0c2a9e-8d1b-4c6e-9f7a-1b2c3d4e5f60. Check the link you followed.',
-          links: [{ href: '/', label: '← All alerts' }],
-        }),
-      );
-    }
+    // Asked at once beside the alert; secondary, so a failure only becomes a note on the page.
+    const deliveriesAnswer = options.triage.deliveries(id.toLowerCase()).then(
+      (items): Delivery[] | string => items,
+      (error: unknown) => describe(error),
+    );
     try {
       const alert = await client.getAlert(id.toLowerCase());
       if (alert === undefined) {
@@ -108,7 +138,8 @@ export function registerPageRoutes(app: FastifyInstance, options: PageRouteOptio
           }),
         );
       }
-      return send(reply, 200, detailPage({ assets, alert, actionsEnabled: options.actionsEnabled }));
+      const deliveries = await deliveriesAnswer;
+      return send(reply, 200, detailPage({ assets, alert, actionsEnabled: options.actionsEnabled, deliveries }));
     } catch (error) {
       if (error instanceof AuditFlowError && error.statusCode < 500) throw error;
       options.logger.warn({ ...logFields(error), alert_id: id }, 'alert detail unavailable');
@@ -153,6 +184,10 @@ function registerNotFoundPage(app: FastifyInstance, assets: AssetBundle, send: (
       }),
     );
   });
+}
+
+function isValidation(error: FastifyError): boolean {
+  return Array.isArray(error.validation);
 }
 
 function describe(error: unknown): string {

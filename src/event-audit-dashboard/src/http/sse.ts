@@ -1,9 +1,6 @@
-/** One server-sent event as parsed from the notification stream. */
-export interface SseEvent {
-  event: string | undefined;
-  id: string | undefined;
-  data: string;
-}
+import type { SseEvent } from '@auditflow/common';
+
+export type { SseEvent };
 
 /**
  * Incremental text/event-stream parser (WHATWG rules for line endings, fields
@@ -62,12 +59,4 @@ export class SseParser {
     else if (name === 'id' && !value.includes('\0')) this.#id = value;
     return undefined;
   }
-}
-
-export function serializeEvent(event: SseEvent): string {
-  let out = '';
-  if (event.id !== undefined) out += `id: ${event.id}\n`;
-  if (event.event !== undefined) out += `event: ${event.event}\n`;
-  for (const line of event.data.split('\n')) out += `data: ${line}\n`;
-  return `${out}\n`;
 }

@@ -1,8 +1,9 @@
-import { errorMessage, problem, sendProblem } from '@auditflow/common';
+import { errorMessage, formatSseEvent, problem, SSE_KEEP_ALIVE, sendProblem, startEventStream } from '@auditflow/common';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { NotificationClient } from '../backend/notification-client.ts';
-import { SseParser, serializeEvent } from './sse.ts';
+import { SseParser } from './sse.ts';
 
 export interface StreamRouteOptions {
   client: NotificationClient;
@@ -29,7 +30,7 @@ export function registerStreamRoute(app: FastifyInstance, options: StreamRouteOp
   const maxStreams = options.maxStreams ?? 200;
   const keepAliveMs = options.keepAliveMs ?? 15_000;
 
-  app.get('/api/alerts/stream', async (request, reply) => {
+  app.get('/api/alerts/stream', { schema: { querystring: Type.Object({}, { additionalProperties: false }) } }, async (_request, reply) => {
     if (open.size >= maxStreams) {
       return sendProblem(reply, problem(503, 'AF_TOO_MANY_STREAMS', 'too many live connections; retry later'));
     }
@@ -39,13 +40,10 @@ export function registerStreamRoute(app: FastifyInstance, options: StreamRouteOp
     // tells that the browser left; it may leave while the upstream is still connecting.
     const abortEarly = (): void => upstream.abort();
     res.once('close', abortEarly);
-    const lastEventId = request.headers['last-event-id'];
+    // A browser's Last-Event-ID is not forwarded: the service replays nothing (see startEventStream).
     let body: ReadableStream<Uint8Array>;
     try {
-      body = await options.client.openStream(
-        upstream.signal,
-        typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId.slice(0, 200) : undefined,
-      );
+      body = await options.client.openStream(upstream.signal);
     } catch (error) {
       res.off('close', abortEarly);
       upstream.abort();
@@ -60,18 +58,11 @@ export function registerStreamRoute(app: FastifyInstance, options: StreamRouteOp
     }
 
     reply.hijack();
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-store',
-      'x-content-type-options': 'nosniff',
-      // Proxies such as ingress-nginx would otherwise buffer the stream.
-      'x-accel-buffering': 'no',
-    });
     // The retry hint is the browser's fallback; the page script backs off itself.
-    res.write('retry: 5000\n: connected\n\n');
+    startEventStream(res);
 
     const reader = body.getReader();
-    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), keepAliveMs);
+    const keepAlive = setInterval(() => res.write(SSE_KEEP_ALIVE), keepAliveMs);
     keepAlive.unref();
     let closed = false;
     const close = (): void => {
@@ -93,7 +84,7 @@ export function registerStreamRoute(app: FastifyInstance, options: StreamRouteOp
         const { value, done } = await reader.read();
         if (done || closed) break;
         for (const event of parser.push(decoder.decode(value, { stream: true }))) {
-          res.write(serializeEvent(event));
+          res.write(formatSseEvent(event));
         }
       }
     } catch (error) {

@@ -1,8 +1,10 @@
 import { html, type SafeHtml } from '../../assets/js/html.js';
-import { alertRowHtml, chartHtml, fillTimeline, SEVERITIES, severityKey } from '../../assets/js/render.js';
+import { chartHtml, fillTimeline, SEVERITIES, severityKey } from '../../assets/js/render.js';
+import { tableBodiesHtml, tableHeadHtml } from '../../assets/js/table.js';
 import type { AlertPage } from '../backend/notification-client.ts';
 import type { AssetBundle } from '../http/assets.ts';
 import { type AlertFilters, type Bucket, hasActiveFilters, pageQuery, RANGES } from '../http/filters.ts';
+import { DEFAULT_VIEW, listHref, type ViewOptions } from '../http/view-options.ts';
 import { layout } from './layout.ts';
 import { backendDownPanel } from './states.ts';
 
@@ -16,10 +18,14 @@ export interface StatsView {
 export interface ListPageModel {
   assets: AssetBundle;
   filters: AlertFilters;
+  /** Sort, grouping and table or cards (defaults when absent). */
+  view?: ViewOptions;
   /** Undefined when the notification service could not be asked. */
   page: AlertPage | undefined;
   stats: StatsView | undefined;
   backendError?: string;
+  /** False when no API token is configured: bulk actions are disabled. */
+  actionsEnabled?: boolean;
   /** A validation problem with the query (the 400 page keeps the form to fix it). */
   filterError?: string;
 }
@@ -52,8 +58,10 @@ export function listPage(model: ListPageModel): string {
       page: 'list',
       query: pageQuery(filters, { cursor: undefined }).toString(),
       paged: filters.cursor ? 'true' : 'false',
+      sort: (model.view ?? DEFAULT_VIEW).sort,
+      group: (model.view ?? DEFAULT_VIEW).group,
     },
-    body: html`<div class="page-head"><h1>Alerts</h1></div>
+    body: html`<div class="page-head"><h1>Alerts</h1><p class="head-links"><a href="/silences">Silences</a> <button type="button" class="btn btn-quiet btn-small js-only" data-help-open aria-keyshortcuts="?">Keys <kbd>?</kbd></button></p></div>
 ${filterForm(filters)}
 ${content}`,
   });
@@ -166,22 +174,59 @@ function utcLabel(iso: string, bucket: Bucket): string {
 
 function alertList(model: ListPageModel, page: AlertPage): SafeHtml {
   const { filters } = model;
+  const view = model.view ?? DEFAULT_VIEW;
   const active = hasActiveFilters(filters);
   const empty = active
     ? html`No alerts match these filters. <a href="/">Clear filters</a>`
     : html`No alerts yet. New alerts appear here as soon as they arrive.`;
-  const newer = filters.cursor ? `/${queryString(pageQuery(filters, { cursor: undefined }))}` : undefined;
-  const older = page.nextCursor ? `/${queryString(pageQuery(filters, { cursor: page.nextCursor }))}` : undefined;
-  return html`<section class="list" aria-labelledby="list-heading">
-<div class="list-head"><h2 id="list-heading">${filters.cursor ? 'Older alerts' : 'Newest first'}</h2><p class="list-note" data-list-note aria-live="polite"></p></div>
+  const newer = filters.cursor ? listHref(filters, view, { cursor: undefined }) : undefined;
+  const older = page.nextCursor ? listHref(filters, view, { cursor: page.nextCursor }) : undefined;
+  const option = (name: 'group' | 'view', value: string, label: string) =>
+    view[name] === value
+      ? html`<a href="${listHref(filters, view, { [name]: value })}" aria-current="true" data-${name}="${value}">${label}</a>`
+      : html`<a href="${listHref(filters, view, { [name]: value })}" data-${name}="${value}">${label}</a>`;
+  return html`<section class="list${view.view === 'cards' ? ' is-cards' : ''}" aria-labelledby="list-heading">
+<div class="list-head"><h2 id="list-heading">${filters.cursor ? 'Older alerts' : 'Newest first'}</h2>
+<nav class="seg" aria-label="Group by"><span class="seg-label">Group</span>${option('group', 'none', 'None')}${option('group', 'rule', 'Rule')}${option('group', 'host', 'Host')}</nav>
+<nav class="seg" aria-label="Layout"><span class="seg-label">View</span>${option('view', 'table', 'Table')}${option('view', 'cards', 'Cards')}</nav>
+<p class="list-note" data-list-note aria-live="polite"></p></div>
+<div class="bulk js-only" data-bulk hidden role="region" aria-label="Selected alerts"><span data-bulk-count>0 selected</span>
+<button type="button" class="btn btn-small" data-bulk-status="acknowledged"${model.actionsEnabled === false ? html` disabled` : ''}>Acknowledge</button>
+<button type="button" class="btn btn-small" data-bulk-status="resolved"${model.actionsEnabled === false ? html` disabled` : ''}>Resolve</button>
+<button type="button" class="btn btn-small btn-quiet" data-bulk-clear>Clear selection</button>
+<span class="bulk-message" data-bulk-message role="status"></span></div>
 ${filters.cursor ? html`<p class="panel panel-info">You are looking at older alerts; live updates only change rows shown here. <a href="${newer}">Back to newest</a></p>` : ''}
-<ol class="alerts" id="alert-list" data-alert-list aria-live="polite" aria-relevant="additions">${page.rows.map((row) => alertRowHtml(row))}</ol>
+<table class="alert-table" id="alert-list" data-alert-list>
+<caption class="visually-hidden">Alerts, ${view.sort === 'time' ? 'newest first' : `by ${view.sort}`}${view.group === 'none' ? '' : `, grouped by ${view.group}`}</caption>
+${tableHeadHtml(view, (sort) => listHref(filters, view, { sort: sort as ViewOptions['sort'], cursor: filters.cursor }))}
+${tableBodiesHtml(page.rows, view)}
+</table>
 <p class="empty" data-empty${page.rows.length > 0 ? html` hidden` : ''}>${empty}</p>
 <nav class="pager" aria-label="Pages">
 ${newer ? html`<a class="btn" href="${newer}" data-newer>← Newest</a>` : ''}
 ${older ? html`<a class="btn" href="${older}" data-older data-cursor="${page.nextCursor}">Older alerts →</a>` : ''}
 </nav>
-</section>`;
+</section>
+${helpDialog()}`;
+}
+
+/** The keyboard help, opened with "?" (documented in docs/dashboard.md). */
+export const KEYS: [string, string][] = [
+  ['j / k', 'Next / previous alert'],
+  ['x', 'Select or unselect the alert'],
+  ['a', 'Acknowledge the selected alerts (or the current one)'],
+  ['r', 'Resolve the selected alerts (or the current one)'],
+  ['s', 'Silence alerts like the current one'],
+  ['Enter / o', 'Open the current alert'],
+  ['/', 'Search (opens the filters)'],
+  ['?', 'Show or hide this help'],
+  ['Esc', 'Close this help, or clear the selection'],
+];
+
+function helpDialog(): SafeHtml {
+  return html`<dialog class="help" data-help aria-labelledby="help-heading"><h2 id="help-heading">Keyboard shortcuts</h2>
+<dl class="keys">${KEYS.map(([key, what]) => html`<dt><kbd>${key}</kbd></dt><dd>${what}</dd>`)}</dl>
+<form method="dialog"><button class="btn" type="submit">Close</button></form></dialog>`;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -15,6 +15,10 @@ export interface FakeNotification {
   rows: Record<string, unknown>[];
   /** Requests seen, for asserting what the dashboard sent. */
   requests: { method: string; url: string; headers: Record<string, unknown>; body: unknown }[];
+  /** Silences as the contract describes them (status computed when read). */
+  silences: Record<string, unknown>[];
+  /** Deliveries by alert id, for GET /alerts/{id}/deliveries. */
+  deliveries: Map<string, Record<string, unknown>[]>;
   add(partial?: Record<string, unknown>): Record<string, unknown>;
   update(id: string, changes: Record<string, unknown>): void;
   streams(): number;
@@ -68,12 +72,18 @@ export function makeAlert(partial: Record<string, unknown> = {}, at = new Date()
   };
 }
 
-export async function startFakeNotification(options: { tokens?: string[]; port?: number } = {}): Promise<FakeNotification> {
+/**
+ * `legacy: true` answers 404 for the silences and deliveries routes, as a
+ * notification-service from before them does.
+ */
+export async function startFakeNotification(options: { tokens?: string[]; port?: number; legacy?: boolean } = {}): Promise<FakeNotification> {
   const tokens = new Set(options.tokens ?? ['test-token']);
   const rows: Record<string, unknown>[] = [];
   const histories = new Map<string, Record<string, unknown>[]>();
   const clients = new Set<ServerResponse>();
   const requests: FakeNotification['requests'] = [];
+  const silences: Record<string, unknown>[] = [];
+  const deliveries = new Map<string, Record<string, unknown>[]>();
   let seq = 0;
   const app = Fastify({ forceCloseConnections: true });
 
@@ -102,6 +112,66 @@ export async function startFakeNotification(options: { tokens?: string[]; port?:
       .sort((a, b) => String(b['timestamp']).localeCompare(String(a['timestamp'])));
   };
 
+  const silenceStatus = (s: Record<string, unknown>, now = Date.now()): string =>
+    Date.parse(String(s['ends_at'])) <= now ? 'expired' : Date.parse(String(s['starts_at'])) > now ? 'pending' : 'active';
+  const LABELS: Record<string, string> = { host: 'server_hostname', user: 'actor_id', source_service: 'source_service_name' };
+  const matches = (row: Record<string, unknown>, m: Record<string, unknown>): boolean => {
+    const name = String(m['name']);
+    const value = String(row[LABELS[name] ?? name] ?? (row['metadata'] as Record<string, unknown> | null)?.[name] ?? '');
+    const hit = m['isRegex'] ? new RegExp(`^(?:${String(m['value'])})$`).test(value) : value === m['value'];
+    return m['isEqual'] === false ? !hit : hit;
+  };
+  /** The row with the contract's silenced/silenced_by fields. */
+  const shown = (row: Record<string, unknown>): Record<string, unknown> => {
+    const by = silences
+      .filter((s) => silenceStatus(s) === 'active' && (s['matchers'] as Record<string, unknown>[]).every((m) => matches(row, m)))
+      .map((s) => String(s['id']));
+    return { ...row, silenced: by.length > 0, silenced_by: by };
+  };
+  const admin = (request: { headers: Record<string, unknown> }): boolean => {
+    const auth = String(request.headers['authorization'] ?? '');
+    return auth.startsWith('Bearer ') && tokens.has(auth.slice(7));
+  };
+  const unauthorized = { status: 401, code: 'AF_UNAUTHORIZED', detail: 'bad token' };
+
+  if (!options.legacy) {
+    app.get('/silences', async (request) => {
+      const state = (request.query as Record<string, string | undefined>)['state'] ?? 'all';
+      return silences.map((s) => ({ ...s, status: silenceStatus(s) })).filter((s) => state === 'all' || s.status === state);
+    });
+    app.post('/silences', async (request, reply) => {
+      requests.at(-1)!.body = request.body;
+      if (!admin(request)) return reply.status(401).type('application/problem+json').send(unauthorized);
+      const body = request.body as Record<string, unknown>;
+      const at = new Date().toISOString();
+      const silence = {
+        id: randomUUID(),
+        matchers: body['matchers'],
+        created_by: body['created_by'] ?? 'api',
+        comment: body['comment'],
+        starts_at: body['starts_at'] ?? at,
+        ends_at: body['ends_at'],
+        updated_at: at,
+      };
+      silences.push(silence);
+      return reply.status(201).send({ ...silence, status: silenceStatus(silence) });
+    });
+    app.delete<{ Params: { id: string } }>('/silences/:id', async (request, reply) => {
+      if (!admin(request)) return reply.status(401).type('application/problem+json').send(unauthorized);
+      const silence = silences.find((s) => s['id'] === request.params.id);
+      if (!silence) return reply.status(404).type('application/problem+json').send({ status: 404, code: 'AF_SILENCE_NOT_FOUND', detail: 'not found' });
+      const at = new Date().toISOString();
+      Object.assign(silence, { ends_at: at, updated_at: at });
+      return { ...silence, status: 'expired' };
+    });
+    app.get<{ Params: { id: string } }>('/alerts/:id/deliveries', async (request, reply) => {
+      if (!rows.some((r) => r['alert_id'] === request.params.id)) {
+        return reply.status(404).type('application/problem+json').send({ status: 404, code: 'AF_ALERT_NOT_FOUND', detail: 'not found' });
+      }
+      return { deliveries: deliveries.get(request.params.id) ?? [] };
+    });
+  }
+
   app.get('/alerts', async (request, reply) => {
     const q = request.query as Record<string, string | undefined>;
     const limit = Number(q['limit'] ?? 100);
@@ -112,7 +182,7 @@ export async function startFakeNotification(options: { tokens?: string[]; port?:
     const all = filtered(q);
     const page = all.slice(start, start + limit);
     if (start + limit < all.length) reply.header('x-next-cursor', Buffer.from(String(start + limit)).toString('base64url'));
-    return page;
+    return page.map(shown);
   });
 
   app.get('/alerts/stats', async (request) => {
@@ -158,8 +228,8 @@ export async function startFakeNotification(options: { tokens?: string[]; port?:
       return reply.status(400).type('application/problem+json').send({ status: 400, code: 'AF_VALIDATION_FAILED', detail: 'Invalid alert ID format' });
     }
     const row = rows.find((r) => r['alert_id'] === request.params.id);
-    if (!row) return reply.status(404).type('application/problem+json').send({ status: 404, code: 'AF_NOT_FOUND', detail: 'not found' });
-    return { ...row, history: histories.get(request.params.id) ?? [] };
+    if (!row) return reply.status(404).type('application/problem+json').send({ status: 404, code: 'AF_ALERT_NOT_FOUND', detail: 'not found' });
+    return { ...shown(row), history: histories.get(request.params.id) ?? [] };
   });
 
   app.patch<{ Params: { id: string } }>('/alerts/:id', async (request, reply) => {
@@ -169,7 +239,7 @@ export async function startFakeNotification(options: { tokens?: string[]; port?:
       return reply.status(401).type('application/problem+json').send({ status: 401, code: 'AF_UNAUTHORIZED', detail: 'bad token' });
     }
     const row = rows.find((r) => r['alert_id'] === request.params.id);
-    if (!row) return reply.status(404).type('application/problem+json').send({ status: 404, code: 'AF_NOT_FOUND', detail: 'not found' });
+    if (!row) return reply.status(404).type('application/problem+json').send({ status: 404, code: 'AF_ALERT_NOT_FOUND', detail: 'not found' });
     const body = request.body as { status: string; note?: string; actor?: string };
     const at = new Date().toISOString();
     const history = histories.get(request.params.id) ?? [];
@@ -194,6 +264,8 @@ export async function startFakeNotification(options: { tokens?: string[]; port?:
     app,
     rows,
     requests,
+    silences,
+    deliveries,
     add(partial = {}) {
       const row = makeAlert(partial);
       rows.push(row);

@@ -22,7 +22,7 @@ export interface RealNotification {
   stop(): Promise<void>;
 }
 
-export async function startRealNotification(options: { token: string }): Promise<RealNotification> {
+export async function startRealNotification(options: { token: string; env?: Record<string, string> }): Promise<RealNotification> {
   const dir = await mkdtemp(join(tmpdir(), 'af-dashboard-'));
   const broker = new MemoryBroker({ logger: silentLogger });
   const queue = uniqueName('alerts');
@@ -32,6 +32,7 @@ export async function startRealNotification(options: { token: string }): Promise
     RABBITMQ_ALERT_QUEUE: queue,
     API_TOKENS: options.token,
     LOG_LEVEL: 'silent',
+    ...options.env,
   });
   const store = await openAlertStore(await createPgliteSqlClient(dir), silentLogger);
   const handle = await startNotificationService({ config, logger: silentLogger, broker, store });

@@ -1,4 +1,4 @@
-import { AuditFlowError } from '@auditflow/common';
+import { ANY_UUID, AuditFlowError, formatErrorMessage } from '@auditflow/common';
 
 /** A client error with a stable code; the shared error handler turns it into problem+json. */
 export class BadRequestError extends AuditFlowError {
@@ -9,17 +9,11 @@ export class BadRequestError extends AuditFlowError {
 
 export class InvalidAlertIdError extends BadRequestError {
   constructor(id: string) {
-    super('AF_INVALID_ALERT_ID', `Invalid alert ID format: '${id.slice(0, 100)}' is not a UUID.`);
+    super('AF_INVALID_ALERT_ID', formatErrorMessage('AF_INVALID_ALERT_ID', [id.slice(0, 100)]));
   }
 }
 
-export class AlertNotFoundError extends AuditFlowError {
-  constructor(id: string) {
-    super('AF_ALERT_NOT_FOUND', `Alert not found: ${id}`, { statusCode: 404 });
-  }
-}
-
-export const ANY_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export { AlertNotFoundError } from '@auditflow/common';
 
 export function assertAlertId(id: string): string {
   if (!ANY_UUID.test(id)) throw new InvalidAlertIdError(id);

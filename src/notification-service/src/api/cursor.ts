@@ -1,5 +1,6 @@
 import type { KeysetPosition } from '../store/alert-store.ts';
-import { ANY_UUID, BadRequestError } from './api-errors.ts';
+import { ANY_UUID } from '@auditflow/common';
+import { BadRequestError } from './api-errors.ts';
 
 /** The timestamp exactly as the database formats it (af_iso), so the position round-trips without loss. */
 const STORED_INSTANT = /^\d{4,6}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { Logger } from '@auditflow/common';
+import { formatSseEvent, type Logger, SSE_KEEP_ALIVE, startEventStream } from '@auditflow/common';
 import type { NotificationMetrics } from '../metrics.ts';
 import type { AlertChange, AlertStore } from '../store/alert-store.ts';
 
@@ -59,18 +59,11 @@ export class SseHub {
   attach(response: ServerResponse, headers: Record<string, string>): void {
     // The last client may have left between ready() and now, releasing the subscription.
     if (!this.#unsubscribe) void this.ready().catch((error: unknown) => this.#options.logger.warn({ err: error }, 'SSE resubscribe failed'));
-    response.writeHead(200, {
-      ...headers,
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    response.write('retry: 5000\n: connected\n\n');
+    startEventStream(response, headers);
     this.#clients.add(response);
     this.#options.metrics.sseClients.set(this.#clients.size);
     response.on('close', () => this.#remove(response));
-    this.#keepAlive ??= setInterval(() => this.#write(': keep-alive\n\n'), this.#options.keepAliveMs ?? 15_000);
+    this.#keepAlive ??= setInterval(() => this.#write(SSE_KEEP_ALIVE), this.#options.keepAliveMs ?? 15_000);
     this.#keepAlive.unref();
   }
 
@@ -85,8 +78,7 @@ export class SseHub {
 
   #broadcast(change: AlertChange): void {
     if (this.#closed) return;
-    const data = change.json.split('\n').join('\ndata: ');
-    this.#write(`id: ${this.#nextId++}\nevent: alert.${change.kind}\ndata: ${data}\n\n`);
+    this.#write(formatSseEvent({ id: String(this.#nextId++), event: `alert.${change.kind}`, data: change.json }));
   }
 
   #write(chunk: string): void {

@@ -1,43 +1,16 @@
-import { ALERT_STATUSES, type AlertStatus, type StatusChange } from '../store/alert-store.ts';
-import { BadRequestError } from './api-errors.ts';
+import type { StatusChange as StatusChangeBody } from '@auditflow/common';
+import type { StatusChange } from '../store/alert-store.ts';
 
-export const MAX_NOTE = 2000;
-export const MAX_ACTOR = 255;
-/** Who the change is attributed to when the body names nobody. */
+/** Who the change is attributed to when neither the body nor the token names anybody. */
 export const DEFAULT_ACTOR = 'api';
 
-const ALLOWED = new Set(['status', 'note', 'actor']);
-
-/** The PATCH /alerts/{id} body: {status, note?, actor?}; anything else is refused with the field named. */
-export function parseStatusChange(body: unknown): StatusChange {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw bad('/', 'the body must be a JSON object');
-  }
-  const record = body as Record<string, unknown>;
-  for (const key of Object.keys(record)) {
-    if (!ALLOWED.has(key)) throw bad(`/${key}`, 'is not a known field (status, note, actor)');
-  }
-  const status = record['status'];
-  if (typeof status !== 'string' || !ALERT_STATUSES.includes(status as AlertStatus)) {
-    throw bad('/status', 'must be one of open, acknowledged, resolved');
-  }
-  const change: StatusChange = { status: status as AlertStatus, actor: DEFAULT_ACTOR };
-  const note = record['note'];
-  if (note !== undefined && note !== null) change.note = checkText(note, 'note', MAX_NOTE, 0);
-  const actor = record['actor'];
-  if (actor !== undefined && actor !== null) change.actor = checkText(actor, 'actor', MAX_ACTOR, 1);
+/**
+ * The PATCH /alerts/{id} body (its schema checked fields, types and lengths)
+ * as the store's change: null means absent, the actor defaults to the
+ * token's name, lone surrogates become U+FFFD so the text is valid UTF-8.
+ */
+export function toStatusChange(body: StatusChangeBody, tokenName: string | undefined): StatusChange {
+  const change: StatusChange = { status: body.status, actor: body.actor?.toWellFormed() ?? tokenName ?? DEFAULT_ACTOR };
+  if (body.note !== undefined && body.note !== null) change.note = body.note.toWellFormed();
   return change;
-}
-
-function checkText(value: unknown, field: string, max: number, min: number): string {
-  if (typeof value !== 'string') throw bad(`/${field}`, 'must be a string');
-  if (value.includes('\u0000')) throw bad(`/${field}`, 'must not contain NUL characters');
-  const text = value.toWellFormed();
-  if (text.length > max) throw bad(`/${field}`, `must be at most ${max} characters`);
-  if (text.trim().length < min) throw bad(`/${field}`, 'must not be empty');
-  return text;
-}
-
-function bad(path: string, message: string): BadRequestError {
-  return new BadRequestError('AF_INVALID_BODY', `invalid body: ${path} ${message}`, [{ path, message }]);
 }

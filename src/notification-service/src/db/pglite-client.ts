@@ -1,4 +1,5 @@
 import type { PGlite } from '@electric-sql/pglite';
+import { type DataDirLock, lockDataDir } from './data-dir-lock.ts';
 import type { QueryOptions, SqlClient, SqlExecutor, SqlResult } from './sql-client.ts';
 
 /**
@@ -10,17 +11,29 @@ import type { QueryOptions, SqlClient, SqlExecutor, SqlResult } from './sql-clie
 export class PgliteClient implements SqlClient {
   readonly kind = 'pglite' as const;
   readonly #db: PGlite;
+  readonly #lock: DataDirLock | undefined;
 
-  private constructor(db: PGlite) {
+  private constructor(db: PGlite, lock: DataDirLock | undefined) {
     this.#db = db;
+    this.#lock = lock;
   }
 
-  /** Opens (or creates) the database in `dataDir`; omit it for a throw-away in-memory one. */
+  /**
+   * Opens (or creates) the database in `dataDir`; omit it for a throw-away
+   * in-memory one. The directory is locked first, so a second process (a
+   * second start, `auditflow migrate`) is refused instead of corrupting it.
+   */
   static async open(options: { dataDir?: string } = {}): Promise<PgliteClient> {
-    // Loaded on demand: the WASM build is large, and a service on a real PostgreSQL never needs it.
-    const { PGlite } = await import('@electric-sql/pglite');
-    const db = await PGlite.create(options.dataDir === undefined ? {} : { dataDir: options.dataDir });
-    return new PgliteClient(db);
+    const lock = options.dataDir === undefined ? undefined : lockDataDir(options.dataDir);
+    try {
+      // Loaded on demand: the WASM build is large, and a service on a real PostgreSQL never needs it.
+      const { PGlite } = await import('@electric-sql/pglite');
+      const db = await PGlite.create(options.dataDir === undefined ? {} : { dataDir: options.dataDir });
+      return new PgliteClient(db, lock);
+    } catch (error) {
+      lock?.release();
+      throw error;
+    }
   }
 
   async query<R>(text: string, params: readonly unknown[] = [], _options: QueryOptions = {}): Promise<SqlResult<R>> {
@@ -54,6 +67,10 @@ export class PgliteClient implements SqlClient {
   }
 
   async close(): Promise<void> {
-    if (!this.#db.closed) await this.#db.close();
+    try {
+      if (!this.#db.closed) await this.#db.close();
+    } finally {
+      this.#lock?.release();
+    }
   }
 }

@@ -19,7 +19,7 @@ export interface PostgresClientOptions {
  * node-postgres adapter. The pool drops a broken connection and opens a new
  * one on the next checkout, so a database restart heals by itself; the pool is
  * only ever ended by close() (the original closed it for good on the first
- * error, D8).
+ * error).
  */
 export class PostgresClient implements SqlClient {
   readonly kind = 'postgres' as const;

@@ -18,7 +18,7 @@ export class UndeliverableAlertError extends PermanentError {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** The original analysis service wrote `+00:00Z` (two zone designators, D3); the instant is still clear. */
+/** The original analysis service wrote `+00:00Z` (two zone designators); the instant is still clear. */
 const DOUBLE_ZONE = /([+-]\d{2}:\d{2})Z$/;
 
 /** Bytes off the queue to a storable record, or an UndeliverableAlertError naming why not. */

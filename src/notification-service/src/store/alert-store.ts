@@ -5,8 +5,11 @@
  * Rows are handed out as JSON text built by the database (the API's row shape,
  * see af_row_json in the migrations): the HTTP layer forwards it untouched.
  */
-export type AlertStatus = 'open' | 'acknowledged' | 'resolved';
-export const ALERT_STATUSES: readonly AlertStatus[] = ['open', 'acknowledged', 'resolved'];
+import type { AlertStatus, StatsBucket } from '@auditflow/common';
+import type { SilenceStore } from '../silences/silence-store.ts';
+import type { DeliveryPlanner, OutboxStore } from './outbox-store.ts';
+
+export { ALERT_STATUSES, type AlertStatus, type StatsBucket } from '@auditflow/common';
 
 /** One alert as it is written: the contract's fields, flattened, with aggregation defaults filled in. */
 export interface AlertRecord {
@@ -76,7 +79,6 @@ export interface AlertPage {
   next?: KeysetPosition;
 }
 
-export type StatsBucket = 'minute' | 'hour' | 'day';
 
 export interface AlertStatsQuery extends AlertFilters {
   since: Date;
@@ -120,6 +122,14 @@ export interface AlertChange {
 export type AlertChangeListener = (change: AlertChange) => void;
 
 export interface AlertStore {
+  /** The notification outbox in the same database (migration 007). */
+  readonly outbox: OutboxStore;
+  readonly silences: SilenceStore;
+  /**
+   * Routes every alert upsertAlerts inserts or grows to its outputs, in the upsert's transaction
+   * (the transactional outbox); undefined stops enqueueing.
+   */
+  setDeliveryPlanner(planner: DeliveryPlanner | undefined): void;
   /** Applies pending migrations; resolves to the versions applied. */
   migrate(): Promise<number[]>;
   /**
@@ -131,7 +141,10 @@ export interface AlertStore {
   listAlerts(query: AlertListQuery): Promise<AlertPage>;
   /** Row JSON plus a `history` array, or undefined for an unknown id. */
   getAlert(alertId: string): Promise<string | undefined>;
-  /** Changes the status and writes the history row in one transaction; undefined for an unknown id. */
+  /**
+   * Changes the status and writes the history row in one transaction; undefined for an unknown id.
+   * A change to resolved enqueues a resolution for every output told the alert fired.
+   */
   updateStatus(alertId: string, change: StatusChange): Promise<StatusChangeResult | undefined>;
   stats(query: AlertStatsQuery): Promise<AlertStats>;
   /** Deletes up to `batchSize` alerts (and their history) older than `cutoff`; resolves to the number deleted. */

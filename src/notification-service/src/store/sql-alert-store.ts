@@ -3,6 +3,7 @@ import type { Logger } from '@auditflow/common';
 import { toStoreError } from '../db/db-errors.ts';
 import { runMigrations } from '../db/migrations.ts';
 import type { SqlClient, SqlExecutor } from '../db/sql-client.ts';
+import { SqlSilenceStore } from '../silences/silence-store.ts';
 import {
   CURRENT_SCHEMA,
   FETCH_CHANGED,
@@ -30,6 +31,9 @@ import type {
   StatusChangeResult,
   UpsertOutcome,
 } from './alert-store.ts';
+import { ENQUEUE_FIRING, ENQUEUE_RESOLVED } from './outbox-sql.ts';
+import type { DeliveryPlanner } from './outbox-store.ts';
+import { SqlOutboxStore } from './sql-outbox-store.ts';
 import { filterConditions, SqlParams, whereClause } from './filter-sql.ts';
 import { statementName } from './statement-name.ts';
 import { buildStats, type StatsRow, statsSql } from './stats-sql.ts';
@@ -55,10 +59,19 @@ export class SqlAlertStore implements AlertStore {
   readonly #listeners = new Set<AlertChangeListener>();
   #unlisten: Promise<() => Promise<void>> | undefined;
   #deliveries: Promise<void> = Promise.resolve();
+  #planner: DeliveryPlanner | undefined;
+  readonly outbox: SqlOutboxStore;
+  readonly silences: SqlSilenceStore;
 
   private constructor(client: SqlClient, logger: Logger) {
     this.#client = client;
     this.#logger = logger;
+    this.outbox = new SqlOutboxStore(client);
+    this.silences = new SqlSilenceStore(client);
+  }
+
+  setDeliveryPlanner(planner: DeliveryPlanner | undefined): void {
+    this.#planner = planner;
   }
 
   /** Asks the database nothing yet, so a service can start (and report not ready) while it is down. */
@@ -72,6 +85,8 @@ export class SqlAlertStore implements AlertStore {
 
   async upsertAlerts(records: readonly AlertRecord[]): Promise<UpsertOutcome[]> {
     if (records.length === 0) return [];
+    const planner = this.#planner;
+    let enqueued = false;
     try {
       const returned = await this.#client.transaction(async (tx) => {
         const { rows } = await tx.query<{ alert_id: string; inserted: boolean }>(
@@ -85,8 +100,10 @@ export class SqlAlertStore implements AlertStore {
           rows.filter((row) => row.inserted).map((row) => row.alert_id),
           rows.filter((row) => !row.inserted).map((row) => row.alert_id),
         );
+        if (planner !== undefined && rows.length > 0) enqueued = await this.#enqueue(tx, planner, records, rows);
         return rows;
       });
+      if (enqueued) planner?.enqueued();
       const byId = new Map(returned.map((row) => [row.alert_id, row.inserted ? 'inserted' : 'updated'] as const));
       return records.map((record) => byId.get(record.alert_id) ?? 'duplicate');
     } catch (error) {
@@ -120,8 +137,9 @@ LIMIT ${params.add(query.limit)} OFFSET ${params.add(query.offset)}`;
   }
 
   async updateStatus(alertId: string, change: StatusChange): Promise<StatusChangeResult | undefined> {
+    let resolvedEnqueued = false;
     try {
-      return await this.#client.transaction(async (tx) => {
+      const result = await this.#client.transaction(async (tx) => {
         const { rows } = await tx.query<{ status: AlertStatus; status_note: string | null }>(LOCK_FOR_STATUS, [alertId]);
         const current = rows[0];
         if (!current) return undefined;
@@ -134,9 +152,14 @@ LIMIT ${params.add(query.limit)} OFFSET ${params.add(query.offset)}`;
         }
         const updated = await tx.query<{ json: string }>(SET_STATUS, [alertId, change.status, change.actor, note]);
         await tx.query(INSERT_HISTORY, [alertId, current.status, change.status, change.actor, note]);
+        if (change.status === 'resolved' && current.status !== 'resolved') {
+          resolvedEnqueued = (await tx.query(ENQUEUE_RESOLVED, [alertId], { name: 'af_outbox_resolved' })).rows.length > 0;
+        }
         await this.#notify(tx, [], [alertId]);
         return { json: updated.rows[0]!.json, changed: true, previous: current.status };
       });
+      if (resolvedEnqueued) this.#planner?.enqueued();
+      return result;
     } catch (error) {
       throw toStoreError(error);
     }
@@ -182,6 +205,20 @@ LIMIT ${params.add(query.limit)} OFFSET ${params.add(query.offset)}`;
     if (unlisten) await (await unlisten.catch(() => async () => undefined))();
     await this.#deliveries;
     await this.#client.close();
+  }
+
+  /** The planned notifications of the rows the upsert wrote (the others were redeliveries). */
+  async #enqueue(
+    tx: SqlExecutor,
+    planner: DeliveryPlanner,
+    records: readonly AlertRecord[],
+    written: readonly { alert_id: string }[],
+  ): Promise<boolean> {
+    const ids = new Set(written.map((row) => row.alert_id));
+    const planned = planner.plan(records.filter((record) => ids.has(record.alert_id)));
+    if (planned.length === 0) return false;
+    const { rows } = await tx.query(ENQUEUE_FIRING, [JSON.stringify(planned)], { name: 'af_outbox_enqueue' });
+    return rows.length > 0;
   }
 
   /** NOTIFY channels are database-wide: one per schema keeps deployments sharing a database apart. */

@@ -15,6 +15,17 @@ PG_PORT: {{ include "auditflow.serverPort" (dict "ctx" . "name" "postgresql" "po
 PG_DB: {{ .Values.postgresql.database | quote }}
 PG_USER: {{ .Values.postgresql.user | quote }}
 PG_POOL_MAX: {{ .Values.postgresql.poolMax | quote }}
+{{- if include "notification-service.outputsEnabled" . }}
+OUTPUTS_FILE: {{ printf "%s/outputs.yaml" (.Values.outputs.mountPath | trimSuffix "/") | quote }}
+{{- end }}
+{{- end -}}
+
+{{- define "notification-service.outputsEnabled" -}}
+{{- if or .Values.outputs.content .Values.outputs.existingConfigMap }}true{{ end -}}
+{{- end -}}
+
+{{- define "notification-service.outputsConfigMapName" -}}
+{{- default (printf "%s-outputs" (include "auditflow.fullname" .)) .Values.outputs.existingConfigMap -}}
 {{- end -}}
 
 {{- define "notification-service.apiTokensSecretName" -}}
@@ -28,15 +39,46 @@ PG_POOL_MAX: {{ .Values.postgresql.poolMax | quote }}
 {{- end -}}
 
 {{- define "notification-service.externalSecrets" -}}
-{{- toYaml (compact (list .Values.rabbitmq.existingSecret .Values.postgresql.existingSecret .Values.apiTokens.existingSecret)) -}}
+{{- toYaml (compact (list .Values.rabbitmq.existingSecret .Values.postgresql.existingSecret .Values.apiTokens.existingSecret .Values.outputs.existingSecret)) -}}
 {{- end -}}
 
+{{/* The outputs file is part of the config checksum, so editing it rolls the pods. */}}
 {{- define "notification-service.configChecksum" -}}
 {{- include "notification-service.computedEnv" . -}}
+{{- if .Values.outputs.existingConfigMap -}}
+{{- $cm := lookup "v1" "ConfigMap" .Release.Namespace .Values.outputs.existingConfigMap -}}
+{{- toJson (($cm | default dict).data | default dict) -}}
+{{- else -}}
+{{- .Values.outputs.content -}}
+{{- end -}}
 {{- end -}}
 
 {{- define "notification-service.volumes" -}}
+{{- if include "notification-service.outputsEnabled" . }}
+- name: outputs
+  configMap:
+    name: {{ include "notification-service.outputsConfigMapName" . }}
+    items:
+      - key: outputs.yaml
+        path: outputs.yaml
+{{- end }}
+{{- with .Values.outputs.existingSecret }}
+- name: output-secrets
+  secret:
+    secretName: {{ . }}
+    defaultMode: 0440
+{{- end }}
 {{- end -}}
 
 {{- define "notification-service.volumeMounts" -}}
+{{- if include "notification-service.outputsEnabled" . }}
+- name: outputs
+  mountPath: {{ .Values.outputs.mountPath }}
+  readOnly: true
+{{- end }}
+{{- if .Values.outputs.existingSecret }}
+- name: output-secrets
+  mountPath: {{ .Values.outputs.secretsMountPath }}
+  readOnly: true
+{{- end }}
 {{- end -}}

@@ -22,6 +22,10 @@ service declares, read just the queue it consumes.
   configure: {{ printf "^(%s|%s%s|%s)$" $ev $ev $sfx $al | quote }}
   write: "^amq\\.default$"
   read: {{ printf "^%s$" $ev | quote }}
+- user: {{ .Values.users.ingest.name }}
+  configure: {{ printf "^(%s|%s%s)$" $ev $ev $sfx | quote }}
+  write: "^amq\\.default$"
+  read: "^$"
 - user: {{ .Values.users.notification.name }}
   configure: {{ printf "^(%s|%s%s)$" $al $al $sfx | quote }}
   write: "^amq\\.default$"
@@ -75,7 +79,7 @@ permissions:
 {{- $d := $ctx.Values.definitions -}}
 {{- $users := list (dict "name" $ctx.Values.auth.adminUsername "password" .adminPassword "tags" (list "administrator")) -}}
 {{- $perms := list (dict "user" $ctx.Values.auth.adminUsername "vhost" $d.vhost "configure" ".*" "write" ".*" "read" ".*") -}}
-{{- range $role := list "generator" "analysis" "notification" -}}
+{{- range $role := list "generator" "analysis" "notification" "ingest" -}}
 {{- $u := index $ctx.Values.users $role -}}
 {{- $users = append $users (dict "name" $u.name "password" (index $.passwords $role) "tags" list) -}}
 {{- end -}}

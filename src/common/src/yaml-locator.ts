@@ -1,20 +1,28 @@
 import { type Document, isMap, isNode, isPair, isScalar, type LineCounter } from 'yaml';
-import type { RuleProblem } from './rules-error.ts';
+
+/** One problem of a YAML file, located so an editor can jump to it. */
+export interface YamlProblem {
+  line: number;
+  column: number;
+  /** Dotted path inside the document, e.g. `[2].correlation.timespan`. */
+  path: string;
+  message: string;
+}
 
 export type YamlPath = readonly (string | number)[];
 
 /**
  * Turns a path inside one YAML document into a line and column, so every
- * problem of a rules file points at the offending key or value. A path that
+ * problem of a configuration file (rules, outputs) points at the offending key or value. A path that
  * does not exist (a missing key) points at its nearest existing parent.
  */
 export class YamlLocator {
   readonly #document: Document;
   readonly #lines: LineCounter;
   readonly #label: string;
-  readonly problems: RuleProblem[];
+  readonly problems: YamlProblem[];
 
-  constructor(document: Document, lines: LineCounter, label: string, problems: RuleProblem[]) {
+  constructor(document: Document, lines: LineCounter, label: string, problems: YamlProblem[]) {
     this.#document = document;
     this.#lines = lines;
     this.#label = label;

@@ -1,0 +1,10 @@
+export { type IngestConfig, loadIngestConfig } from './config.ts';
+export { SyslogFramer } from './listeners/syslog-framing.ts';
+export { type SyslogServer, startSyslogServer } from './listeners/syslog-server.ts';
+export { buildEvent, type SourceKind, type SourceMeta } from './normalise/event-builder.ts';
+export { isHumanUser, k8sAuditIdentity, mapK8sAudit } from './normalise/k8s-audit.ts';
+export { mapProgramLine } from './normalise/linux-auth.ts';
+export { DEAD_LETTER_CODES, Normaliser } from './normalise/normaliser.ts';
+export { parseSyslog, SyslogParseError, ZoneOffset } from './normalise/syslog-parser.ts';
+export { IngestPipeline, OverloadedError } from './pipeline.ts';
+export { type IngestHandle, SERVICE_NAME, startIngest } from './start-ingest.ts';

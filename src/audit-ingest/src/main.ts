@@ -1,0 +1,35 @@
+import { type Env, EnvReader, createAmqpBroker, requireBrokerUrl, runService } from '@auditflow/common';
+import { type IngestConfig, loadIngestConfig } from './config.ts';
+import { SERVICE_NAME, startIngest } from './start-ingest.ts';
+
+/** Standalone entry point: alone, the ingest service needs a real RabbitMQ (RABBITMQ_URL or RABBITMQ_HOST). */
+function loadStandaloneConfig(env: Env): IngestConfig & { brokerUrl: string } {
+  const reader = new EnvReader(env);
+  const config = loadIngestConfig(env, { reader, deferDone: true });
+  const brokerUrl = requireBrokerUrl(reader, config.rabbit);
+  reader.done();
+  return { ...config, brokerUrl };
+}
+
+await runService({
+  name: SERVICE_NAME,
+  loadConfig: loadStandaloneConfig,
+  start: async (config, logger) => {
+    const broker = createAmqpBroker(config.brokerUrl, config.rabbit, logger, SERVICE_NAME);
+    let handle: Awaited<ReturnType<typeof startIngest>>;
+    try {
+      handle = await startIngest({ config, logger, broker });
+    } catch (error) {
+      await broker.close().catch(() => undefined);
+      throw error;
+    }
+    return {
+      name: handle.name,
+      urls: handle.urls,
+      stop: async () => {
+        await handle.stop();
+        await broker.close();
+      },
+    };
+  },
+});

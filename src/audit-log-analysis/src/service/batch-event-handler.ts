@@ -1,0 +1,121 @@
+import { type BatchHandler, type InboundMessage, isPermanent, type Logger } from '@auditflow/common';
+import type { AlertOutcome, AnalysisEngine, BatchEvent } from '../engine/analysis-engine.ts';
+import { decodeEvent } from '../engine/event-decoder.ts';
+import { EventContext, type EventClock } from '../rules/event-context.ts';
+import type { AlertPublisher } from './alert-publisher.ts';
+import type { AnalysisMetrics } from './analysis-metrics.ts';
+
+export interface BatchEventHandlerDeps {
+  engine: AnalysisEngine;
+  publisher: AlertPublisher;
+  metrics: AnalysisMetrics;
+  logger: Logger;
+  clock: EventClock;
+}
+
+/** The newest version of one alert in a batch and the messages whose events went into it. */
+interface Newest {
+  outcome: AlertOutcome;
+  isNew: boolean;
+  /** The event of the newest version: the correlation id and the metric labels. */
+  event: BatchEvent['context']['event'];
+  messages: InboundMessage[];
+}
+
+/**
+ * Handles a batch of deliveries: decodes each (a malformed one fails alone and
+ * is dead-lettered), evaluates the whole batch at once, publishes the newest
+ * version of each alert once, and resolves only when every publish is
+ * confirmed, so the batch is acked after its alerts are safe. A publish
+ * refused as a contract violation fails the messages behind that alert only;
+ * anything else (Redis or RabbitMQ down) fails the batch, which is retried.
+ */
+export function createBatchEventHandler(deps: BatchEventHandlerDeps): BatchHandler {
+  const { engine, publisher, metrics, logger, clock } = deps;
+  // The delivery policy retries with the same message objects, so a retry is recognised per object.
+  const seen = new WeakSet<InboundMessage>();
+
+  return async (messages) => {
+    const stopTimer = metrics.handlerDuration.startTimer();
+    const failures = new Map<InboundMessage, unknown>();
+    try {
+      metrics.processed.inc(messages.length);
+      metrics.consumed.inc(messages.length);
+      const events: BatchEvent[] = [];
+      const decoded: InboundMessage[] = [];
+      for (const message of messages) {
+        const retry = seen.has(message);
+        seen.add(message);
+        try {
+          const { event, ts } = decodeEvent(message.body);
+          // A retry may follow a fold whose publish failed: it must publish again.
+          events.push({ context: new EventContext(event, ts, clock), redelivered: message.redelivered || retry });
+          decoded.push(message);
+        } catch (error) {
+          failures.set(message, error);
+        }
+      }
+      const outcomes = await engine.processBatch(events);
+      const newest = new Map<string, Newest>();
+      outcomes.forEach((list, index) => {
+        for (const outcome of list) {
+          const message = decoded[index]!;
+          const entry = newest.get(outcome.alertId);
+          if (entry === undefined) {
+            newest.set(outcome.alertId, {
+              outcome,
+              isNew: outcome.kind === 'new',
+              event: events[index]!.context.event,
+              messages: [message],
+            });
+            continue;
+          }
+          entry.messages.push(message);
+          entry.isNew ||= outcome.kind === 'new';
+          // Counts only grow within a batch, so the later version is the newer one.
+          if (outcome.count >= entry.outcome.count) {
+            entry.outcome = outcome;
+            entry.event = events[index]!.context.event;
+          }
+        }
+      });
+      const results = await Promise.allSettled([...newest.values()].map((entry) => publishOne(entry)));
+      let retryable: unknown;
+      results.forEach((result, index) => {
+        if (result.status === 'fulfilled') return;
+        const entry = [...newest.values()][index]!;
+        if (isPermanent(result.reason)) for (const message of entry.messages) failures.set(message, result.reason);
+        else retryable ??= result.reason;
+      });
+      if (retryable !== undefined) throw retryable;
+      metrics.acked.inc(messages.length - failures.size);
+      return failures;
+    } finally {
+      stopTimer();
+    }
+  };
+
+  async function publishOne(entry: Newest): Promise<void> {
+    const { outcome, event } = entry;
+    const { rule } = outcome;
+    const sent = await publisher.publish(outcome, event.event_id, entry.isNew);
+    // Versions folded into one publish are counted once, by the caller whose version was sent.
+    if (sent.version !== outcome) return;
+    const alert = sent.alert;
+    metrics.alertsPublished.inc({ rule_id: rule.id, kind: sent.isNew ? 'new' : 'update' });
+    if (sent.isNew) {
+      metrics.alerts.inc({
+        alert_type: rule.name ?? rule.id,
+        severity: alert.severity,
+        user_id: event.user_id,
+        server_hostname: event.server_hostname,
+      });
+      logger.info(
+        { correlation_id: event.event_id, alert_id: alert.alert_id, rule_id: rule.id, group_key: alert.group_key },
+        'alert opened',
+      );
+    } else {
+      logger.debug({ correlation_id: event.event_id, alert_id: alert.alert_id, rule_id: rule.id, count: alert.count }, 'alert updated');
+    }
+  }
+}

@@ -1,0 +1,2 @@
+export * from './broker-probe.ts';
+export * from './port-probe.ts';

@@ -1,0 +1,75 @@
+// The error-code registry, docs/errors.md and the sources name the same codes with the same statuses.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { AlertNotFoundError, AuditFlowError, createError, ERROR_CODES, formatErrorMessage, UnsupportedMediaTypeError } from '../src/index.ts';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+interface DocRow {
+  status: string;
+  exit: string;
+}
+
+function documentedCodes(): Map<string, DocRow> {
+  const rows = new Map<string, DocRow>();
+  for (const line of readFileSync(join(ROOT, 'docs/errors.md'), 'utf8').split('\n')) {
+    const match = /^\| `(AF_[A-Z0-9_]+)` \| ([^|]+) \| ([^|]+) \|/.exec(line);
+    if (match) rows.set(match[1]!, { status: match[2]!.trim(), exit: match[3]!.trim() });
+  }
+  return rows;
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return name === 'node_modules' || name === 'dist' ? [] : sourceFiles(path);
+    return path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+test('every registered code is documented in docs/errors.md with its status and exit code, and every documented code exists', () => {
+  const documented = documentedCodes();
+  const registered = Object.keys(ERROR_CODES);
+  assert.deepEqual(registered.filter((code) => !documented.has(code)), [], 'registered but not in docs/errors.md');
+  assert.deepEqual([...documented.keys()].filter((code) => !(code in ERROR_CODES)), [], 'in docs/errors.md but not registered');
+  for (const [code, spec] of Object.entries(ERROR_CODES)) {
+    const row = documented.get(code)!;
+    if (/^\d+$/.test(row.status)) assert.equal(Number(row.status), spec.status, `${code}: HTTP status`);
+    assert.equal(row.exit, 'exit' in spec ? String(spec.exit) : '-', `${code}: exit code`);
+  }
+});
+
+test('every AF_ code written in the services is registered', () => {
+  const unregistered = new Set<string>();
+  for (const dir of readdirSync(join(ROOT, 'src'))) {
+    let files: string[];
+    try {
+      files = sourceFiles(join(ROOT, 'src', dir, 'src'));
+    } catch {
+      continue;
+    }
+    for (const file of files) {
+      for (const match of readFileSync(file, 'utf8').matchAll(/['"`](AF_[A-Z0-9_]+)['"`]/g)) {
+        if (!(match[1]! in ERROR_CODES)) unregistered.add(`${match[1]} (${file.slice(ROOT.length)})`);
+      }
+    }
+  }
+  assert.deepEqual([...unregistered], [], 'add these to src/common/src/error-codes.ts and docs/errors.md');
+});
+
+test('createError classes take status and message from the registry', () => {
+  const error = new AlertNotFoundError('42');
+  assert.ok(error instanceof AuditFlowError);
+  assert.equal(error.code, 'AF_ALERT_NOT_FOUND');
+  assert.equal(error.statusCode, 404);
+  assert.equal(error.message, 'Alert not found: 42');
+  assert.equal(new UnsupportedMediaTypeError().statusCode, 415);
+  const Batch = createError<[number, number]>('AF_BATCH_TOO_LARGE');
+  assert.equal(new Batch(10, 11).message, 'at most 10 events per request, got 11');
+  assert.equal(formatErrorMessage('AF_PORT_IN_USE', [8080, 'DASHBOARD_PORT']), 'port 8080 is in use; set DASHBOARD_PORT to a free port');
+  // A plain AuditFlowError with a registered code gets the registered status.
+  assert.equal(new AuditFlowError('AF_TOO_MANY_STREAMS', 'x').statusCode, 503);
+});
