@@ -3,35 +3,46 @@
 // non-root user, exec-form node entrypoint) and the .dockerignore that guards the root context.
 
 import assert from 'node:assert/strict';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { validate } from 'dockerfile-utils';
-import { execForm, parseDockerfile, splitFlags, tokenize } from './lib/dockerfile.ts';
+import { execForm, parseDockerfile, splitFlags, substitute, tokenize } from './lib/dockerfile.ts';
 import { isIgnored, parseDockerignore } from './lib/dockerignore.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SERVICES = ['audit-event-generator', 'audit-log-analysis', 'notification-service', 'event-audit-dashboard', 'audit-ingest'];
 const DIGEST_PINNED = /^(?:docker\.io\/library\/)?node:24[\w.-]*-slim@sha256:[0-9a-f]{64}$/;
 
+const DOCKERFILE = path.join(repoRoot, 'Dockerfile');
+
+/** Every Dockerfile in the repository outside dependencies: there must be exactly one. */
 async function dockerfiles(): Promise<string[]> {
   const out: string[] = [];
-  for (const dir of await readdir(path.join(repoRoot, 'src'))) {
-    const candidate = path.join(repoRoot, 'src', dir, 'Dockerfile');
-    if ((await stat(candidate).catch(() => undefined))?.isFile()) out.push(candidate);
-  }
-  const dockerDir = path.join(repoRoot, 'docker');
-  for (const f of await readdir(dockerDir).catch(() => [] as string[])) {
-    if (f.endsWith('Dockerfile')) out.push(path.join(dockerDir, f));
-  }
+  const walk = async (dir: string): Promise<void> => {
+    for (const e of await readdir(dir, { withFileTypes: true })) {
+      if (['node_modules', '.git', '.tools', 'dist'].includes(e.name)) continue;
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) await walk(full);
+      else if (e.name === 'Dockerfile' || e.name.endsWith('.Dockerfile')) out.push(full);
+    }
+  };
+  await walk(repoRoot);
   return out.sort();
 }
 
 describe('Dockerfiles', () => {
-  test('every service has a Dockerfile', async () => {
-    const found = await dockerfiles();
-    for (const svc of SERVICES) assert.ok(found.includes(path.join(repoRoot, 'src', svc, 'Dockerfile')), `${svc} Dockerfile`);
+  test('one Dockerfile builds every service: ARG SERVICE and a final stage per service, all in docker-bake.hcl', async () => {
+    assert.deepEqual(await dockerfiles(), [DOCKERFILE]);
+    const parsed = parseDockerfile(await readFile(DOCKERFILE, 'utf8'));
+    assert.ok(parsed.globalArgs.has('SERVICE'), 'ARG SERVICE before the first FROM');
+    for (const svc of SERVICES) assert.ok(parsed.stages.some((s) => s.name === svc), `stage ${svc}`);
+    const bake = await readFile(path.join(repoRoot, 'docker-bake.hcl'), 'utf8');
+    assert.match(bake, /dockerfile = "Dockerfile"/);
+    assert.match(bake, /target {5}= svc/);
+    assert.match(bake, /args {7}= \{ SERVICE = svc \}/);
+    for (const svc of SERVICES) assert.ok(bake.includes(`"${svc}"`), `bake builds ${svc}`);
   });
 
   test('dockerfile-utils reports nothing for any Dockerfile', async () => {
@@ -49,8 +60,12 @@ describe('Dockerfiles', () => {
 
   for (const svc of SERVICES) {
     test(`${svc}: image policy`, async () => {
-      const text = await readFile(path.join(repoRoot, 'src', svc, 'Dockerfile'), 'utf8');
-      const parsed = parseDockerfile(text);
+      const text = await readFile(DOCKERFILE, 'utf8');
+      const full = parseDockerfile(text);
+      // The stages a `--target ${svc}` build runs: the chain up to that stage.
+      const upTo = full.stages.findIndex((s) => s.name === svc);
+      assert.ok(upTo >= 0, `no stage ${svc}`);
+      const parsed = { ...full, stages: full.stages.slice(0, upTo + 1).filter((s, i, all) => i === all.length - 1 || !SERVICES.includes(s.name ?? '')) };
       assert.ok(parsed.stages.length >= 2, 'multi-stage build');
       const names = new Set(parsed.stages.map((s) => s.name).filter((n) => n !== undefined));
       for (const stage of parsed.stages) {
@@ -61,7 +76,11 @@ describe('Dockerfiles', () => {
       const bases = new Set(parsed.stages.filter((s) => !names.has(s.from.toLowerCase())).map((s) => s.from));
       assert.equal(bases.size, 1, 'all stages share one base so build and runtime Node never differ');
 
-      const final = parsed.stages.at(-1)!;
+      // The service's stage builds on the shared runtime stage: check them as one.
+      const target = parsed.stages.at(-1)!;
+      const runtime = parsed.stages.find((s) => s.name === target.from.toLowerCase());
+      const final = { ...target, instructions: [...(runtime?.instructions ?? []), ...target.instructions] };
+      const vars = new Map([['SERVICE', svc]]);
       const runs = final.instructions.filter((i) => i.keyword === 'RUN');
       assert.deepEqual(runs, [], 'the runtime stage runs nothing: no package manager, no build tools');
       const users = final.instructions.filter((i) => i.keyword === 'USER');
@@ -74,12 +93,12 @@ describe('Dockerfiles', () => {
       const stop = final.instructions.find((i) => i.keyword === 'STOPSIGNAL');
       assert.equal(stop?.args, 'SIGTERM');
       const workdir = final.instructions.findLast((i) => i.keyword === 'WORKDIR');
-      assert.equal(workdir?.args, `/app/src/${svc}`, 'WORKDIR is the service folder');
+      assert.equal(substitute(workdir?.args ?? '', vars), `/app/src/${svc}`, 'WORKDIR is the service folder');
 
       const all = tokenize(text);
       const prodInstall = all.filter((i) => i.keyword === 'RUN' && /npm ci\b/.test(i.args) && /--omit=dev/.test(i.args));
       assert.equal(prodInstall.length, 1, 'exactly one production-only npm ci');
-      assert.match(prodInstall[0]!.args, new RegExp(`--workspace(?:=|\\s+)src/${svc}\\b`), 'production install is scoped to the service');
+      assert.match(substitute(prodInstall[0]!.args, vars), new RegExp(`--workspace(?:=|\\s+)"?src/${svc}\\b`), 'production install is scoped to the service');
       for (const ins of all.filter((i) => i.keyword === 'RUN' && /\bnpm (?:ci|install)\b/.test(i.args))) {
         assert.match(ins.args, /--ignore-scripts/, `line ${ins.line}: lifecycle scripts stay off`);
         assert.doesNotMatch(ins.args, /\bnpm install\b/, `line ${ins.line}: npm ci only, the lockfile is the truth`);

@@ -191,7 +191,8 @@ describe('service images (Dockerfile replay)', { concurrency: false }, () => {
 
   for (const spec of SERVICES) {
     test(`${spec.name}: the Dockerfile builds and yields a lean, non-root, production-only image`, { timeout: 600_000 }, async (t) => {
-      const dockerfile = path.join(repoRoot, 'src', spec.name, 'Dockerfile');
+      // One Dockerfile for every service: SERVICE picks the workspace, the target its final stage.
+      const dockerfile = path.join(repoRoot, 'Dockerfile');
       // The replay runs the steps with this process's Node, so it must be the base image's major.
       for (const stage of parseDockerfile(await readFile(dockerfile, 'utf8')).stages) {
         const major = /(?:^|\/)node:(\d+)/.exec(stage.from)?.[1];
@@ -204,6 +205,8 @@ describe('service images (Dockerfile replay)', { concurrency: false }, () => {
         npmCache,
         runEnv,
         layerCache,
+        buildArgs: { SERVICE: spec.name },
+        target: spec.name,
         log: (line) => t.diagnostic(line),
       });
       images.set(spec.name, image);

@@ -170,4 +170,14 @@ describe('delivery scripts', () => {
     assert.match(res.stderr, /does not run exactly one digest-pinned/);
     assert.equal(script('promote-overlay.sh', { TARGET: 'staging', KUBECTL: kubectl }).status, 1);
   });
+
+  test('k3d-up.sh creates a cluster on the pinned K3s with every environment NodePort published', () => {
+    const res = script('k3d-up.sh', { DRY_RUN: '1' });
+    assert.equal(res.status, 0, res.stderr);
+    const version = /^k3s_version: (\S+)$/m.exec(readFileSync(path.join(repoRoot, 'infra/ansible/inventory/group_vars/k3s_cluster/main.yml'), 'utf8'))?.[1] ?? '';
+    assert.match(res.stdout, new RegExp(`^k3d cluster create auditflow --image docker\\.io/rancher/k3s:${version.replace('+', '-')} `, 'm'));
+    for (const port of [30080, 30090, 30091, 30092]) assert.ok(res.stdout.includes(`--port ${port}:${port}@loadbalancer`), String(port));
+    for (const ns of ['dev', 'staging', 'preprod', 'prod']) assert.ok(res.stdout.includes(`kubectl label namespace ${ns} --overwrite pod-security.kubernetes.io/enforce=restricted`), ns);
+    assert.equal(script('k3d-up.sh', { DRY_RUN: '1', CLUSTER: 'Bad_Name' }).status, 1);
+  });
 });

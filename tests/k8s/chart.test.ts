@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { before, describe, test } from 'node:test';
@@ -103,13 +103,38 @@ describe('values.schema.json', () => {
 });
 
 describe('generated and copied files stay in sync', () => {
-  test('the shared helpers are byte-identical in every chart', () => {
-    const common = readFileSync(join(CHART, 'templates', '_common.tpl'), 'utf8');
-    for (const sub of SUBCHARTS) assert.equal(readFileSync(join(CHART, 'charts', sub, 'templates', '_common.tpl'), 'utf8'), common, sub);
-    const shared = ['_app.tpl', 'deployment.yaml', 'service.yaml', 'serviceaccount.yaml', 'pdb.yaml', 'hpa.yaml', 'servicemonitor.yaml', join('tests', 'test-readyz.yaml')];
-    for (const file of shared) {
-      const first = readFileSync(join(CHART, 'charts', APP_CHARTS[0]!, 'templates', file), 'utf8');
-      for (const sub of APP_CHARTS) assert.equal(readFileSync(join(CHART, 'charts', sub, 'templates', file), 'utf8'), first, `${sub}/${file}`);
+  test('every chart takes its shared templates from the auditflow-common library, vendored and current', async () => {
+    const library = parse(readFileSync(join(REPO, 'k8s', 'charts', 'auditflow-common', 'Chart.yaml'), 'utf8')) as { type: string; version: string };
+    assert.equal(library.type, 'library');
+    for (const dir of [CHART, ...SUBCHARTS.map((sub) => join(CHART, 'charts', sub))]) {
+      const chart = parse(readFileSync(join(dir, 'Chart.yaml'), 'utf8')) as { dependencies?: { name: string; version: string; repository: string }[] };
+      const dep = chart.dependencies?.find((d) => d.name === 'auditflow-common');
+      assert.ok(dep, `${dir} does not depend on auditflow-common`);
+      assert.equal(dep.version, library.version);
+      assert.match(dep.repository, /^file:\/\/(\.\.\/)+auditflow-common$/);
+      const templates = readdirSync(join(dir, 'templates'));
+      assert.ok(!templates.includes('_common.tpl') && !templates.includes('_app.tpl'), `${dir} keeps its own copy of the shared helpers`);
+    }
+    await run(NODE, ['k8s/charts/tools/vendor-library.mjs', '--check'], { cwd: REPO }).catch((e: { stderr: string }) => assert.fail(`run vendor-library.mjs:\n${e.stderr}`));
+    // Each application chart's workload files are one include of the library's manifest.
+    for (const sub of APP_CHARTS) {
+      assert.equal(readFileSync(join(CHART, 'charts', sub, 'templates', 'deployment.yaml'), 'utf8'), '{{- include "auditflow.app.deployment" . }}\n');
+    }
+  });
+
+  test('the vendoring check notices a library change', async () => {
+    const copy = mkdtempSync(join(tmpdir(), 'af-lib-check-'));
+    try {
+      cpSync(join(REPO, 'k8s', 'charts'), join(copy, 'k8s', 'charts'), { recursive: true });
+      symlinkSync(join(REPO, 'node_modules'), join(copy, 'node_modules'));
+      writeFileSync(join(copy, 'k8s', 'charts', 'auditflow-common', 'templates', '_common.tpl'), '{{/* changed */}}\n', { flag: 'a' });
+      const result = await run(NODE, [join(copy, 'k8s', 'charts', 'tools', 'vendor-library.mjs'), '--check'], { cwd: copy, env: { ...process.env, HELM_BIN: HELM } }).then(
+        () => 'current',
+        (e: { stderr: string }) => e.stderr,
+      );
+      assert.match(result, /stale: auditflow-platform\/charts\/auditflow-common-1\.0\.0\.tgz/);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
     }
   });
 
@@ -258,7 +283,7 @@ describe('external servers (a data subchart disabled)', () => {
         for (const e of c.env ?? []) {
           const ref = e.valueFrom?.secretKeyRef;
           if (!ref || ref.optional) continue;
-          assert.ok(provided.has(ref.name ?? "") || r.objects.some((o) => o.kind === 'Secret' && o.metadata.name === ref.name), `${obj.metadata.name} ${e.name} -> ${ref.name}`);
+          assert.ok(provided.has(ref.name ?? '') || r.objects.some((o) => o.kind === 'Secret' && o.metadata.name === ref.name), `${obj.metadata.name} ${e.name} -> ${ref.name}`);
         }
       }
     }

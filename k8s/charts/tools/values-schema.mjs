@@ -232,6 +232,8 @@ export function buildSchema(chartDir, { openTopLevel = [] } = {}) {
     node.properties[segs.at(-1)] = { ...schema, ...(node.properties[segs.at(-1)]?.properties ? { properties: node.properties[segs.at(-1)].properties } : {}) };
   }
   root.properties.global = structuredClone(GLOBAL);
+  // Helm adds an (empty) values entry for every dependency, the library chart included.
+  root.properties['auditflow-common'] = { type: 'object', description: 'Values of the auditflow-common library chart (it reads none)' };
   const name = parse(readFileSync(join(chartDir, 'Chart.yaml'), 'utf8')).name;
   const env = root.properties.env;
   if (env?.type === 'object') {

@@ -24,6 +24,10 @@ export interface ReplayOptions {
   npmCache: string;
   /** Extra environment for RUN steps (registry settings of the host). */
   runEnv?: Record<string, string>;
+  /** `--build-arg` values. */
+  buildArgs?: Record<string, string>;
+  /** `--target`: the stage whose result is the image (default: the last one). */
+  target?: string;
   /** Shared RUN-layer cache across replays. */
   layerCache: Map<string, string>;
   log?: (line: string) => void;
@@ -215,7 +219,7 @@ export async function replayDockerfile(dockerfilePath: string, opts: ReplayOptio
   const ignoreFile = path.join(opts.context, '.dockerignore');
   const rules = parseDockerignore(await readFile(ignoreFile, 'utf8'));
   const stages = new Map<string, StageState>();
-  const imageId = sha(dockerfilePath).slice(0, 12);
+  const imageId = sha(dockerfilePath, JSON.stringify(opts.buildArgs ?? {}), opts.target ?? '').slice(0, 12);
   let last: StageState | undefined;
 
   for (const stage of parsed.stages) {
@@ -258,7 +262,7 @@ export async function replayDockerfile(dockerfilePath: string, opts: ReplayOptio
       const vars = new Map<string, string | undefined>([...state.args, ...state.env]);
       switch (ins.keyword) {
         case 'ARG':
-          for (const [k, v] of keyValues(ins.args)) state.args.set(k, v ?? parsed.globalArgs.get(k));
+          for (const [k, v] of keyValues(ins.args)) state.args.set(k, opts.buildArgs?.[k] ?? v ?? parsed.globalArgs.get(k));
           break;
         case 'ENV':
           for (const [k, v] of keyValues(ins.args)) state.env.set(k, substitute(v ?? '', vars));
@@ -308,7 +312,7 @@ export async function replayDockerfile(dockerfilePath: string, opts: ReplayOptio
               env.npm_config_cache = opts.npmCache;
             }
           }
-          state.key = sha(state.key, 'RUN', rest, JSON.stringify([...state.env].sort()));
+          state.key = sha(state.key, 'RUN', rest, JSON.stringify([...state.env].sort()), JSON.stringify([...state.args].sort()));
           const cached = opts.layerCache.get(state.key);
           if (cached !== undefined) {
             await rm(rootfs, { recursive: true, force: true });
@@ -359,7 +363,9 @@ export async function replayDockerfile(dockerfilePath: string, opts: ReplayOptio
     stages.set(stageName.toLowerCase(), state);
     stages.set(String(stage.index), state);
     last = state;
+    if (opts.target !== undefined && stageName === opts.target) break;
   }
+  if (opts.target !== undefined && last?.name !== opts.target) throw new Error(`no stage named ${opts.target}`);
   if (last === undefined) throw new Error('no stages');
   return {
     rootfs: last.rootfs,

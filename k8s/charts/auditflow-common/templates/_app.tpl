@@ -1,6 +1,7 @@
 {{/*
-Helpers of the four application charts. This file is byte-identical in each of them
-(tests/k8s enforce it); the per-service parts live in _service.tpl as "<chart>.*" templates.
+Helpers of the application charts (a Node.js service with an http and a metrics port). The
+per-service parts live in each chart's _service.tpl as "<chart>.*" templates: computedEnv,
+secretEnv, externalSecrets, configChecksum, and optionally volumes/volumeMounts.
 */}}
 
 {{/*

@@ -1,9 +1,8 @@
 {{/*
 Shared helpers of the AuditFlow charts.
 
-This file is byte-identical in the umbrella chart and in every subchart (tests/k8s enforce
-it). Helm keeps named templates in one global namespace, so identical copies let every
-subchart render on its own while the umbrella still resolves a single definition.
+They live once, in the auditflow-common library chart, which every AuditFlow chart declares
+as a dependency (docs/kubernetes.md, "Adding a subchart").
 */}}
 
 {{- define "auditflow.name" -}}
