@@ -63,6 +63,16 @@ export const ERROR_CODES = {
   AF_DELIVERY_LIMIT: { status: 500, message: 'delivered %s times without success' },
   AF_HANDLER_FAILED: { status: 500, message: 'failed %s times: %s' },
 
+  // audit-ingest: dead-letter reasons of the raw sources, and back-pressure
+  AF_INGEST_SYSLOG_UNPARSEABLE: { status: 400, message: 'the syslog line cannot be parsed: %s' },
+  AF_INGEST_INVALID_UTF8: { status: 400, message: 'the record is not UTF-8' },
+  AF_INGEST_INVALID_JSON: { status: 400, message: 'the record is not JSON: %s' },
+  AF_INGEST_NOT_AN_AUDIT_EVENT: { status: 400, message: 'the record is not a Kubernetes audit event: %s' },
+  AF_INGEST_NOT_A_JOURNAL_ENTRY: { status: 400, message: 'the record is not a journald entry: %s' },
+  AF_INGEST_CONTRACT: { status: 400, message: 'the normalised event does not match the audit-event contract: %s' },
+  AF_INGEST_OVERSIZED: { status: 413, message: 'the record is larger than %s bytes' },
+  AF_INGEST_OVERLOADED: { status: 429, message: '%s events await a broker confirm (limit %s); retry later' },
+
   // Dependencies (HTTP 5xx; the same request is expected to succeed later)
   AF_INTERNAL: { status: 500, message: 'internal error' },
   AF_PUBLISH_FAILED: { status: 503, message: 'publish to %s failed: %s' },
