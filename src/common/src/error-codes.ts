@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   AF_RULES_INVALID: { status: 400, exit: 78, message: 'invalid rules file %s: %s' },
   AF_MIGRATION_FAILED: { status: 500, exit: 1, message: 'migration failed: %s' },
   AF_CLI_USAGE: { status: 400, exit: 2, message: '%s' },
+  AF_OUTPUTS_INVALID: { status: 500, exit: 78, message: 'invalid outputs file %s: %s' },
 
   // Request input (HTTP 4xx)
   AF_BAD_REQUEST: { status: 400, message: '%s' },
@@ -77,6 +78,8 @@ export const ERROR_CODES = {
   AF_INTERNAL: { status: 500, message: 'internal error' },
   AF_PUBLISH_FAILED: { status: 503, message: 'publish to %s failed: %s' },
   AF_BROKER_DOWN: { status: 503, message: 'not connected to RabbitMQ' },
+  AF_BROKER_UNAVAILABLE: { status: 503, message: 'the broker is not connected; retry later' },
+  AF_DELIVERY_FAILED: { status: 500, message: 'delivery to %s failed: %s' },
   AF_TOPOLOGY_PENDING: { status: 503, message: 'queues not declared yet' },
   AF_REDIS_UNAVAILABLE: { status: 503, message: 'Redis is unavailable: %s' },
   AF_DATABASE_UNAVAILABLE: { status: 503, message: 'database unavailable: %s' },
