@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   AF_RULES_INVALID: { status: 400, exit: 78, message: 'invalid rules file %s: %s' },
   AF_MIGRATION_FAILED: { status: 500, exit: 1, message: 'migration failed: %s' },
   AF_CLI_USAGE: { status: 400, exit: 2, message: '%s' },
+  AF_OUTPUTS_INVALID: { status: 500, exit: 78, message: 'invalid outputs file %s: %s' },
 
   // Request input (HTTP 4xx)
   AF_BAD_REQUEST: { status: 400, message: '%s' },
@@ -59,26 +60,27 @@ export const ERROR_CODES = {
   // Messages that are dead-lettered (the code is the DLQ reason code)
   AF_EVENT_INVALID_JSON: { status: 400, message: 'the event body is not JSON: %s' },
   AF_EVENT_INVALID_UTF8: { status: 400, message: 'the event body is not UTF-8' },
-  AF_EVENT_NOT_OBJECT: { status: 400, message: 'the event body is JSON but not an object: %s' },
   AF_EVENT_SCHEMA: { status: 400, message: 'the event does not match the audit-event schema: %s' },
+  AF_EVENT_NOT_OBJECT: { status: 400, message: 'the event body is JSON but not an object: %s' },
   AF_DELIVERY_LIMIT: { status: 500, message: 'delivered %s times without success' },
   AF_HANDLER_FAILED: { status: 500, message: 'failed %s times: %s' },
-  AF_INGEST_SYSLOG_UNPARSEABLE: { status: 400, message: '%s' },
-  AF_INGEST_INVALID_UTF8: { status: 400, message: '%s' },
-  AF_INGEST_INVALID_JSON: { status: 400, message: '%s' },
-  AF_INGEST_NOT_AN_AUDIT_EVENT: { status: 400, message: '%s' },
-  AF_INGEST_NOT_A_JOURNAL_ENTRY: { status: 400, message: '%s' },
-  AF_INGEST_CONTRACT: { status: 400, message: '%s' },
-  AF_INGEST_OVERSIZED: { status: 413, message: '%s' },
-  AF_OUTPUTS_INVALID: { status: 500, message: 'invalid outputs file %s: %s' },
-  AF_DELIVERY_FAILED: { status: 500, message: '%s' },
+
+  // audit-ingest: dead-letter reasons of the raw sources, and back-pressure
+  AF_INGEST_SYSLOG_UNPARSEABLE: { status: 400, message: 'the syslog line cannot be parsed: %s' },
+  AF_INGEST_INVALID_UTF8: { status: 400, message: 'the record is not UTF-8' },
+  AF_INGEST_INVALID_JSON: { status: 400, message: 'the record is not JSON: %s' },
+  AF_INGEST_NOT_AN_AUDIT_EVENT: { status: 400, message: 'the record is not a Kubernetes audit event: %s' },
+  AF_INGEST_NOT_A_JOURNAL_ENTRY: { status: 400, message: 'the record is not a journald entry: %s' },
+  AF_INGEST_CONTRACT: { status: 400, message: 'the normalised event does not match the audit-event contract: %s' },
+  AF_INGEST_OVERSIZED: { status: 413, message: 'the record is larger than %s bytes' },
+  AF_INGEST_OVERLOADED: { status: 429, message: '%s events await a broker confirm (limit %s); retry later' },
 
   // Dependencies (HTTP 5xx; the same request is expected to succeed later)
   AF_INTERNAL: { status: 500, message: 'internal error' },
   AF_PUBLISH_FAILED: { status: 503, message: 'publish to %s failed: %s' },
   AF_BROKER_DOWN: { status: 503, message: 'not connected to RabbitMQ' },
-  AF_BROKER_UNAVAILABLE: { status: 503, message: '%s' },
-  AF_INGEST_OVERLOADED: { status: 429, message: '%s events await a broker confirm (limit %s); retry later' },
+  AF_BROKER_UNAVAILABLE: { status: 503, message: 'the broker is not connected; retry later' },
+  AF_DELIVERY_FAILED: { status: 500, message: 'delivery to %s failed: %s' },
   AF_TOPOLOGY_PENDING: { status: 503, message: 'queues not declared yet' },
   AF_REDIS_UNAVAILABLE: { status: 503, message: 'Redis is unavailable: %s' },
   AF_REDIS_FULL: { status: 503, message: '%s' },
