@@ -112,7 +112,7 @@ test('a brute-force scenario becomes one alert in the API and on the dashboard, 
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`http://127.0.0.1:${ports['dashboard']}/`);
-    await page.getByText(user).first().waitFor({ timeout: 15_000 });
+    await page.getByText(user).filter({ visible: true }).first().waitFor({ timeout: 15_000 });
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'e2e-pipeline-dashboard.png'), fullPage: true });
     await page.goto(`http://127.0.0.1:${ports['dashboard']}/alert/${alert!.alert_id}`);
     await page.getByText('Multiple Failed Login Attempts').first().waitFor({ timeout: 10_000 });
