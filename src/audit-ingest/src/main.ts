@@ -14,22 +14,7 @@ function loadStandaloneConfig(env: Env): IngestConfig & { brokerUrl: string } {
 await runService({
   name: SERVICE_NAME,
   loadConfig: loadStandaloneConfig,
-  start: async (config, logger) => {
-    const broker = createAmqpBroker(config.brokerUrl, config.rabbit, logger, SERVICE_NAME);
-    let handle: Awaited<ReturnType<typeof startIngest>>;
-    try {
-      handle = await startIngest({ config, logger, broker });
-    } catch (error) {
-      await broker.close().catch(() => undefined);
-      throw error;
-    }
-    return {
-      name: handle.name,
-      urls: handle.urls,
-      stop: async () => {
-        await handle.stop();
-        await broker.close();
-      },
-    };
-  },
+  // Closing the broker after the service stopped flushes the publisher after the last confirm.
+  start: (config, logger, { own }) =>
+    startIngest({ config, logger, broker: own(createAmqpBroker(config.brokerUrl, config.rabbit, logger, SERVICE_NAME)) }),
 });
