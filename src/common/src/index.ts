@@ -1,21 +1,8 @@
-export * from './backoff.ts';
-export * from './broker/index.ts';
-export * from './config.ts';
-export * from './contracts/index.ts';
-export * from './error-codes.ts';
-export * from './errors.ts';
-export * from './health.ts';
-export * from './http/json-body.ts';
-export * from './http/problem.ts';
-export * from './http/route-validation.ts';
-export * from './http/server.ts';
-export * from './http/sse.ts';
-export * from './http/start-http-service.ts';
-export * from './ids.ts';
-export * from './logger.ts';
-export * from './metrics.ts';
-export * from './shutdown.ts';
-export * from './startup/index.ts';
-export * from './service.ts';
-export * from './yaml-locator.ts';
-export * from './duration.ts';
+// The whole of @auditflow/common, as before the split; new code imports the curated entry points
+// @auditflow/common/contracts, /broker and /platform instead.
+export { ALERT_SCHEMA_VERSION, ALERT_STATUSES, AlertIdParamsSchema, AlertSchema, AlertStatsQuerySchema, AlertStatsSchema, AlertWithHistorySchema, BodyDecodeError, DEFAULT_LIMIT, DELIVERY_OUTPUT_TYPES, DELIVERY_STATUSES, DeliverySchema, FieldErrorSchema, FieldErrors, ISO_8601_SYNTAX, LABEL_NAME_RULE, LABEL_NAME_SYNTAX, LabelNameSchema, ListAlertsQuerySchema, MAX_ACTOR, MAX_EVENT_BYTES, MAX_LABEL_NAME, MAX_LIMIT, MAX_MATCHERS, MAX_MATCHER_VALUE, MAX_NOTE, MAX_OFFSET, MAX_SEARCH_WORDS, MAX_SILENCE_COMMENT, MAX_SILENCE_DAYS, MatcherSchema, NOTIFICATION_API_SHARED_SCHEMAS, NewSilenceSchema, ProblemSchema, SILENCE_STATES, SILENCE_STATUSES, STATS_BUCKETS, SilenceSchema, StatusChangeSchema, StatusHistoryEntrySchema, alertSchema, assertAlert, assertAuditEvent, auditEventSchema, contractValidator, decodeJsonObject, describeErrors, eventClientIp, eventResource, fieldPointer, isAuditEvent, isLabelName, parseInstant } from './contracts/index.ts';
+export type { Alert, AlertRow, AlertStats, AlertStatsQuery, AlertStatus, AlertWithHistory, AuditEvent, BodyDecodeFailure, ContractValidator, Delivery, DeliveryStatus, FieldError, ListAlertsQuery, Matcher, NewSilence, ProblemAnnotation, Silence, SilenceState, SilenceStatus, StatsBucket, StatusChange } from './contracts/index.ts';
+export { AmqpBroker, DEAD_LETTER_HEADERS, DeliveryCounter, JSON_CONTENT_TYPE, MemoryBroker, deadLetterHeaders, deadLetterQueueOf, deliver, deliverBatch, encodeBody, findOrDeclareQueue } from './broker/index.ts';
+export type { AmqpBrokerOptions, BatchConsumeOptions, BatchFailures, BatchHandler, BrokerKind, ConfiguredQueueType, ConsumeOptions, ConsumerHandle, ConsumerStats, DeadLetter, DeliveryFacts, FoundQueue, FoundQueueType, InboundMessage, MessageBroker, MessageHandler, OutboundMessage, Outcome, PolicyHooks, QueueParams } from './broker/index.ts';
+export { ANY_UUID, AUDITFLOW_NAMESPACE, AlertNotFoundError, AuditFlowError, CORRELATION_HEADER, ConfigError, Counter, DEFAULT_JSON_BODY_BYTES, ERROR_CODES, EXIT_CONFIG, EXIT_UNAVAILABLE, EnvReader, Gauge, GracefulShutdown, HealthRegistry, Histogram, InvalidParameterError, JSON_MEDIA_TYPE, LOG_LEVELS, METRICS_CONTENT_TYPE, PROBLEM_CONTENT_TYPE, PermanentError, ROUTE_AJV_OPTIONS, Registry, RuleNotFoundError, SSE_KEEP_ALIVE, SSE_RETRY_MS, StartupError, TransientError, UUID_PATTERN, UUID_SYNTAX, UnauthorizedError, UnsupportedMediaTypeError, ValidationError, YamlLocator, assertBrokerReachable, assertJsonContentType, assertPortsFree, backoffDelay, codeForFastifyError, createAmqpBroker, createError, createHttpServer, createLogger, createMetricsServer, createRegistry, errorMessage, formatErrorMessage, formatSseEvent, isErrorCode, isPermanent, isTransient, jsonBodyRoute, listen, normaliseQuery, parseDuration, problem, readBaseConfig, readRabbitConfig, redactUrl, registerMetricsRoute, registerProbes, requireBrokerUrl, runService, sendProblem, sleep, startEventStream, startHttpService, statusOf, uuidV5, validationProblem } from './platform.ts';
+export type { AuditFlowErrorOptions, BackoffOptions, BaseConfig, CheckResult, Closeable, Env, ErrorCode, ErrorCodeSpec, HealthCheck, HttpListener, HttpServerOptions, HttpServiceHandle, LogLevel, Logger, LoggerOptions, OwnedResources, PortClaim, Problem, RabbitConfig, Readiness, ServiceHandle, ShutdownStep, SseEvent, StartHttpServiceOptions, YamlPath, YamlProblem } from './platform.ts';

@@ -1,5 +1,6 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { UUID_SYNTAX } from '../ids.ts';
+import { FieldErrorSchema } from './field-errors.ts';
 
 /**
  * The notification-service REST API as JSON Schema (TypeBox): the service's
@@ -141,7 +142,7 @@ export const ProblemSchema = Type.Object(
     status: Type.Integer(),
     code: Type.String({ description: 'stable machine-readable error code (AF_*)' }),
     detail: Type.Optional(Type.String()),
-    errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+    errors: Type.Optional(Type.Array(FieldErrorSchema, { description: 'one entry per bad field: `path` a JSON Pointer into the request' })),
   },
   { $id: 'Problem', description: 'RFC 9457 problem details' },
 );

@@ -1,9 +1,13 @@
+import type { Static, TSchema } from '@sinclair/typebox';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { Ajv2020 as Ajv } from 'ajv/dist/2020.js';
 import addFormatsImport from 'ajv-formats';
 import { ValidationError } from '../errors.ts';
 import { type Alert, alertSchema } from './alert.ts';
 import { type AuditEvent, auditEventSchema } from './audit-event.ts';
+import type { FieldError } from './field-errors.ts';
+
+export type { FieldError } from './field-errors.ts';
 
 // ajv-formats is CommonJS with a default export; under NodeNext its callable sits on `.default`.
 const addFormats = ((addFormatsImport as unknown as { default?: unknown }).default ??
@@ -14,11 +18,6 @@ addFormats(ajv);
 
 const validateEventFn = ajv.compile(auditEventSchema) as ValidateFunction<AuditEvent>;
 const validateAlertFn = ajv.compile(alertSchema) as ValidateFunction<Alert>;
-
-export interface FieldError {
-  path: string;
-  message: string;
-}
 
 export function describeErrors(errors: ErrorObject[] | null | undefined): FieldError[] {
   return (errors ?? []).map((error) => ({
@@ -59,4 +58,27 @@ export function parseInstant(value: string): number {
   const ms = Date.parse(value);
   if (Number.isNaN(ms)) throw new ValidationError(`'${value}' is not a valid ISO-8601 instant`);
   return ms;
+}
+
+/** A compiled wire contract: a type guard whose `errors` name every bad field of the last value it refused. */
+export interface ContractValidator<T> {
+  (value: unknown): value is T;
+  readonly errors: FieldError[];
+}
+
+/**
+ * A validator for a wire contract (a TypeBox schema), for values checked
+ * outside a fastify route schema: a form body, a stored row.
+ */
+export function contractValidator<T extends TSchema>(schema: T): ContractValidator<Static<T>> {
+  // Without its $id, so a schema can be compiled here and also added to a fastify server.
+  const { $id: _id, ...anonymous } = schema as Record<string, unknown>;
+  const validate = ajv.compile(anonymous);
+  let errors: FieldError[] = [];
+  const check = (value: unknown): value is Static<T> => {
+    const ok = validate(value) as boolean;
+    errors = ok ? [] : describeErrors(validate.errors);
+    return ok;
+  };
+  return Object.defineProperty(check, 'errors', { get: () => errors }) as ContractValidator<Static<T>>;
 }

@@ -1,0 +1,36 @@
+// The service platform: configuration, logging, HTTP start-up, health, shutdown and errors.
+// Import as @auditflow/common/platform.
+export { backoffDelay, sleep } from './backoff.ts';
+export type { BackoffOptions } from './backoff.ts';
+export { EnvReader, LOG_LEVELS, readBaseConfig, readRabbitConfig, redactUrl } from './config.ts';
+export type { BaseConfig, Env, LogLevel, RabbitConfig } from './config.ts';
+export { parseDuration } from './duration.ts';
+export { ERROR_CODES, codeForFastifyError, formatErrorMessage, isErrorCode, statusOf } from './error-codes.ts';
+export type { ErrorCode, ErrorCodeSpec } from './error-codes.ts';
+export { AlertNotFoundError, AuditFlowError, ConfigError, EXIT_CONFIG, EXIT_UNAVAILABLE, PermanentError, RuleNotFoundError, StartupError, TransientError, UnauthorizedError, UnsupportedMediaTypeError, ValidationError, createError, errorMessage, isPermanent, isTransient } from './errors.ts';
+export type { AuditFlowErrorOptions } from './errors.ts';
+export { HealthRegistry } from './health.ts';
+export type { CheckResult, HealthCheck, Readiness } from './health.ts';
+export { DEFAULT_JSON_BODY_BYTES, JSON_MEDIA_TYPE, assertJsonContentType, jsonBodyRoute } from './http/json-body.ts';
+export { PROBLEM_CONTENT_TYPE, problem, sendProblem } from './http/problem.ts';
+export type { Problem } from './http/problem.ts';
+export { InvalidParameterError, ROUTE_AJV_OPTIONS, normaliseQuery, validationProblem } from './http/route-validation.ts';
+export { CORRELATION_HEADER, createHttpServer, createMetricsServer, listen, registerMetricsRoute, registerProbes } from './http/server.ts';
+export type { HttpServerOptions } from './http/server.ts';
+export { SSE_KEEP_ALIVE, SSE_RETRY_MS, formatSseEvent, startEventStream } from './http/sse.ts';
+export type { SseEvent } from './http/sse.ts';
+export { startHttpService } from './http/start-http-service.ts';
+export type { HttpListener, HttpServiceHandle, StartHttpServiceOptions } from './http/start-http-service.ts';
+export { ANY_UUID, AUDITFLOW_NAMESPACE, UUID_PATTERN, UUID_SYNTAX, uuidV5 } from './ids.ts';
+export { createLogger } from './logger.ts';
+export type { Logger, LoggerOptions } from './logger.ts';
+export { Counter, Gauge, Histogram, METRICS_CONTENT_TYPE, Registry, createRegistry } from './metrics.ts';
+export { createAmqpBroker, requireBrokerUrl, runService } from './service.ts';
+export type { Closeable, OwnedResources, ServiceHandle } from './service.ts';
+export { GracefulShutdown } from './shutdown.ts';
+export type { ShutdownStep } from './shutdown.ts';
+export { assertBrokerReachable } from './startup/broker-probe.ts';
+export { assertPortsFree } from './startup/port-probe.ts';
+export type { PortClaim } from './startup/port-probe.ts';
+export { YamlLocator } from './yaml-locator.ts';
+export type { YamlPath, YamlProblem } from './yaml-locator.ts';

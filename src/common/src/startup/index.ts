@@ -1,2 +1,0 @@
-export * from './broker-probe.ts';
-export * from './port-probe.ts';
