@@ -1,31 +1,13 @@
-import { AlertIdParamsSchema } from '@auditflow/common';
+import { AlertIdParamsSchema, DeliverySchema } from '@auditflow/common/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { AlertStore } from '../store/alert-store.ts';
 import { AlertNotFoundError } from './api-errors.ts';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-export const deliverySchema = {
-  $id: 'Delivery',
-  type: 'object',
-  required: ['id', 'output', 'type', 'status', 'attempts', 'last_error', 'next_attempt_at', 'sent_at', 'created_at', 'updated_at'],
-  properties: {
-    id: { type: 'string', format: 'uuid' },
-    output: { type: 'string' },
-    type: { type: 'string', enum: ['alertmanager', 'webhook', 'slack', 'ntfy', 'smtp'] },
-    status: { type: 'string', enum: ['pending', 'sent', 'failed', 'silenced'] },
-    attempts: { type: 'integer' },
-    last_error: { type: ['string', 'null'] },
-    next_attempt_at: { type: ['string', 'null'], format: 'date-time' },
-    sent_at: { type: ['string', 'null'], format: 'date-time' },
-    created_at: { type: 'string', format: 'date-time' },
-    updated_at: { type: 'string', format: 'date-time' },
-  },
-} as const;
-
 /** `GET /alerts/{id}/deliveries`: which outputs were (or will be) told about an alert, and how it went. */
 export function registerDeliveryRoutes(app: FastifyInstance, deps: { store: AlertStore }): void {
-  app.addSchema(deliverySchema);
+  app.addSchema(DeliverySchema);
   app.get(
     '/alerts/:id/deliveries',
     {

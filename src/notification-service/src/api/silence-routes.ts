@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { AuditFlowError, jsonBodyRoute, UUID_SYNTAX } from '@auditflow/common';
+import { MAX_SILENCE_DAYS, type NewSilence, NewSilenceSchema, SILENCE_STATES, type SilenceState, SilenceSchema } from '@auditflow/common/contracts';
 import type { FastifyInstance } from 'fastify';
-import { compileMatcher, type Matcher } from '../delivery/matchers.ts';
+import { compileMatcher } from '../delivery/matchers.ts';
 import type { SilenceAnnotator } from '../silences/silence-annotator.ts';
-import type { SilenceState, SilenceStore } from '../silences/silence-store.ts';
+import type { SilenceStore } from '../silences/silence-store.ts';
 import { BadRequestError } from './api-errors.ts';
 
 export interface SilenceRoutesDeps {
@@ -13,50 +14,7 @@ export interface SilenceRoutesDeps {
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
-const STATES = ['active', 'pending', 'expired', 'all'] as const;
-/** Longest silence accepted: a forgotten one should not mute an alert for years. */
-const MAX_SILENCE_MS = 366 * 86_400_000;
-
-export const matcherSchema = {
-  type: 'object',
-  required: ['name', 'value', 'isRegex', 'isEqual'],
-  additionalProperties: false,
-  properties: {
-    name: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', maxLength: 100 },
-    value: { type: 'string', maxLength: 1000 },
-    isRegex: { type: 'boolean' },
-    isEqual: { type: 'boolean' },
-  },
-} as const;
-
-export const silenceSchema = {
-  $id: 'Silence',
-  type: 'object',
-  required: ['id', 'matchers', 'created_by', 'comment', 'starts_at', 'ends_at', 'updated_at', 'status'],
-  properties: {
-    id: { type: 'string', format: 'uuid' },
-    matchers: { type: 'array', items: matcherSchema },
-    created_by: { type: 'string' },
-    comment: { type: 'string' },
-    starts_at: { type: 'string', format: 'date-time' },
-    ends_at: { type: 'string', format: 'date-time' },
-    updated_at: { type: 'string', format: 'date-time' },
-    status: { type: 'string', enum: ['pending', 'active', 'expired'] },
-  },
-} as const;
-
-const createBodySchema = {
-  type: 'object',
-  required: ['matchers', 'comment', 'ends_at'],
-  additionalProperties: false,
-  properties: {
-    matchers: { type: 'array', minItems: 1, maxItems: 32, items: matcherSchema },
-    comment: { type: 'string', minLength: 1, maxLength: 2000 },
-    ends_at: { type: 'string', format: 'date-time' },
-    starts_at: { type: 'string', format: 'date-time' },
-    created_by: { type: 'string', minLength: 1, maxLength: 255 },
-  },
-} as const;
+const MAX_SILENCE_MS = MAX_SILENCE_DAYS * 86_400_000;
 
 const idParams = {
   type: 'object',
@@ -71,14 +29,6 @@ const byIdResponses = {
   404: problemRef('No such silence (AF_SILENCE_NOT_FOUND).'),
 };
 
-interface CreateBody {
-  matchers: Matcher[];
-  comment: string;
-  ends_at: string;
-  starts_at?: string;
-  created_by?: string;
-}
-
 export class SilenceNotFoundError extends AuditFlowError {
   constructor(id: string) {
     super('AF_SILENCE_NOT_FOUND', `Silence not found: ${id}`, { statusCode: 404 });
@@ -88,7 +38,7 @@ export class SilenceNotFoundError extends AuditFlowError {
 /** The silences API (docs/api.md, shared contract with the dashboard). */
 export function registerSilenceRoutes(app: FastifyInstance, deps: SilenceRoutesDeps): void {
   const { silences, annotator } = deps;
-  app.addSchema(silenceSchema);
+  app.addSchema(SilenceSchema);
 
   app.get(
     '/silences',
@@ -101,7 +51,7 @@ export function registerSilenceRoutes(app: FastifyInstance, deps: SilenceRoutesD
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { state: { type: 'string', enum: STATES, default: 'all' } },
+          properties: { state: { type: 'string', enum: SILENCE_STATES, default: 'all' } },
         },
         response: {
           200: { type: 'object', required: ['silences'], properties: { silences: { type: 'array', items: silenceRef } } },
@@ -144,7 +94,7 @@ export function registerSilenceRoutes(app: FastifyInstance, deps: SilenceRoutesD
         tags: ['silences'],
         operationId: 'createSilence',
         summary: 'Silence the alerts matching every matcher until ends_at (they are stored and shown, not notified)',
-        body: createBodySchema,
+        body: NewSilenceSchema,
         response: {
           201: silenceRef,
           400: problemRef('Invalid body (AF_INVALID_BODY), matcher regex (AF_INVALID_MATCHER) or times (AF_SILENCE_ENDS_TOO_EARLY, AF_SILENCE_TOO_LONG).'),
@@ -152,7 +102,7 @@ export function registerSilenceRoutes(app: FastifyInstance, deps: SilenceRoutesD
       },
     },
     async (request, reply) => {
-      const body = request.body as CreateBody;
+      const body = request.body as NewSilence;
       const now = deps.now();
       const startsAt = body.starts_at === undefined ? now : new Date(body.starts_at);
       const endsAt = new Date(body.ends_at);
@@ -160,7 +110,7 @@ export function registerSilenceRoutes(app: FastifyInstance, deps: SilenceRoutesD
         throw new BadRequestError('AF_SILENCE_ENDS_TOO_EARLY', 'ends_at must be after starts_at and in the future');
       }
       if (endsAt.getTime() - startsAt.getTime() > MAX_SILENCE_MS) {
-        throw new BadRequestError('AF_SILENCE_TOO_LONG', 'a silence lasts at most 366 days');
+        throw new BadRequestError('AF_SILENCE_TOO_LONG', `a silence lasts at most ${MAX_SILENCE_DAYS} days`);
       }
       body.matchers.forEach((matcher, index) => {
         try {

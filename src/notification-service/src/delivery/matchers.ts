@@ -1,12 +1,7 @@
+import type { Matcher } from '@auditflow/common/contracts';
 import type { Labels } from './alert-labels.ts';
 
-/** Alertmanager's matcher: `name=value`, `name!=value`, `name=~regex`, `name!~regex`. */
-export interface Matcher {
-  name: string;
-  value: string;
-  isRegex: boolean;
-  isEqual: boolean;
-}
+export type { Matcher } from '@auditflow/common/contracts';
 
 export interface CompiledMatcher {
   readonly matcher: Matcher;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { AuditFlowError, type Env, parseDuration, YamlLocator, type YamlPath, type YamlProblem } from '@auditflow/common';
+import { isLabelName, LABEL_NAME_RULE } from '@auditflow/common/contracts';
 import { isMap, LineCounter, parseDocument } from 'yaml';
 import { type CompiledMatcher, compileMatcher, type Matcher } from './matchers.ts';
 
@@ -102,7 +103,8 @@ export class OutputsConfigError extends AuditFlowError {
 
 const DEFAULTS = { groupWaitMs: 30_000, repeatIntervalMs: 4 * 3_600_000, timeoutMs: 10_000 };
 const DEFAULT_POLICY: DeliveryPolicy = { maxAttempts: 10, backoffInitialMs: 1000, backoffMaxMs: 300_000 };
-const MATCHER = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$/;
+// The name is judged by the shared label grammar (isLabelName), not by this pattern.
+const MATCHER = /^\s*([^\s=!~]+)\s*(=~|!~|!=|=)\s*(.*?)\s*$/;
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 type Json = Record<string, unknown>;
@@ -293,7 +295,12 @@ class Parser {
     if (raw.group_by !== undefined) {
       if (!Array.isArray(raw.group_by) || !raw.group_by.every((item) => typeof item === 'string')) {
         this.#at.report([...path, 'group_by'], '`group_by` is a list of label names');
-      } else groupBy = raw.group_by as string[];
+      } else {
+        groupBy = raw.group_by as string[];
+        groupBy.forEach((name, index) => {
+          if (name !== '...' && !isLabelName(name)) this.#at.report([...path, 'group_by', index], `\`${name}\` is not ${LABEL_NAME_RULE} (or \`...\`)`);
+        });
+      }
     }
     if (raw.continue !== undefined && typeof raw.continue !== 'boolean') this.#at.report([...path, 'continue'], '`continue` is true or false');
     const route: RouteConfig = {
@@ -321,6 +328,10 @@ class Parser {
     const match = typeof text === 'string' ? MATCHER.exec(text) : null;
     if (!match) {
       this.#at.report(path, 'a matcher reads `name=value`, `name!=value`, `name=~regex` or `name!~regex`');
+      return undefined;
+    }
+    if (!isLabelName(match[1])) {
+      this.#at.report(path, `\`${match[1]}\` is not ${LABEL_NAME_RULE}`);
       return undefined;
     }
     const op = match[2]!;
