@@ -1,25 +1,11 @@
+import type { NewSilence, SilenceState } from '@auditflow/common/contracts';
 import { BackendBadResponseError, BackendFeatureMissingError } from '../errors.ts';
 import type { NotificationClient } from './notification-client.ts';
 
 /** A silence as the notification API returns it (docs/api.md, "Silences"). */
 export type Silence = Record<string, unknown>;
 export type Delivery = Record<string, unknown>;
-export type SilenceState = 'active' | 'pending' | 'expired' | 'all';
-
-export interface Matcher {
-  name: string;
-  value: string;
-  isRegex: boolean;
-  isEqual: boolean;
-}
-
-export interface NewSilence {
-  matchers: Matcher[];
-  comment: string;
-  ends_at: string;
-  starts_at?: string;
-  created_by?: string;
-}
+export type { Matcher, NewSilence, SilenceState } from '@auditflow/common/contracts';
 
 /**
  * The silences and deliveries routes of the notification API. A 404 from

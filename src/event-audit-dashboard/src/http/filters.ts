@@ -6,6 +6,7 @@ import {
   type ListAlertsQuery,
   ValidationError,
 } from '@auditflow/common';
+import { fieldPointer } from '@auditflow/common/contracts';
 import { Type } from '@sinclair/typebox';
 
 export { type AlertStatus, ALERT_STATUSES as STATUSES };
@@ -104,7 +105,7 @@ export function parseFilters(query: RawQuery): AlertFilters {
     problems.push({ param: 'since', problem: 'must be before until' });
   }
   if (problems.length > 0) {
-    throw new ValidationError(problems.map((p) => `${p.param} ${p.problem}`).join('; '), problems);
+    throw new ValidationError(problems.map((p) => `${p.param} ${p.problem}`).join('; '), problems.map((p) => ({ path: fieldPointer(p.param), message: p.problem })));
   }
   // Explicit times only count in a custom (or unset) range; a preset wins.
   if (filters.range !== undefined && filters.range !== 'custom') {

@@ -1,4 +1,17 @@
 import { AuditFlowError, createError, errorMessage, ValidationError } from '@auditflow/common';
+import {
+  contractValidator,
+  FieldErrors,
+  isLabelName,
+  LABEL_NAME_RULE,
+  MAX_ACTOR,
+  MAX_MATCHER_VALUE,
+  MAX_MATCHERS,
+  MAX_NOTE,
+  MAX_SILENCE_COMMENT,
+  NewSilenceSchema,
+  SILENCE_STATES,
+} from '@auditflow/common/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { AlertRow, NotificationClient } from '../backend/notification-client.ts';
@@ -24,8 +37,8 @@ export interface TriageRouteOptions {
 export const BULK_LIMIT = 200;
 const BULK_CONCURRENCY = 8;
 const SilenceNotFoundError = createError<[id: string]>('AF_SILENCE_NOT_FOUND');
-const STATES: SilenceState[] = ['active', 'pending', 'expired', 'all'];
-const MATCHER_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+/** The notification API's own body contract: what passes the form checks below must pass it too. */
+const isNewSilence = contractValidator(NewSilenceSchema);
 
 /**
  * Triage routes: bulk status changes, silences (page and JSON) and the
@@ -133,12 +146,22 @@ export function registerTriageRoutes(app: FastifyInstance, options: TriageRouteO
   });
 }
 
-/** The matchers that silence "alerts like this one": same rule, host and user. */
+/** Group-key fields the fixed labels already stand for (`host`, `user`). */
+const COVERED_GROUP_FIELDS = new Set(['server_hostname', 'user_id']);
+
+/**
+ * The matchers that silence "alerts like this one": same rule, host and user,
+ * and the same value of every other group-key field (`details.ip_address`),
+ * which the notification service offers as labels of the same name.
+ */
 export function matchersFor(alert: AlertRow): Matcher[] {
+  const groupKey = alert['group_key'];
+  const grouped = typeof groupKey === 'object' && groupKey !== null ? Object.entries(groupKey as Record<string, unknown>) : [];
   const pairs: [string, unknown][] = [
     ['rule_id', alert['rule_id']],
     ['host', alert['server_hostname']],
     ['user', alert['actor_id']],
+    ...grouped.filter(([name]) => !COVERED_GROUP_FIELDS.has(name) && isLabelName(name)),
   ];
   return pairs
     .filter((pair): pair is [string, string] => typeof pair[1] === 'string' && pair[1] !== '')
@@ -146,19 +169,25 @@ export function matchersFor(alert: AlertRow): Matcher[] {
 }
 
 function alertId(value: string): string {
-  if (!isAlertId(value)) throw new ValidationError('alert id must be a UUID', [{ param: 'id', problem: 'is malformed' }]);
+  if (!isAlertId(value)) throw fieldError('alert id must be a UUID', 'id', 'is malformed');
   return value.toLowerCase();
 }
 
 function silenceId(value: string): string {
-  if (!isAlertId(value)) throw new ValidationError('silence id must be a UUID', [{ param: 'id', problem: 'is malformed' }]);
+  if (!isAlertId(value)) throw fieldError('silence id must be a UUID', 'id', 'is malformed');
   return value.toLowerCase();
 }
 
 function silenceState(value: unknown): SilenceState {
   if (value === undefined || value === '') return 'all';
-  if (typeof value === 'string' && (STATES as string[]).includes(value)) return value as SilenceState;
-  throw new ValidationError(`state must be one of ${STATES.join(', ')}`, [{ param: 'state', problem: 'is unknown' }]);
+  if (typeof value === 'string' && (SILENCE_STATES as readonly string[]).includes(value)) return value as SilenceState;
+  throw fieldError(`state must be one of ${SILENCE_STATES.join(', ')}`, 'state', 'is unknown');
+}
+
+function fieldError(detail: string, field: string, problem: string): ValidationError {
+  const errors = new FieldErrors();
+  errors.add(field, problem);
+  return new ValidationError(detail, errors.errors);
 }
 
 function object(body: unknown, what: string): Record<string, unknown> {
@@ -169,13 +198,13 @@ function object(body: unknown, what: string): Record<string, unknown> {
 function bulkChange(body: unknown): { ids: string[]; status: AlertStatus; note?: string } {
   const { ids, status, note } = object(body, 'ids and a status');
   if (!Array.isArray(ids) || ids.length === 0 || ids.length > BULK_LIMIT || !ids.every((id) => typeof id === 'string' && isAlertId(id))) {
-    throw new ValidationError(`ids must be a list of 1 to ${BULK_LIMIT} alert UUIDs`, [{ param: 'ids', problem: 'is malformed' }]);
+    throw fieldError(`ids must be a list of 1 to ${BULK_LIMIT} alert UUIDs`, 'ids', 'is malformed');
   }
   if (typeof status !== 'string' || !(STATUSES as readonly string[]).includes(status)) {
-    throw new ValidationError(`status must be one of ${STATUSES.join(', ')}`, [{ param: 'status', problem: 'is unknown' }]);
+    throw fieldError(`status must be one of ${STATUSES.join(', ')}`, 'status', 'is unknown');
   }
-  if (note !== undefined && note !== null && (typeof note !== 'string' || note.length > 1000)) {
-    throw new ValidationError('note must be text of at most 1000 characters', [{ param: 'note', problem: 'is too long' }]);
+  if (note !== undefined && note !== null && (typeof note !== 'string' || note.length > MAX_NOTE)) {
+    throw fieldError(`note must be text of at most ${MAX_NOTE} characters`, 'note', 'is too long');
   }
   const trimmed = typeof note === 'string' ? note.trim() : '';
   const unique = [...new Set(ids.map((id: string) => id.toLowerCase()))];
@@ -188,40 +217,40 @@ const ZONED = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\
 /** Validates a new silence before it reaches the notification API (which validates again). */
 export function newSilence(body: unknown): NewSilence {
   const input = object(body, 'matchers, a comment and ends_at');
-  const problems: { param: string; problem: string }[] = [];
+  const problems = new FieldErrors();
   const matchers: Matcher[] = [];
-  if (!Array.isArray(input['matchers']) || input['matchers'].length === 0 || input['matchers'].length > 20) {
-    problems.push({ param: 'matchers', problem: 'must be a list of 1 to 20 matchers' });
+  if (!Array.isArray(input['matchers']) || input['matchers'].length === 0 || input['matchers'].length > MAX_MATCHERS) {
+    problems.add('matchers', `must be a list of 1 to ${MAX_MATCHERS} matchers`);
   } else {
     input['matchers'].forEach((raw: unknown, i: number) => {
       const m = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
       const { name, value } = m;
-      if (typeof name !== 'string' || !MATCHER_NAME.test(name)) problems.push({ param: `matchers[${i}].name`, problem: 'must be a label name' });
-      if (typeof value !== 'string' || value.trim() === '' || value.length > 512) {
-        problems.push({ param: `matchers[${i}].value`, problem: 'must be 1 to 512 characters' });
+      if (typeof name !== 'string' || !isLabelName(name)) problems.add(`matchers[${i}].name`, `must be ${LABEL_NAME_RULE}`);
+      if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_MATCHER_VALUE) {
+        problems.add(`matchers[${i}].value`, `must be 1 to ${MAX_MATCHER_VALUE} characters`);
       }
-      if (m['isRegex'] !== undefined && typeof m['isRegex'] !== 'boolean') problems.push({ param: `matchers[${i}].isRegex`, problem: 'must be a boolean' });
-      if (m['isEqual'] !== undefined && typeof m['isEqual'] !== 'boolean') problems.push({ param: `matchers[${i}].isEqual`, problem: 'must be a boolean' });
+      if (m['isRegex'] !== undefined && typeof m['isRegex'] !== 'boolean') problems.add(`matchers[${i}].isRegex`, 'must be a boolean');
+      if (m['isEqual'] !== undefined && typeof m['isEqual'] !== 'boolean') problems.add(`matchers[${i}].isEqual`, 'must be a boolean');
       if (m['isRegex'] === true && typeof value === 'string') {
         try {
           new RegExp(value);
         } catch {
-          problems.push({ param: `matchers[${i}].value`, problem: 'is not a valid regular expression' });
+          problems.add(`matchers[${i}].value`, 'is not a valid regular expression');
         }
       }
       matchers.push({ name: String(name), value: String(value ?? '').trim(), isRegex: m['isRegex'] === true, isEqual: m['isEqual'] !== false });
     });
   }
   const comment = typeof input['comment'] === 'string' ? input['comment'].trim() : '';
-  if (comment === '' || comment.length > 1000) problems.push({ param: 'comment', problem: 'must be 1 to 1000 characters' });
+  if (comment === '' || comment.length > MAX_SILENCE_COMMENT) problems.add('comment', `must be 1 to ${MAX_SILENCE_COMMENT} characters`);
   const time = (name: 'ends_at' | 'starts_at', required: boolean): string | undefined => {
     const value = input[name];
     if (value === undefined || value === null || value === '') {
-      if (required) problems.push({ param: name, problem: 'is required' });
+      if (required) problems.add(name, 'is required');
       return undefined;
     }
     if (typeof value !== 'string' || !ZONED.test(value) || Number.isNaN(Date.parse(value))) {
-      problems.push({ param: name, problem: 'must be an ISO-8601 date-time with a zone' });
+      problems.add(name, 'must be an ISO-8601 date-time with a zone');
       return undefined;
     }
     return new Date(Date.parse(value)).toISOString();
@@ -229,16 +258,18 @@ export function newSilence(body: unknown): NewSilence {
   const endsAt = time('ends_at', true);
   const startsAt = time('starts_at', false);
   if (endsAt && Date.parse(endsAt) <= Math.max(Date.now(), startsAt ? Date.parse(startsAt) : 0)) {
-    problems.push({ param: 'ends_at', problem: 'must be in the future and after starts_at' });
+    problems.add('ends_at', 'must be in the future and after starts_at');
   }
   const author = typeof input['created_by'] === 'string' ? input['created_by'].trim() : '';
-  if (author.length > 255) problems.push({ param: 'created_by', problem: 'must be at most 255 characters' });
-  if (problems.length > 0) throw new ValidationError(problems.map((p) => `${p.param} ${p.problem}`).join('; '), problems);
-  return {
+  if (author.length > MAX_ACTOR) problems.add('created_by', `must be at most ${MAX_ACTOR} characters`);
+  if (problems.size > 0) throw new ValidationError(problems.summary, problems.errors);
+  const silence: NewSilence = {
     matchers,
     comment,
     ends_at: endsAt ?? '',
     ...(startsAt ? { starts_at: startsAt } : {}),
     created_by: author === '' ? ACTOR : author,
   };
+  if (!isNewSilence(silence)) throw new ValidationError(`invalid silence: ${isNewSilence.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, isNewSilence.errors);
+  return silence;
 }

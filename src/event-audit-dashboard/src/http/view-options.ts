@@ -1,4 +1,5 @@
 import { ValidationError } from '@auditflow/common';
+import { fieldPointer } from '@auditflow/common/contracts';
 import { GROUPS, SORTS } from '../../assets/js/table.js';
 import { Type } from '@sinclair/typebox';
 import { type AlertFilters, FilterQuerySchema, pageQuery, type RawQuery } from './filters.ts';
@@ -40,7 +41,7 @@ export function splitViewOptions(query: RawQuery): { view: ViewOptions; rest: Ra
   };
   const view: ViewOptions = { sort: pick('sort', SORTS), group: pick('group', GROUPS), view: pick('view', VIEWS) };
   if (problems.length > 0) {
-    throw new ValidationError(problems.map((p) => `${p.param} ${p.problem}`).join('; '), problems);
+    throw new ValidationError(problems.map((p) => `${p.param} ${p.problem}`).join('; '), problems.map((p) => ({ path: fieldPointer(p.param), message: p.problem })));
   }
   return { view, rest };
 }

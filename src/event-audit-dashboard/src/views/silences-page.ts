@@ -1,3 +1,4 @@
+import { MAX_ACTOR, MAX_MATCHER_VALUE, MAX_SILENCE_COMMENT } from '@auditflow/common/contracts';
 import { html, type SafeHtml } from '../../assets/js/html.js';
 import { field, timeHtml } from '../../assets/js/render.js';
 import type { Matcher, Silence } from '../backend/triage-api.ts';
@@ -95,7 +96,7 @@ ${rows.map(
 <label class="visually-hidden" for="m-op-${i}">Matcher ${i + 1} operator</label>
 <select id="m-op-${i}" name="op-${i}" class="op-select"><option value="=">=</option><option value="!=">!=</option><option value="=~">=~ (regex)</option><option value="!~">!~</option></select>
 <label class="visually-hidden" for="m-value-${i}">Matcher ${i + 1} value</label>
-<input id="m-value-${i}" name="value-${i}" value="${m.value}" maxlength="512" required>
+<input id="m-value-${i}" name="value-${i}" value="${m.value}" maxlength="${MAX_MATCHER_VALUE}" required>
 </div>`,
 )}
 </fieldset>
@@ -103,8 +104,8 @@ ${rows.map(
 <div class="field"><label for="s-duration">Duration</label><select id="s-duration" name="duration">${DURATIONS.map(
     ([value, label]) => html`<option value="${value}"${value === '4h' ? html` selected` : ''}>${label}</option>`,
   )}</select></div>
-<div class="field"><label for="s-author">Author</label><input id="s-author" name="created_by" maxlength="255" autocomplete="name" required data-author></div>
-<div class="field field-wide"><label for="s-comment">Comment</label><input id="s-comment" name="comment" maxlength="1000" required placeholder="why, and who follows up"></div>
+<div class="field"><label for="s-author">Author</label><input id="s-author" name="created_by" maxlength="${MAX_ACTOR}" autocomplete="name" required data-author></div>
+<div class="field field-wide"><label for="s-comment">Comment</label><input id="s-comment" name="comment" maxlength="${MAX_SILENCE_COMMENT}" required placeholder="why, and who follows up"></div>
 </div>
 <div class="form-actions"><button type="submit" class="btn btn-primary"${disabled ? html` disabled aria-describedby="silence-disabled"` : ''}>Create silence</button></div>
 ${
