@@ -1,16 +1,46 @@
 /** The store's fixed statements, in one place so both drivers run exactly the same SQL. */
+import type { AlertRecord } from './alert-store.ts';
 
-const RECORD_COLUMNS = `
-  alert_id uuid, correlation_id uuid, "timestamp" timestamptz, alert_name text, alert_type text, severity text,
-  description text, source_service_name text, rule_id text, rule_name text, actor_type text, actor_id text,
-  client_ip inet, resource_type text, resource_id text, server_hostname text, action_observed text,
-  analysis_rule_details jsonb, triggered_by_details jsonb, impacted_resource_details jsonb, metadata jsonb,
-  raw_event_data jsonb, count integer, first_seen timestamptz, last_seen timestamptz, fingerprint text, group_key jsonb`;
+/**
+ * The columns an alert writes, with their SQL types for jsonb_to_recordset: the
+ * keys are exactly AlertRecord's (the compiler checks both ways), and AlertRecord
+ * is a slice of the wire row (AlertSchema), so the row is described once.
+ */
+export const ALERT_RECORD_COLUMNS = {
+  alert_id: 'uuid',
+  correlation_id: 'uuid',
+  timestamp: 'timestamptz',
+  alert_name: 'text',
+  alert_type: 'text',
+  severity: 'text',
+  description: 'text',
+  source_service_name: 'text',
+  rule_id: 'text',
+  rule_name: 'text',
+  actor_type: 'text',
+  actor_id: 'text',
+  client_ip: 'inet',
+  resource_type: 'text',
+  resource_id: 'text',
+  server_hostname: 'text',
+  action_observed: 'text',
+  analysis_rule_details: 'jsonb',
+  triggered_by_details: 'jsonb',
+  impacted_resource_details: 'jsonb',
+  metadata: 'jsonb',
+  raw_event_data: 'jsonb',
+  count: 'integer',
+  first_seen: 'timestamptz',
+  last_seen: 'timestamptz',
+  fingerprint: 'text',
+  group_key: 'jsonb',
+} as const satisfies Record<keyof AlertRecord, string>;
 
-const INSERT_COLUMNS = `alert_id, correlation_id, "timestamp", alert_name, alert_type, severity, description,
-  source_service_name, rule_id, rule_name, actor_type, actor_id, client_ip, resource_type, resource_id,
-  server_hostname, action_observed, analysis_rule_details, triggered_by_details, impacted_resource_details,
-  metadata, raw_event_data, count, first_seen, last_seen, fingerprint, group_key`;
+const quoted = (column: string) => (column === 'timestamp' ? '"timestamp"' : column);
+const RECORD_COLUMNS = Object.entries(ALERT_RECORD_COLUMNS)
+  .map(([column, type]) => `${quoted(column)} ${type}`)
+  .join(', ');
+const INSERT_COLUMNS = Object.keys(ALERT_RECORD_COLUMNS).map(quoted).join(', ');
 
 /**
  * The whole batch travels as one JSON parameter, so the statement text never

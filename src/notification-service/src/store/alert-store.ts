@@ -6,41 +6,21 @@
  * see af_row_json in the migrations): the HTTP layer forwards it untouched.
  */
 import type { AlertStatus, StatsBucket } from '@auditflow/common';
+import type { AlertRow } from '@auditflow/common/contracts';
 import type { SilenceStore } from '../silences/silence-store.ts';
 import type { DeliveryPlanner, OutboxStore } from './outbox-store.ts';
 
 export { ALERT_STATUSES, type AlertStatus, type StatsBucket } from '@auditflow/common';
 
-/** One alert as it is written: the contract's fields, flattened, with aggregation defaults filled in. */
-export interface AlertRecord {
-  alert_id: string;
-  correlation_id: string;
-  timestamp: string;
-  alert_name: string;
-  alert_type: string;
-  severity: string;
-  description: string | null;
-  source_service_name: string | null;
-  rule_id: string | null;
-  rule_name: string | null;
-  actor_type: string | null;
-  actor_id: string | null;
-  client_ip: string | null;
-  resource_type: string | null;
-  resource_id: string | null;
-  server_hostname: string | null;
-  action_observed: string | null;
-  analysis_rule_details: object | null;
-  triggered_by_details: object | null;
-  impacted_resource_details: object | null;
-  metadata: object;
-  raw_event_data: object;
-  count: number;
-  first_seen: string;
-  last_seen: string;
-  fingerprint: string;
-  group_key: Record<string, string> | null;
-}
+/**
+ * What one alert writes: the wire row's columns (AlertSchema in @auditflow/common) minus the
+ * lifecycle the store owns (status, received_at, updated_at), with the values the store
+ * always fills (metadata, fingerprint) narrowed to non-null.
+ */
+export type AlertRecord = Omit<
+  AlertRow,
+  'received_at' | 'status' | 'status_changed_at' | 'status_changed_by' | 'status_note' | 'updated_at' | 'silenced' | 'silenced_by' | 'metadata' | 'fingerprint'
+> & { metadata: object; fingerprint: string };
 
 /** inserted: a new row; updated: an existing row moved on (count, last_seen); duplicate: nothing new. */
 export type UpsertOutcome = 'inserted' | 'updated' | 'duplicate';
