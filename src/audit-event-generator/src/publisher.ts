@@ -1,10 +1,4 @@
-import {
-  type AuditEvent,
-  errorMessage,
-  type MessageBroker,
-  type OutboundMessage,
-  TransientError,
-} from '@auditflow/common';
+import { type AuditEvent, errorMessage, type MessageBroker, type OutboundMessage, TransientError, AfPublishFailedError } from '@auditflow/common';
 import { eventLabels, type GeneratorMetrics } from './metrics.ts';
 
 /**
@@ -57,7 +51,7 @@ export class EventPublisher {
     } catch (error) {
       this.#metrics.publishedFailure.inc();
       if (error instanceof TransientError) throw error;
-      throw new TransientError('AF_PUBLISH_FAILED', `publish to ${this.#queue} failed: ${errorMessage(error)}`, {
+      throw new AfPublishFailedError(`publish to ${this.#queue} failed: ${errorMessage(error)}`, {
         cause: error,
       });
     }

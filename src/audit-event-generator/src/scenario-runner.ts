@@ -1,10 +1,4 @@
-import {
-  type AuditEvent,
-  errorMessage,
-  type MessageBroker,
-  sleep as defaultSleep,
-  TransientError,
-} from '@auditflow/common';
+import { type AuditEvent, errorMessage, type MessageBroker, sleep as defaultSleep, AfPublishFailedError } from '@auditflow/common';
 import { ScenarioOptionError } from './errors.ts';
 import { toOutbound } from './publisher.ts';
 import { buildScenarioEvents, type ScenarioOptions } from './scenarios.ts';
@@ -50,8 +44,7 @@ export async function runScenario(
     try {
       await publish(event);
     } catch (error) {
-      throw new TransientError(
-        'AF_PUBLISH_FAILED',
+      throw new AfPublishFailedError(
         `scenario ${name}: ${sent.length} of ${events.length} events published, then: ${errorMessage(error)}`,
         { cause: error, details: { scenario: name, published: sent } },
       );

@@ -1,4 +1,4 @@
-import { backoffDelay, errorMessage, type Logger, type MessageBroker, sleep, TransientError } from '@auditflow/common';
+import { backoffDelay, errorMessage, type Logger, type MessageBroker, sleep, AfPublishFailedError, AfTopologyPendingError } from '@auditflow/common';
 
 /**
  * Declares the output queue in the background, retrying with backoff, so the
@@ -32,7 +32,7 @@ export class QueueTopology {
   /** For readiness: throws while the queues are not declared yet. */
   check(): void {
     if (!this.#ready) {
-      throw new TransientError('AF_TOPOLOGY_PENDING', `queues not declared yet${this.#lastError ? `: ${this.#lastError}` : ''}`);
+      throw new AfTopologyPendingError(this.#lastError ? `: ${this.#lastError}` : '');
     }
   }
 
@@ -50,7 +50,7 @@ export class QueueTopology {
         this.#declared,
         new Promise<never>((_, reject) => {
           timer = setTimeout(
-            () => reject(new TransientError('AF_PUBLISH_FAILED', `queues not declared within ${timeoutMs} ms`)),
+            () => reject(new AfPublishFailedError(`queues not declared within ${timeoutMs} ms`)),
             timeoutMs,
           );
         }),
@@ -80,6 +80,6 @@ export class QueueTopology {
         await sleep(delay, signal);
       }
     }
-    throw new TransientError('AF_PUBLISH_FAILED', 'stopped before the queues were declared');
+    throw new AfPublishFailedError('stopped before the queues were declared');
   }
 }

@@ -1,10 +1,4 @@
-import {
-  type AuditEvent,
-  DEAD_LETTER_HEADERS,
-  errorMessage,
-  type MessageBroker,
-  TransientError,
-} from '@auditflow/common';
+import { type AuditEvent, DEAD_LETTER_HEADERS, errorMessage, type MessageBroker, TransientError, AfIngestOverloadedError, AfBrokerUnavailableError } from '@auditflow/common';
 import type { IngestMetrics } from './metrics.ts';
 import type { SourceKind } from './normalise/event-builder.ts';
 import type { DeadLetter, Normalised } from './normalise/normaliser.ts';
@@ -18,9 +12,9 @@ export interface DeliveryReport {
 }
 
 /** Refused before publishing: too much already awaits a confirm. The sender should retry later. */
-export class OverloadedError extends TransientError {
+export class OverloadedError extends AfIngestOverloadedError {
   constructor(inFlight: number, limit: number) {
-    super('AF_INGEST_OVERLOADED', `${inFlight} events await a broker confirm (limit ${limit}); retry later`, { statusCode: 429 });
+    super(inFlight, limit);
   }
 }
 
@@ -66,7 +60,7 @@ export class IngestPipeline {
     const queues = this.#dlq === `${this.#queue}.dlq` ? [this.#queue] : [this.#queue, this.#dlq];
     this.#declared ??= this.#broker.declareQueues(queues).catch((error: unknown) => {
       this.#declared = undefined;
-      throw new TransientError('AF_BROKER_UNAVAILABLE', `declaring ${this.#queue} failed: ${errorMessage(error)}`, { cause: error });
+      throw new AfBrokerUnavailableError(`declaring ${this.#queue} failed: ${errorMessage(error)}`, { cause: error });
     });
     return this.#declared;
   }
@@ -80,7 +74,7 @@ export class IngestPipeline {
   async admit(count: number, waitMs = 2000): Promise<void> {
     if (this.#inFlight > 0 && this.#inFlight + count > this.#maxInFlight) throw new OverloadedError(this.#inFlight, this.#maxInFlight);
     for (const deadline = Date.now() + waitMs; !this.#broker.isConnected(); ) {
-      if (Date.now() >= deadline) throw new TransientError('AF_BROKER_UNAVAILABLE', 'the broker is not connected; retry later');
+      if (Date.now() >= deadline) throw new AfBrokerUnavailableError('the broker is not connected; retry later');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
@@ -113,7 +107,7 @@ export class IngestPipeline {
         const reason = (failed as PromiseRejectedResult).reason;
         throw reason instanceof TransientError
           ? reason
-          : new TransientError('AF_BROKER_UNAVAILABLE', `publish not confirmed: ${errorMessage(reason)}`, { cause: reason });
+          : new AfBrokerUnavailableError(`publish not confirmed: ${errorMessage(reason)}`, { cause: reason });
       }
     } finally {
       this.#inFlight -= sends.length;

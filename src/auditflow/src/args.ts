@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { AuditFlowError } from '@auditflow/common';
+import { AfCliUsageError } from '@auditflow/common';
 
 export const SERVICES = [
   'audit-event-generator',
@@ -17,9 +17,9 @@ export type Command =
   | { kind: 'rules-validate'; file: string }
   | { kind: 'migrate' };
 
-export class UsageError extends AuditFlowError {
+export class UsageError extends AfCliUsageError {
   constructor(message: string) {
-    super('AF_CLI_USAGE', message, { statusCode: 2 });
+    super(message, { statusCode: 2 });
   }
 }
 

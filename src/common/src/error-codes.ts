@@ -23,7 +23,7 @@ export const ERROR_CODES = {
   AF_DATABASE_REFUSED: { status: 500, exit: 78, message: 'PostgreSQL at %s refused: %s; check %s' },
   AF_DATA_DIR_LOCKED: { status: 500, exit: 69, message: 'the data directory %s is in use by process %s' },
   AF_RULES_INVALID: { status: 400, exit: 78, message: 'invalid rules file %s: %s' },
-  AF_MIGRATION_FAILED: { status: 500, exit: 1, message: 'migration failed: %s' },
+  AF_MIGRATION_FAILED: { status: 500, exit: 1, message: '%s' },
   AF_CLI_USAGE: { status: 400, exit: 2, message: '%s' },
   AF_OUTPUTS_INVALID: { status: 500, exit: 78, message: 'invalid outputs file %s: %s' },
 
@@ -53,7 +53,7 @@ export const ERROR_CODES = {
   AF_UNKNOWN_SCENARIO: { status: 404, message: "unknown scenario '%s'; known: %s" },
   AF_BODY_TOO_LARGE: { status: 413, message: '%s' },
   AF_EVENT_TOO_LARGE: { status: 413, message: 'event larger than %s bytes' },
-  AF_BATCH_TOO_LARGE: { status: 413, message: 'at most %s events per request, got %s' },
+  AF_BATCH_TOO_LARGE: { status: 413, message: 'at most %s %s per request, got %s' },
   AF_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'the request body must be application/json' },
   AF_ALERT_REJECTED_BY_DATABASE: { status: 422, message: 'database rejected the alert: %s' },
 
@@ -62,8 +62,14 @@ export const ERROR_CODES = {
   AF_EVENT_INVALID_UTF8: { status: 400, message: 'the event body is not UTF-8' },
   AF_EVENT_SCHEMA: { status: 400, message: 'the event does not match the audit-event schema: %s' },
   AF_EVENT_NOT_OBJECT: { status: 400, message: 'the event body is JSON but not an object: %s' },
-  AF_DELIVERY_LIMIT: { status: 500, message: 'delivered %s times without success' },
+  AF_DELIVERY_LIMIT: { status: 500, message: 'delivered %s times without being acknowledged' },
   AF_HANDLER_FAILED: { status: 500, message: 'failed %s times: %s' },
+  AF_ALERT_OVERSIZED: { status: 413, message: '%s' },
+  AF_ALERT_INVALID_UTF8: { status: 400, message: '%s' },
+  AF_ALERT_INVALID_JSON: { status: 400, message: '%s' },
+  AF_ALERT_NOT_OBJECT: { status: 400, message: '%s' },
+  AF_ALERT_SCHEMA: { status: 400, message: '%s' },
+  AF_ALERT_UNSTORABLE: { status: 400, message: '%s' },
 
   // audit-ingest: dead-letter reasons of the raw sources, and back-pressure
   AF_INGEST_SYSLOG_UNPARSEABLE: { status: 400, message: 'the syslog line cannot be parsed: %s' },
@@ -77,12 +83,12 @@ export const ERROR_CODES = {
 
   // Dependencies (HTTP 5xx; the same request is expected to succeed later)
   AF_INTERNAL: { status: 500, message: 'internal error' },
-  AF_PUBLISH_FAILED: { status: 503, message: 'publish to %s failed: %s' },
+  AF_PUBLISH_FAILED: { status: 503, message: '%s' },
   AF_BROKER_DOWN: { status: 503, message: 'not connected to RabbitMQ' },
-  AF_BROKER_UNAVAILABLE: { status: 503, message: 'the broker is not connected; retry later' },
-  AF_DELIVERY_FAILED: { status: 500, message: 'delivery to %s failed: %s' },
-  AF_TOPOLOGY_PENDING: { status: 503, message: 'queues not declared yet' },
-  AF_REDIS_UNAVAILABLE: { status: 503, message: 'Redis is unavailable: %s' },
+  AF_BROKER_UNAVAILABLE: { status: 503, message: '%s' },
+  AF_DELIVERY_FAILED: { status: 500, message: '%s' },
+  AF_TOPOLOGY_PENDING: { status: 503, message: 'queues not declared yet%s' },
+  AF_REDIS_UNAVAILABLE: { status: 503, message: '%s' },
   AF_REDIS_FULL: { status: 503, message: '%s' },
   AF_DATABASE_UNAVAILABLE: { status: 503, message: 'database unavailable: %s' },
   AF_TOO_MANY_STREAMS: { status: 503, message: 'too many open streams; retry later' },

@@ -4,7 +4,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { AlertNotFoundError, AuditFlowError, createError, ERROR_CODES, formatErrorMessage, UnsupportedMediaTypeError } from '../src/index.ts';
+import * as platform from '../src/platform.ts';
+import { AlertNotFoundError, AuditFlowError, createError, ERROR_CODES, formatErrorMessage, isPermanent, isTransient, UnsupportedMediaTypeError } from '../src/index.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -52,7 +53,7 @@ test('every AF_ code written in the services is registered', () => {
       continue;
     }
     for (const file of files) {
-      for (const match of readFileSync(file, 'utf8').matchAll(/['"`](AF_[A-Z0-9_]+)['"`]/g)) {
+      for (const match of readFileSync(file, 'utf8').matchAll(/\b(AF_[A-Z0-9_]+)/g)) {
         if (!(match[1]! in ERROR_CODES)) unregistered.add(`${match[1]} (${file.slice(ROOT.length)})`);
       }
     }
@@ -67,9 +68,60 @@ test('createError classes take status and message from the registry', () => {
   assert.equal(error.statusCode, 404);
   assert.equal(error.message, 'Alert not found: 42');
   assert.equal(new UnsupportedMediaTypeError().statusCode, 415);
-  const Batch = createError<[number, number]>('AF_BATCH_TOO_LARGE');
-  assert.equal(new Batch(10, 11).message, 'at most 10 events per request, got 11');
+  const Batch = createError<[number, string, number]>('AF_BATCH_TOO_LARGE');
+  assert.equal(new Batch(10, 'events', 11).message, 'at most 10 events per request, got 11');
   assert.equal(formatErrorMessage('AF_PORT_IN_USE', [8080, 'DASHBOARD_PORT']), 'port 8080 is in use; set DASHBOARD_PORT to a free port');
   // A plain AuditFlowError with a registered code gets the registered status.
   assert.equal(new AuditFlowError('AF_TOO_MANY_STREAMS', 'x').statusCode, 503);
+});
+
+/** The registry's own files: the only sources that may spell a code as a string. */
+const REGISTRY = new Set(['src/common/src/error-codes.ts', 'src/common/src/errors.ts']);
+
+test("no source outside the registry spells a code: call sites throw the registry's classes", () => {
+  const offenders: string[] = [];
+  for (const dir of readdirSync(join(ROOT, 'src'))) {
+    let files: string[];
+    try {
+      files = sourceFiles(join(ROOT, 'src', dir, 'src'));
+    } catch {
+      continue;
+    }
+    for (const file of files) {
+      const relative = file.slice(ROOT.length);
+      if (REGISTRY.has(relative)) continue;
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .forEach((line, index) => {
+          if (/['"`]AF_/.test(line)) offenders.push(`${relative}:${index + 1}: ${line.trim()}`);
+        });
+    }
+  }
+  assert.deepEqual(offenders, [], "throw new AfXxxError(...) or read AfXxxError.code instead of writing an 'AF_ literal");
+});
+
+test('every registered code has its class, named after it, with the registry status, message and base', () => {
+  const classes = platform as unknown as Record<string, { code?: string; new (...args: unknown[]): AuditFlowError }>;
+  for (const [code, spec] of Object.entries(ERROR_CODES)) {
+    const name = `Af${code
+      .slice(3)
+      .toLowerCase()
+      .replace(/(^|_)([a-z0-9])/g, (_m, _s, c: string) => c.toUpperCase())}Error`;
+    const ErrorClass = classes[name];
+    assert.ok(ErrorClass, `${code}: no class ${name} in @auditflow/common/platform`);
+    assert.equal(ErrorClass.code, code);
+    const args = Array.from({ length: spec.message.split('%s').length - 1 }, (_, i) => `a${i}`);
+    const error = new ErrorClass(...args);
+    assert.equal(error.name, name);
+    assert.equal(error.code, code);
+    assert.equal(error.statusCode, spec.status);
+    assert.equal(error.message, formatErrorMessage(code as keyof typeof ERROR_CODES, args));
+  }
+  assert.ok(isTransient(new platform.AfPublishFailedError('x')));
+  assert.ok(isPermanent(new platform.AfAlertSchemaError('x')));
+  // A last options argument carries the cause, the per-field errors or another status.
+  const cause = new Error('socket closed');
+  const withOptions = new platform.AfBackendRejectedError('no', { statusCode: 409, cause, details: [{ path: '/x', message: 'bad' }] });
+  assert.deepEqual([withOptions.statusCode, withOptions.cause, withOptions.details], [409, cause, [{ path: '/x', message: 'bad' }]]);
+  assert.equal(withOptions.message, 'no');
 });

@@ -1,7 +1,16 @@
-import { AuditFlowError, TransientError } from '@auditflow/common';
+import {
+  AfActionsDisabledError,
+  AfBackendAuthRejectedError,
+  AfBackendBadResponseError,
+  AfBackendFeatureMissingError,
+  AfBackendRejectedError,
+  AfBackendTimeoutError,
+  AfBackendUnavailableError,
+  AfCsrfRejectedError,
+} from '@auditflow/common/platform';
 
 /**
- * Error codes of the dashboard (stable; tests and clients branch on them):
+ * The dashboard's errors, each a registry class (docs/errors.md) with the arguments the dashboard has:
  * - AF_BACKEND_UNAVAILABLE: the notification API could not be reached or answered 5xx.
  * - AF_BACKEND_TIMEOUT: it did not answer within REQUEST_TIMEOUT_MS.
  * - AF_BACKEND_BAD_RESPONSE: it answered with something that is not the documented contract.
@@ -11,52 +20,40 @@ import { AuditFlowError, TransientError } from '@auditflow/common';
  * - AF_CSRF_REJECTED: a state-changing request did not come from the dashboard's own pages.
  * - AF_BACKEND_FEATURE_MISSING: the notification service is too old for silences or deliveries (501).
  */
-export class BackendUnavailableError extends TransientError {
+export class BackendUnavailableError extends AfBackendUnavailableError {
   constructor(message: string, options: { cause?: unknown } = {}) {
-    super('AF_BACKEND_UNAVAILABLE', message, { statusCode: 503, ...options });
+    super(message, options);
   }
 }
 
-export class BackendTimeoutError extends TransientError {
+export class BackendTimeoutError extends AfBackendTimeoutError {
   constructor(timeoutMs: number) {
-    super('AF_BACKEND_TIMEOUT', `the notification service did not answer within ${timeoutMs} ms`, {
-      statusCode: 503,
-    });
+    super(timeoutMs);
   }
 }
 
-export class BackendBadResponseError extends AuditFlowError {
+export class BackendBadResponseError extends AfBackendBadResponseError {
   constructor(message: string) {
-    super('AF_BACKEND_BAD_RESPONSE', message, { statusCode: 502 });
+    super(message);
   }
 }
 
-export class BackendAuthRejectedError extends AuditFlowError {
-  constructor() {
-    super('AF_BACKEND_AUTH_REJECTED', 'the notification service rejected the dashboard token', {
-      statusCode: 502,
-    });
-  }
+export class BackendAuthRejectedError extends AfBackendAuthRejectedError {
 }
 
 /** A 4xx answer of the notification API, passed on with its status and detail. */
-export class BackendRejectedError extends AuditFlowError {
+export class BackendRejectedError extends AfBackendRejectedError {
   constructor(statusCode: number, message: string) {
-    super('AF_BACKEND_REJECTED', message, { statusCode });
+    super(message, { statusCode });
   }
 }
 
-export class ActionsDisabledError extends AuditFlowError {
-  constructor() {
-    super('AF_ACTIONS_DISABLED', 'status changes are disabled: NOTIFICATION_API_TOKEN is not configured', {
-      statusCode: 503,
-    });
-  }
+export class ActionsDisabledError extends AfActionsDisabledError {
 }
 
-export class CsrfRejectedError extends AuditFlowError {
+export class CsrfRejectedError extends AfCsrfRejectedError {
   constructor(message: string) {
-    super('AF_CSRF_REJECTED', message, { statusCode: 403 });
+    super(message);
   }
 }
 
@@ -64,12 +61,8 @@ export class CsrfRejectedError extends AuditFlowError {
  * The notification service answered 404 for a route the dashboard needs
  * (silences, deliveries): it is older than that feature.
  */
-export class BackendFeatureMissingError extends AuditFlowError {
+export class BackendFeatureMissingError extends AfBackendFeatureMissingError {
   constructor(feature: string, route: string) {
-    super(
-      'AF_BACKEND_FEATURE_MISSING',
-      `the notification service does not offer ${feature} (${route} answered 404); upgrade notification-service to a version with ${feature}`,
-      { statusCode: 501 },
-    );
+    super(feature, route, feature);
   }
 }

@@ -1,14 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type AuditEvent,
-  AuditFlowError,
-  assertAuditEvent,
-  type FieldError,
-  MAX_EVENT_BYTES,
-  problem,
-  sendProblem,
-  ValidationError,
-} from '@auditflow/common';
+import { type AuditEvent, assertAuditEvent, type FieldError, MAX_EVENT_BYTES, problem, sendProblem, ValidationError, AfPublishFailedError, AfBatchTooLargeError } from '@auditflow/common';
 import type { FastifyInstance } from 'fastify';
 import type { RouteDeps } from './deps.ts';
 import { assertJsonContentType, isPlainObject } from './request-body.ts';
@@ -41,7 +32,7 @@ export function registerEvents(app: FastifyInstance, deps: RouteDeps): void {
       request.log.error({ confirmed: confirmed.length, failed: failed.length }, 'batch only partly published');
       const body = problem(
         503,
-        'AF_PUBLISH_FAILED',
+        AfPublishFailedError.code,
         `${failed.length} of ${events.length} events were not confirmed by the broker; resend them (event ids make a resend safe)`,
       );
       return sendProblem(reply, {
@@ -60,9 +51,7 @@ function toItems(body: unknown): unknown[] {
   const items = Array.isArray(body) ? body : [body];
   if (items.length === 0) throw new ValidationError('the batch is empty');
   if (items.length > MAX_BATCH_EVENTS) {
-    throw new AuditFlowError('AF_BATCH_TOO_LARGE', `at most ${MAX_BATCH_EVENTS} events per request, got ${items.length}`, {
-      statusCode: 413,
-    });
+    throw new AfBatchTooLargeError(MAX_BATCH_EVENTS, 'events', items.length);
   }
   return items;
 }

@@ -1,14 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  assertAuditEvent,
-  type AuditEvent,
-  AuditFlowError,
-  codeForFastifyError,
-  MAX_EVENT_BYTES,
-  problem,
-  sendProblem,
-  ValidationError,
-} from '@auditflow/common';
+import { assertAuditEvent, type AuditEvent, AuditFlowError, codeForFastifyError, MAX_EVENT_BYTES, problem, sendProblem, ValidationError, AfEventTooLargeError, AfInternalError } from '@auditflow/common';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HOSTS, SOURCE_SERVICES, USERS } from '../catalog.ts';
 import { pick } from '../random.ts';
@@ -34,7 +25,7 @@ export function registerGenerateEvent(app: FastifyInstance, deps: RouteDeps): vo
     }
     const event = fillLegacyEvent(body, deps);
     if (Buffer.byteLength(JSON.stringify(event)) > MAX_EVENT_BYTES) {
-      throw new AuditFlowError('AF_EVENT_TOO_LARGE', `event larger than ${MAX_EVENT_BYTES} bytes`, { statusCode: 413 });
+      throw new AfEventTooLargeError(MAX_EVENT_BYTES);
     }
     await deps.publisher.publish(event);
     return reply.status(202).send({ status: 'success', event_id: event.event_id });
@@ -77,6 +68,6 @@ function legacyErrorHandler(error: FastifyError | Error, request: FastifyRequest
     return sendProblem(reply, { ...body, error: error.message } as typeof body);
   }
   request.log.error({ err: error }, 'generate_event failed');
-  const body = problem(500, 'AF_INTERNAL', 'internal error');
+  const body = problem(500, AfInternalError.code, 'internal error');
   return sendProblem(reply, { ...body, error: 'internal error' } as typeof body);
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { AuditFlowError } from '@auditflow/common';
+import { AfUnsupportedMediaTypeError } from '@auditflow/common';
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -19,5 +19,5 @@ export function assertJsonContentType(request: FastifyRequest): void {
   if (type === undefined) return;
   const essence = type.split(';')[0]!.trim().toLowerCase();
   if (essence === 'application/json' || essence.endsWith('+json')) return;
-  throw new AuditFlowError('AF_UNSUPPORTED_MEDIA_TYPE', `Unsupported Media Type: ${type}`);
+  throw new AfUnsupportedMediaTypeError();
 }

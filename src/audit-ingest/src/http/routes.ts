@@ -1,4 +1,4 @@
-import { AuditFlowError, problem, sendProblem } from '@auditflow/common';
+import { AuditFlowError, problem, sendProblem, AfValidationFailedError, AfBatchTooLargeError } from '@auditflow/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SourceKind, SourceMeta } from '../normalise/event-builder.ts';
 import { dead, DEAD_LETTER_CODES, type Normalised, type Normaliser } from '../normalise/normaliser.ts';
@@ -71,7 +71,7 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestRouteDeps
 
 function k8sItems(body: unknown, meta: SourceMeta, deps: IngestRouteDeps): Normalised[] {
   if (typeof body !== 'object' || body === null) {
-    throw new AuditFlowError('AF_VALIDATION_FAILED', 'body must be an audit.k8s.io/v1 EventList or Event', { statusCode: 400 });
+    throw new AfValidationFailedError('body must be an audit.k8s.io/v1 EventList or Event');
   }
   const object = body as Record<string, unknown>;
   if (Array.isArray(body)) return body.map((event) => deps.normaliser.k8sAudit(event, undefined, meta));
@@ -104,7 +104,7 @@ function parseLines(text: string, meta: SourceMeta, map: (value: unknown, line: 
 async function deliver(reply: FastifyReply, source: SourceKind, items: Normalised[], deps: IngestRouteDeps) {
   if (items.length > deps.maxBatchEvents) {
     deps.onRejected('batch_too_large');
-    throw new AuditFlowError('AF_BATCH_TOO_LARGE', `at most ${deps.maxBatchEvents} records per request, got ${items.length}`, { statusCode: 413 });
+    throw new AfBatchTooLargeError(deps.maxBatchEvents, 'records', items.length);
   }
   try {
     await deps.pipeline.admit(items.length);
@@ -122,7 +122,7 @@ async function deliver(reply: FastifyReply, source: SourceKind, items: Normalise
   const body = { published: report.published, ignored: report.ignored, dead_lettered: report.deadLettered, errors: report.errors };
   if (items.length > 0 && report.deadLettered === items.length) {
     // Nothing was usable: the sender learns it (4xx, not retried), and the records are in the DLQ.
-    const failure = problem(400, report.errors[0]?.code ?? 'AF_VALIDATION_FAILED', `none of the ${items.length} records could be read; they were dead-lettered`);
+    const failure = problem(400, report.errors[0]?.code ?? AfValidationFailedError.code, `none of the ${items.length} records could be read; they were dead-lettered`);
     return sendProblem(reply, { ...failure, ...body } as typeof failure);
   }
   return reply.status(200).send(body);

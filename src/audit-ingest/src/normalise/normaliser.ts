@@ -1,3 +1,4 @@
+import { AfIngestSyslogUnparseableError, AfIngestInvalidUtf8Error, AfIngestInvalidJsonError, AfIngestNotAnAuditEventError, AfIngestNotAJournalEntryError, AfIngestContractError, AfIngestOversizedError } from '@auditflow/common/platform';
 import { randomUUID } from 'node:crypto';
 import { type AuditEvent, uuidV5, ValidationError } from '@auditflow/common';
 import { buildEvent, type SourceMeta } from './event-builder.ts';
@@ -17,13 +18,13 @@ export interface DeadLetter {
 export type Normalised = { kind: 'event'; event: AuditEvent } | { kind: 'ignored'; why: string } | { kind: 'dead'; letter: DeadLetter };
 
 export const DEAD_LETTER_CODES = {
-  syslog: 'AF_INGEST_SYSLOG_UNPARSEABLE',
-  utf8: 'AF_INGEST_INVALID_UTF8',
-  json: 'AF_INGEST_INVALID_JSON',
-  k8s: 'AF_INGEST_NOT_AN_AUDIT_EVENT',
-  journald: 'AF_INGEST_NOT_A_JOURNAL_ENTRY',
-  contract: 'AF_INGEST_CONTRACT',
-  oversized: 'AF_INGEST_OVERSIZED',
+  syslog: AfIngestSyslogUnparseableError.code,
+  utf8: AfIngestInvalidUtf8Error.code,
+  json: AfIngestInvalidJsonError.code,
+  k8s: AfIngestNotAnAuditEventError.code,
+  journald: AfIngestNotAJournalEntryError.code,
+  contract: AfIngestContractError.code,
+  oversized: AfIngestOversizedError.code,
 } as const;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

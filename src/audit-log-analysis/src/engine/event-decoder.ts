@@ -1,3 +1,4 @@
+import { AfEventTooLargeError, AfEventInvalidUtf8Error, AfEventInvalidJsonError, AfEventNotObjectError, AfEventSchemaError } from '@auditflow/common/platform';
 import {
   type AuditEvent,
   assertAuditEvent,
@@ -13,11 +14,11 @@ import {
 export type DecodeFailure = BodyDecodeFailure | 'schema';
 
 export const DECODE_ERROR_CODES: Record<DecodeFailure, string> = {
-  oversized: 'AF_EVENT_TOO_LARGE',
-  invalid_utf8: 'AF_EVENT_INVALID_UTF8',
-  invalid_json: 'AF_EVENT_INVALID_JSON',
-  not_object: 'AF_EVENT_NOT_OBJECT',
-  schema: 'AF_EVENT_SCHEMA',
+  oversized: AfEventTooLargeError.code,
+  invalid_utf8: AfEventInvalidUtf8Error.code,
+  invalid_json: AfEventInvalidJsonError.code,
+  not_object: AfEventNotObjectError.code,
+  schema: AfEventSchemaError.code,
 };
 
 /** A message that can never become an event; the broker dead-letters it with this reason. */

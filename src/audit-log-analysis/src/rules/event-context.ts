@@ -1,8 +1,5 @@
 import type { AuditEvent } from '@auditflow/common';
 
-/** Field paths computed from the event time rather than read from the event. */
-export const DERIVED_FIELDS = ['event_time.hour', 'event_time.weekday'] as const;
-
 const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
 
 /**

@@ -1,4 +1,4 @@
-import { AuditFlowError } from '@auditflow/common';
+import { AfRulesInvalidError } from '@auditflow/common/platform';
 
 import type { YamlProblem } from '@auditflow/common';
 
@@ -6,7 +6,7 @@ import type { YamlProblem } from '@auditflow/common';
 export type RuleProblem = YamlProblem;
 
 /** A rules file that cannot be loaded; every problem is reported at once. */
-export class RulesError extends AuditFlowError {
+export class RulesError extends AfRulesInvalidError {
   readonly problems: RuleProblem[];
   readonly fileName: string;
 
@@ -15,7 +15,7 @@ export class RulesError extends AuditFlowError {
       .slice(0, 5)
       .map((p) => `${fileName}:${p.line}:${p.column}: ${p.message}`)
       .join('; ');
-    super('AF_RULES_INVALID', `invalid rules file ${fileName}: ${first}`, { statusCode: 400, details: problems });
+    super(fileName, first, { details: problems });
     this.problems = problems;
     this.fileName = fileName;
   }

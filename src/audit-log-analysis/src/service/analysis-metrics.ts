@@ -1,3 +1,4 @@
+import { AfDeliveryLimitError } from '@auditflow/common/platform';
 import { Counter, Gauge, Histogram, type Registry } from '@auditflow/common';
 import { DECODE_ERROR_CODES, type DecodeFailure } from '../engine/event-decoder.ts';
 
@@ -7,7 +8,7 @@ const DECODE_FAILURE_BY_CODE = new Map(Object.entries(DECODE_ERROR_CODES).map(([
 
 /** The `reason` label of a dead letter, from the error code the delivery policy recorded. */
 export function deadLetterReasonOf(code: string): DeadLetterReason {
-  if (code === 'AF_DELIVERY_LIMIT') return 'delivery_limit';
+  if (code === AfDeliveryLimitError.code) return 'delivery_limit';
   return DECODE_FAILURE_BY_CODE.get(code) ?? 'handler_error';
 }
 

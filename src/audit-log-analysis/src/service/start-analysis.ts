@@ -1,14 +1,4 @@
-import {
-  createHttpServer,
-  createMetricsServer,
-  createRegistry,
-  HealthRegistry,
-  startHttpService,
-  type Logger,
-  type MessageBroker,
-  type Registry,
-  type ServiceHandle,
-} from '@auditflow/common';
+import { createHttpServer, createMetricsServer, createRegistry, HealthRegistry, startHttpService, type Logger, type MessageBroker, type Registry, type ServiceHandle, AfRedisFullError } from '@auditflow/common';
 import type { AnalysisConfig } from '../config.ts';
 import { SERVICE_NAME } from '../config.ts';
 import { AnalysisEngine } from '../engine/analysis-engine.ts';
@@ -119,9 +109,9 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
   let fullLoggedAt = 0;
   // One clear line every few seconds while Redis refuses writes, not one per retried event.
   const warnIfRedisFull = (error: unknown): void => {
-    if ((error as { code?: unknown } | undefined)?.code !== 'AF_REDIS_FULL' || Date.now() - fullLoggedAt < 5000) return;
+    if ((error as { code?: unknown } | undefined)?.code !== AfRedisFullError.code || Date.now() - fullLoggedAt < 5000) return;
     fullLoggedAt = Date.now();
-    logger.error({ err: error, code: 'AF_REDIS_FULL' }, 'Redis is out of memory; events are retried until it accepts writes');
+    logger.error({ err: error, code: AfRedisFullError.code }, 'Redis is out of memory; events are retried until it accepts writes');
   };
   const handlerDeps = { engine, metrics, logger, clock };
   consumer =

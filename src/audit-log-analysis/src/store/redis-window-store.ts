@@ -1,4 +1,4 @@
-import { TransientError } from '@auditflow/common';
+import { AfRedisUnavailableError, AfRedisFullError } from '@auditflow/common';
 import { Redis, ReplyError } from 'ioredis';
 import { loadLuaScript, scopeBatchScript } from './lua-scripts.ts';
 import type {
@@ -222,16 +222,16 @@ export class RedisWindowStore implements WindowStore {
 
   async check(): Promise<void> {
     // Commands wait in ioredis' offline queue while disconnected: answer at once instead of hanging the probe.
-    if (this.#redis.status !== 'ready') throw new TransientError('AF_REDIS_UNAVAILABLE', `Redis is unavailable (connection ${this.#redis.status})`);
-    if (Date.now() < this.#fullUntil) throw new TransientError('AF_REDIS_FULL', FULL_MESSAGE);
+    if (this.#redis.status !== 'ready') throw new AfRedisUnavailableError(`Redis is unavailable (connection ${this.#redis.status})`);
+    if (Date.now() < this.#fullUntil) throw new AfRedisFullError(FULL_MESSAGE);
     let timer: NodeJS.Timeout | undefined;
     const answer = await Promise.race([
       this.#call(() => this.#redis.ping()),
       new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => reject(new TransientError('AF_REDIS_UNAVAILABLE', `Redis did not answer PING within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+        timer = setTimeout(() => reject(new AfRedisUnavailableError(`Redis did not answer PING within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
       }),
     ]).finally(() => clearTimeout(timer));
-    if (answer !== 'PONG') throw new TransientError('AF_REDIS_UNAVAILABLE', `unexpected PING answer ${answer}`);
+    if (answer !== 'PONG') throw new AfRedisUnavailableError(`unexpected PING answer ${answer}`);
   }
 
   isConnected(): boolean {
@@ -272,10 +272,10 @@ export class RedisWindowStore implements WindowStore {
       const message = String((error as Error).message);
       if (error instanceof ReplyError && message.startsWith('OOM')) {
         this.#fullUntil = Date.now() + FULL_HOLD_MS;
-        throw new TransientError('AF_REDIS_FULL', `${FULL_MESSAGE}: ${message}`, { cause: error });
+        throw new AfRedisFullError(`${FULL_MESSAGE}: ${message}`, { cause: error });
       }
       if (error instanceof ReplyError && message.startsWith('ERR ') && !message.includes('NOSCRIPT')) throw error;
-      throw new TransientError('AF_REDIS_UNAVAILABLE', `Redis is unavailable: ${message}`, { cause: error });
+      throw new AfRedisUnavailableError(`Redis is unavailable: ${message}`, { cause: error });
     }
   }
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { type AsyncMessage, Connection, ConsumerStatus, type Publisher } from 'rabbitmq-client';
-import { TransientError } from '../errors.ts';
+import { AfPublishFailedError, AfBrokerDownError } from '../errors.ts';
 import { AmqpBatchConsumer } from './amqp-batch-consumer.ts';
 import { DeliveryCounter, type DeliveryFacts, type FoundQueueType } from './delivery-count.ts';
 import { type DeadLetter, deadLetterHeaders, deliver } from './delivery-policy.ts';
@@ -104,7 +104,7 @@ export class AmqpBroker implements MessageBroker {
         encodeBody(message.body),
       );
     } catch (error) {
-      throw new TransientError('AF_PUBLISH_FAILED', `publish to ${queue} was not confirmed`, { cause: error });
+      throw new AfPublishFailedError(`publish to ${queue} was not confirmed`, { cause: error });
     }
   }
 
@@ -186,7 +186,7 @@ export class AmqpBroker implements MessageBroker {
   }
 
   async check(): Promise<void> {
-    if (!this.#connection.ready) throw new TransientError('AF_BROKER_DOWN', 'not connected to RabbitMQ');
+    if (!this.#connection.ready) throw new AfBrokerDownError();
     // A passive declare is a real round trip, not a cached flag.
     const [queue] = this.#declared.keys();
     if (queue !== undefined) await this.#connection.queueDeclare({ queue, passive: true });

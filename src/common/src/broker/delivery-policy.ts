@@ -1,5 +1,5 @@
 import { backoffDelay, sleep } from '../backoff.ts';
-import { errorMessage, isPermanent, isTransient } from '../errors.ts';
+import { errorMessage, isPermanent, isTransient, AfDeliveryLimitError, AfHandlerFailedError } from '../errors.ts';
 import {
   type BatchHandler,
   type ConsumeOptions,
@@ -42,7 +42,7 @@ export async function deliver(
   if (message.deliveryCount > maxDeliveries) {
     return deadLetter({
       reason: `delivered ${message.deliveryCount} times without being acknowledged`,
-      code: 'AF_DELIVERY_LIMIT',
+      code: AfDeliveryLimitError.code,
     });
   }
   for (let attempt = 1; ; attempt++) {
@@ -53,7 +53,7 @@ export async function deliver(
       if (isPermanent(error)) return deadLetter({ reason: errorMessage(error), code: error.code });
       const transient = isTransient(error);
       if (!transient && attempt >= maxAttempts) {
-        return deadLetter({ reason: `failed ${attempt} times: ${errorMessage(error)}`, code: 'AF_HANDLER_FAILED' });
+        return deadLetter({ reason: `failed ${attempt} times: ${errorMessage(error)}`, code: AfHandlerFailedError.code });
       }
       if (hooks.signal.aborted) return 'requeue';
       hooks.onRetry?.(message, error, attempt);
@@ -93,7 +93,7 @@ export async function deliverBatch(
     if (message.deliveryCount > maxDeliveries) {
       await deadLetter(index, {
         reason: `delivered ${message.deliveryCount} times without being acknowledged`,
-        code: 'AF_DELIVERY_LIMIT',
+        code: AfDeliveryLimitError.code,
       });
     } else pending.push(index);
   }
@@ -107,7 +107,7 @@ export async function deliverBatch(
       const error = failed.get(index);
       if (isPermanent(error)) await deadLetter(index, { reason: errorMessage(error), code: error.code });
       else if (!isTransient(error) && attempt >= maxAttempts) {
-        await deadLetter(index, { reason: `failed ${attempt} times: ${errorMessage(error)}`, code: 'AF_HANDLER_FAILED' });
+        await deadLetter(index, { reason: `failed ${attempt} times: ${errorMessage(error)}`, code: AfHandlerFailedError.code });
       } else {
         anyTransient ||= isTransient(error);
         next.push(index);

@@ -1,3 +1,4 @@
+import { AfInvalidLimitError, AfInvalidOffsetError, AfInvalidCursorError, AfInvalidAlertIdError } from '../errors.ts';
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { UUID_SYNTAX } from '../ids.ts';
 import { FieldErrorSchema } from './field-errors.ts';
@@ -179,7 +180,7 @@ export const ListAlertsQuerySchema = Type.Partial(
       default: DEFAULT_LIMIT,
       description: `Rows per page, 1..${MAX_LIMIT}.`,
       'x-problem': {
-        code: 'AF_INVALID_LIMIT',
+        code: AfInvalidLimitError.code,
         messages: {
           type: 'Limit must be an integer.',
           minimum: 'Limit must be a positive integer.',
@@ -193,7 +194,7 @@ export const ListAlertsQuerySchema = Type.Partial(
       default: 0,
       description: `Rows to skip, 0..${MAX_OFFSET} (after the cursor position when both are given). Page deep with the cursor.`,
       'x-problem': {
-        code: 'AF_INVALID_OFFSET',
+        code: AfInvalidOffsetError.code,
         messages: {
           type: 'Offset must be an integer.',
           minimum: 'Offset cannot be negative.',
@@ -205,7 +206,7 @@ export const ListAlertsQuerySchema = Type.Partial(
       maxLength: 200,
       pattern: '^[A-Za-z0-9_-]+$',
       description: 'Opaque position from a previous X-Next-Cursor header.',
-      'x-problem': { code: 'AF_INVALID_CURSOR', messages: { pattern: 'cursor is not one this API issued', maxLength: 'cursor is not one this API issued' } } satisfies ProblemAnnotation,
+      'x-problem': { code: AfInvalidCursorError.code, messages: { pattern: 'cursor is not one this API issued', maxLength: 'cursor is not one this API issued' } } satisfies ProblemAnnotation,
     }),
     ...FilterProperties,
   }),
@@ -226,7 +227,7 @@ export type AlertStatsQuery = Static<typeof AlertStatsQuerySchema>;
 export const AlertIdParamsSchema = Type.Object({
   id: Type.String({
     ...Uuid,
-    'x-problem': { code: 'AF_INVALID_ALERT_ID' } satisfies ProblemAnnotation,
+    'x-problem': { code: AfInvalidAlertIdError.code } satisfies ProblemAnnotation,
   }),
 });
 

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyRequest, FastifyServerOptions } from 'fastify';
-import { AuditFlowError } from '../errors.ts';
+import { AfInvalidParameterError, AfInvalidBodyError, AfUnknownParameterError } from '../errors.ts';
 import { type Problem, problem } from './problem.ts';
 
 /**
@@ -23,9 +23,9 @@ export const ROUTE_AJV_OPTIONS: NonNullable<FastifyServerOptions['ajv']> = {
 type PropertySchema = Record<string, unknown>;
 
 /** A parameter given twice, a NUL character: the one rule for every query, before the schema is applied. */
-export class InvalidParameterError extends AuditFlowError {
+export class InvalidParameterError extends AfInvalidParameterError {
   constructor(name: string, message: string) {
-    super('AF_INVALID_PARAMETER', `${name} ${message}`, { statusCode: 400, details: [{ path: `/${name}`, message }] });
+    super(`${name} ${message}`, { details: [{ path: `/${name}`, message }] });
   }
 }
 
@@ -81,10 +81,10 @@ function querySchemaProperties(request: FastifyRequest): Record<string, Property
 
 type Context = 'body' | 'querystring' | 'params' | 'headers';
 const DEFAULT_CODES: Record<Context, string> = {
-  body: 'AF_INVALID_BODY',
-  querystring: 'AF_INVALID_PARAMETER',
-  params: 'AF_INVALID_PARAMETER',
-  headers: 'AF_INVALID_PARAMETER',
+  body: AfInvalidBodyError.code,
+  querystring: AfInvalidParameterError.code,
+  params: AfInvalidParameterError.code,
+  headers: AfInvalidParameterError.code,
 };
 
 interface AjvError {
@@ -112,7 +112,7 @@ export function validationProblem(error: FastifyError, request: FastifyRequest):
     const names = unknown.length > 0 ? unknown : [String(first.params['additionalProperty'])];
     const known = Object.keys(properties).join(', ');
     if (context === 'querystring') {
-      return problem(400, 'AF_UNKNOWN_PARAMETER', `unknown query parameter${names.length > 1 ? 's' : ''} ${names.join(', ')} (known: ${known})`, {
+      return problem(400, AfUnknownParameterError.code, `unknown query parameter${names.length > 1 ? 's' : ''} ${names.join(', ')} (known: ${known})`, {
         errors: names.map((name) => ({ path: `/${name}`, message: 'is not a known parameter' })),
       });
     }

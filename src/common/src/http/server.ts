@@ -8,7 +8,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import { codeForFastifyError } from '../error-codes.ts';
-import { AuditFlowError, EXIT_CONFIG, StartupError } from '../errors.ts';
+import { AuditFlowError, EXIT_CONFIG, StartupError, AfPortInUseError, AfInternalError, AfRouteNotFoundError } from '../errors.ts';
 import type { HealthRegistry } from '../health.ts';
 import { Histogram, METRICS_CONTENT_TYPE, type Registry } from '../metrics.ts';
 import { problem, sendProblem } from './problem.ts';
@@ -95,11 +95,11 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
       return sendProblem(reply, problem(status, codeForFastifyError(fastifyError.code, status), error.message));
     }
     request.log.error({ err: error }, 'unhandled error');
-    return sendProblem(reply, problem(500, 'AF_INTERNAL', 'internal error'));
+    return sendProblem(reply, problem(500, AfInternalError.code, 'internal error'));
   });
 
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, problem(404, 'AF_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)),
+    sendProblem(reply, problem(404, AfRouteNotFoundError.code, `no route ${request.method} ${request.url.split('?')[0]}`)),
   );
 
   options.beforeRoutes?.(app);
@@ -147,7 +147,7 @@ export function createMetricsServer(options: { logger: Logger; registry: Registr
   });
   registerMetricsRoute(app, options.registry);
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, problem(404, 'AF_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url}`)),
+    sendProblem(reply, problem(404, AfRouteNotFoundError.code, `no route ${request.method} ${request.url}`)),
   );
   return app;
 }
@@ -163,7 +163,7 @@ export async function listen(app: FastifyInstance, port: number, host = '0.0.0.0
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'EADDRINUSE' && code !== 'EACCES') throw error;
     const why = code === 'EADDRINUSE' ? 'is already in use by another process' : 'needs privileges this process does not have';
-    throw new StartupError('AF_PORT_IN_USE', `port ${port} on ${host} ${why}; set ${variable} to a free port`, {
+    throw new StartupError(AfPortInUseError.code, `port ${port} on ${host} ${why}; set ${variable} to a free port`, {
       variable,
       exitCode: EXIT_CONFIG,
       cause: error,

@@ -1,6 +1,6 @@
 import { Connection } from 'rabbitmq-client';
 import { redactUrl } from '../config.ts';
-import { EXIT_CONFIG, EXIT_UNAVAILABLE, StartupError } from '../errors.ts';
+import { EXIT_CONFIG, EXIT_UNAVAILABLE, StartupError, AfBrokerRefusedError, AfBrokerUnreachableError } from '../errors.ts';
 
 /** The first connection attempt's outcome: connected, its error, or a timeout. */
 function firstAttempt(connection: Connection, timeoutMs: number): Promise<Error | undefined> {
@@ -33,7 +33,7 @@ export async function assertBrokerReachable(url: string, variable: string, timeo
   const detail = (error as NodeJS.ErrnoException).code ?? error.message;
   const refused = /ACCESS_REFUSED|NOT_ALLOWED|auth/i.test(`${detail} ${error.message}`);
   throw new StartupError(
-    refused ? 'AF_BROKER_REFUSED' : 'AF_BROKER_UNREACHABLE',
+    refused ? AfBrokerRefusedError.code : AfBrokerUnreachableError.code,
     `${refused ? 'RabbitMQ refused the connection' : 'cannot reach RabbitMQ'} at ${redactUrl(url)} (${detail}); check ${variable}`,
     { variable, exitCode: refused ? EXIT_CONFIG : EXIT_UNAVAILABLE, cause: error },
   );

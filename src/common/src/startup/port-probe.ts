@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { EXIT_CONFIG, StartupError } from '../errors.ts';
+import { EXIT_CONFIG, StartupError, AfPortInUseError } from '../errors.ts';
 
 export interface PortClaim {
   port: number;
@@ -32,7 +32,7 @@ export async function assertPortsFree(claims: readonly PortClaim[]): Promise<voi
         : error.code === 'EACCES'
           ? 'needs privileges this process does not have'
           : `cannot be bound (${error.code ?? error.message})`;
-    throw new StartupError('AF_PORT_IN_USE', `port ${claim.port} on ${claim.host} ${why}; set ${claim.variable} to a free port (0 picks one)`, {
+    throw new StartupError(AfPortInUseError.code, `port ${claim.port} on ${claim.host} ${why}; set ${claim.variable} to a free port (0 picks one)`, {
       variable: claim.variable,
       exitCode: EXIT_CONFIG,
       cause: error,

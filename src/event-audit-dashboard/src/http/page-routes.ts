@@ -1,12 +1,4 @@
-import {
-  AlertIdParamsSchema,
-  AuditFlowError,
-  errorMessage,
-  problem,
-  sendProblem,
-  ValidationError,
-  validationProblem,
-} from '@auditflow/common';
+import { AlertIdParamsSchema, AuditFlowError, errorMessage, problem, sendProblem, ValidationError, validationProblem, AfInvalidParameterError, AfRouteNotFoundError } from '@auditflow/common';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { AlertPage, NotificationClient } from '../backend/notification-client.ts';
@@ -68,7 +60,7 @@ export function registerPageRoutes(app: FastifyInstance, options: PageRouteOptio
   const pageErrors = (render: (reply: FastifyReply, message: string) => FastifyReply) =>
     async function pageErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
       if (isValidation(error)) return render(reply, validationProblem(error, request).detail ?? error.message);
-      if (error instanceof AuditFlowError && error.code === 'AF_INVALID_PARAMETER') return render(reply, error.message);
+      if (error instanceof AuditFlowError && error.code === AfInvalidParameterError.code) return render(reply, error.message);
       throw error;
     };
 
@@ -170,7 +162,7 @@ function registerNotFoundPage(app: FastifyInstance, assets: AssetBundle, send: (
   app.get('/*', async (request, reply) => {
     const path = request.url.split('?')[0] ?? '';
     if (path.startsWith('/api/') || !String(request.headers.accept ?? '').includes('text/html')) {
-      return sendProblem(reply, problem(404, 'AF_ROUTE_NOT_FOUND', `no route GET ${path}`));
+      return sendProblem(reply, problem(404, AfRouteNotFoundError.code, `no route GET ${path}`));
     }
     return send(
       reply,

@@ -1,4 +1,4 @@
-import { errorMessage, formatSseEvent, problem, SSE_KEEP_ALIVE, sendProblem, startEventStream } from '@auditflow/common';
+import { errorMessage, formatSseEvent, problem, SSE_KEEP_ALIVE, sendProblem, startEventStream, AfTooManyStreamsError, AfBackendUnavailableError } from '@auditflow/common';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -32,7 +32,7 @@ export function registerStreamRoute(app: FastifyInstance, options: StreamRouteOp
 
   app.get('/api/alerts/stream', { schema: { querystring: Type.Object({}, { additionalProperties: false }) } }, async (_request, reply) => {
     if (open.size >= maxStreams) {
-      return sendProblem(reply, problem(503, 'AF_TOO_MANY_STREAMS', 'too many live connections; retry later'));
+      return sendProblem(reply, problem(503, AfTooManyStreamsError.code, 'too many live connections; retry later'));
     }
     const upstream = new AbortController();
     const res = reply.raw;
@@ -48,7 +48,7 @@ export function registerStreamRoute(app: FastifyInstance, options: StreamRouteOp
       res.off('close', abortEarly);
       upstream.abort();
       if (res.destroyed) return reply.hijack();
-      return sendProblem(reply, problem(503, 'AF_BACKEND_UNAVAILABLE', `live updates are unavailable: ${errorMessage(error)}`));
+      return sendProblem(reply, problem(503, AfBackendUnavailableError.code, `live updates are unavailable: ${errorMessage(error)}`));
     }
     res.off('close', abortEarly);
     if (res.destroyed) {

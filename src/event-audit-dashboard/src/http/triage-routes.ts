@@ -1,4 +1,4 @@
-import { AuditFlowError, createError, errorMessage, ValidationError } from '@auditflow/common';
+import { AuditFlowError, errorMessage, ValidationError, AfSilenceNotFoundError } from '@auditflow/common';
 import {
   contractValidator,
   FieldErrors,
@@ -36,7 +36,7 @@ export interface TriageRouteOptions {
 /** At most this many alerts change status in one bulk request, this many at a time upstream. */
 export const BULK_LIMIT = 200;
 const BULK_CONCURRENCY = 8;
-const SilenceNotFoundError = createError<[id: string]>('AF_SILENCE_NOT_FOUND');
+const SilenceNotFoundError = AfSilenceNotFoundError;
 /** The notification API's own body contract: what passes the form checks below must pass it too. */
 const isNewSilence = contractValidator(NewSilenceSchema);
 

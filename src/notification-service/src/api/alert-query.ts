@@ -1,4 +1,4 @@
-import { type AlertStatsQuery, type ListAlertsQuery, MAX_SEARCH_WORDS } from '@auditflow/common';
+import { type AlertStatsQuery, type ListAlertsQuery, MAX_SEARCH_WORDS, InvalidParameterError } from '@auditflow/common';
 import {
   ALERT_STATUSES,
   type AlertFilters,
@@ -7,7 +7,6 @@ import {
   type AlertStatus,
 } from '../store/alert-store.ts';
 import { BUCKET_MS } from '../store/stats-sql.ts';
-import { BadRequestError } from './api-errors.ts';
 import { decodeCursor } from './cursor.ts';
 
 export const MAX_TIMELINE_BUCKETS = 5000;
@@ -81,8 +80,8 @@ function searchWords(q: string): string[] {
   return words;
 }
 
-function invalid(name: string, problem: string): BadRequestError {
-  return new BadRequestError('AF_INVALID_PARAMETER', `${name} ${problem}`, [{ path: `/${name}`, message: problem }]);
+function invalid(name: string, problem: string): InvalidParameterError {
+  return new InvalidParameterError(name, problem);
 }
 
 /** A comma list; a value that holds no item at all (`severity=,`) is refused rather than read as no filter. */

@@ -1,26 +1,10 @@
-import {
-  AlertIdParamsSchema,
-  AlertSchema,
-  AlertStatsQuerySchema,
-  type AlertStatsQuery,
-  AlertStatsSchema,
-  AlertWithHistorySchema,
-  type ListAlertsQuery,
-  CORRELATION_HEADER,
-  jsonBodyRoute,
-  ListAlertsQuerySchema,
-  ProblemSchema,
-  problem,
-  type StatusChange,
-  StatusChangeSchema,
-  sendProblem,
-} from '@auditflow/common';
+import { AlertIdParamsSchema, AlertSchema, AlertStatsQuerySchema, type AlertStatsQuery, AlertStatsSchema, AlertWithHistorySchema, type ListAlertsQuery, CORRELATION_HEADER, jsonBodyRoute, ListAlertsQuerySchema, ProblemSchema, problem, type StatusChange, StatusChangeSchema, sendProblem, AfTooManyStreamsError } from '@auditflow/common';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { NotificationMetrics } from '../metrics.ts';
 import type { AlertStore } from '../store/alert-store.ts';
 import { toListQuery, toStatsQuery } from './alert-query.ts';
-import { AlertNotFoundError } from './api-errors.ts';
+import { AlertNotFoundError } from '@auditflow/common/platform';
 import { encodeCursor } from './cursor.ts';
 import type { SseHub } from './sse-hub.ts';
 import { toStatusChange } from './status-body.ts';
@@ -71,7 +55,7 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AlertRoutesDeps)
               link: Type.String({ description: 'RFC 8288 link to the next page, rel="next"' }),
             },
           }),
-          400: problemRef('AF_INVALID_LIMIT, AF_INVALID_OFFSET, AF_INVALID_CURSOR, AF_INVALID_PARAMETER or AF_UNKNOWN_PARAMETER.'),
+          400: problemRef('A bad limit, offset, cursor or parameter: AF_INVALID_LIMIT, AF_INVALID_OFFSET, AF_INVALID_CURSOR, AF_INVALID_PARAMETER or AF_UNKNOWN_PARAMETER.'),
           503: idErrors[503],
         },
       },
@@ -125,7 +109,7 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AlertRoutesDeps)
       },
     },
     async (request, reply) => {
-      if (sse.full) return sendProblem(reply, problem(503, 'AF_TOO_MANY_STREAMS', 'too many open alert streams; retry later'));
+      if (sse.full) return sendProblem(reply, problem(503, AfTooManyStreamsError.code, 'too many open alert streams; retry later'));
       await sse.ready();
       reply.hijack();
       sse.attach(reply.raw, { [CORRELATION_HEADER]: String(request.id) });

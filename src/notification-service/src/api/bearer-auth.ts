@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createError, UnauthorizedError } from '@auditflow/common';
+import { UnauthorizedError, AfForbiddenError } from '@auditflow/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /**
@@ -33,7 +33,7 @@ export interface ApiToken {
   scopes: readonly TokenScope[];
 }
 
-export class ForbiddenError extends createError<[scope: TokenScope]>('AF_FORBIDDEN') {}
+export class ForbiddenError extends AfForbiddenError {}
 
 /**
  * Checks `Authorization: Bearer <token>` against the configured tokens in

@@ -1,6 +1,5 @@
 import type { KeysetPosition } from '../store/alert-store.ts';
-import { ANY_UUID } from '@auditflow/common';
-import { BadRequestError } from './api-errors.ts';
+import { ANY_UUID, AfInvalidCursorError } from '@auditflow/common';
 
 /** The timestamp exactly as the database formats it (af_iso), so the position round-trips without loss. */
 const STORED_INSTANT = /^\d{4,6}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
@@ -11,7 +10,7 @@ export function encodeCursor(position: KeysetPosition): string {
 }
 
 export function decodeCursor(cursor: string): KeysetPosition {
-  const invalid = () => new BadRequestError('AF_INVALID_CURSOR', 'cursor is not one this API issued');
+  const invalid = () => new AfInvalidCursorError('cursor is not one this API issued');
   if (cursor.length > 200 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
   let value: unknown;
   try {

@@ -1,7 +1,7 @@
 import { AlertIdParamsSchema, DeliverySchema } from '@auditflow/common/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { AlertStore } from '../store/alert-store.ts';
-import { AlertNotFoundError } from './api-errors.ts';
+import { AlertNotFoundError } from '@auditflow/common/platform';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 

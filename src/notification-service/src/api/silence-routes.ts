@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { AuditFlowError, jsonBodyRoute, UUID_SYNTAX } from '@auditflow/common';
+import { jsonBodyRoute, UUID_SYNTAX, AfInvalidSilenceIdError, AfSilenceNotFoundError, AfSilenceEndsTooEarlyError, AfSilenceTooLongError, AfInvalidMatcherError } from '@auditflow/common';
 import { MAX_SILENCE_DAYS, type NewSilence, NewSilenceSchema, SILENCE_STATES, type SilenceState, SilenceSchema } from '@auditflow/common/contracts';
 import type { FastifyInstance } from 'fastify';
 import { compileMatcher } from '../delivery/matchers.ts';
 import type { SilenceAnnotator } from '../silences/silence-annotator.ts';
 import type { SilenceStore } from '../silences/silence-store.ts';
-import { BadRequestError } from './api-errors.ts';
 
 export interface SilenceRoutesDeps {
   silences: SilenceStore;
@@ -19,7 +18,7 @@ const MAX_SILENCE_MS = MAX_SILENCE_DAYS * 86_400_000;
 const idParams = {
   type: 'object',
   required: ['id'],
-  properties: { id: { type: 'string', pattern: UUID_SYNTAX, 'x-problem': { code: 'AF_INVALID_SILENCE_ID' } } },
+  properties: { id: { type: 'string', pattern: UUID_SYNTAX, 'x-problem': { code: AfInvalidSilenceIdError.code } } },
 } as const;
 const silenceRef = { $ref: 'Silence' } as const;
 const problemRef = (description: string) => ({ description, $ref: 'Problem' });
@@ -29,11 +28,7 @@ const byIdResponses = {
   404: problemRef('No such silence (AF_SILENCE_NOT_FOUND).'),
 };
 
-export class SilenceNotFoundError extends AuditFlowError {
-  constructor(id: string) {
-    super('AF_SILENCE_NOT_FOUND', `Silence not found: ${id}`, { statusCode: 404 });
-  }
-}
+export const SilenceNotFoundError = AfSilenceNotFoundError;
 
 /** The silences API (docs/api.md, shared contract with the dashboard). */
 export function registerSilenceRoutes(app: FastifyInstance, deps: SilenceRoutesDeps): void {
@@ -107,16 +102,16 @@ export function registerSilenceRoutes(app: FastifyInstance, deps: SilenceRoutesD
       const startsAt = body.starts_at === undefined ? now : new Date(body.starts_at);
       const endsAt = new Date(body.ends_at);
       if (endsAt.getTime() <= Math.max(now.getTime(), startsAt.getTime())) {
-        throw new BadRequestError('AF_SILENCE_ENDS_TOO_EARLY', 'ends_at must be after starts_at and in the future');
+        throw new AfSilenceEndsTooEarlyError();
       }
       if (endsAt.getTime() - startsAt.getTime() > MAX_SILENCE_MS) {
-        throw new BadRequestError('AF_SILENCE_TOO_LONG', `a silence lasts at most ${MAX_SILENCE_DAYS} days`);
+        throw new AfSilenceTooLongError();
       }
       body.matchers.forEach((matcher, index) => {
         try {
           compileMatcher(matcher);
         } catch (error) {
-          throw new BadRequestError('AF_INVALID_MATCHER', `matchers[${index}]: invalid regular expression: ${(error as Error).message}`);
+          throw new AfInvalidMatcherError(`matchers[${index}]: invalid regular expression: ${(error as Error).message}`);
         }
       });
       const json = await silences.create({

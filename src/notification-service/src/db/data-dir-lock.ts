@@ -1,12 +1,12 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { EXIT_UNAVAILABLE, StartupError } from '@auditflow/common';
+import { EXIT_UNAVAILABLE, StartupError, AfDataDirLockedError } from '@auditflow/common';
 
 /** A second process opening the same PGlite directory would corrupt it: PGlite has no locking of its own. */
 export class DataDirLockedError extends StartupError {
   readonly holderPid: number;
   constructor(dataDir: string, holderPid: number) {
     super(
-      'AF_DATA_DIR_LOCKED',
+      AfDataDirLockedError.code,
       `the data directory ${dataDir} is in use by process ${holderPid} (another auditflow start or migrate); stop it or set DATA_DIR to another directory`,
       { variable: 'DATA_DIR', exitCode: EXIT_UNAVAILABLE },
     );

@@ -1,4 +1,4 @@
-import { EXIT_CONFIG, EXIT_UNAVAILABLE, redactUrl, StartupError } from '@auditflow/common';
+import { EXIT_CONFIG, EXIT_UNAVAILABLE, redactUrl, StartupError, AfDatabaseRefusedError, AfDatabaseUnreachableError } from '@auditflow/common';
 import pg from 'pg';
 
 /** SQLSTATEs a person fixes in the settings rather than by waiting. */
@@ -22,7 +22,7 @@ export async function assertDatabaseReachable(url: string, variable: string, tim
     const code = (error as { code?: string }).code ?? '';
     const reason = CONFIG_STATES[code];
     throw new StartupError(
-      reason ? 'AF_DATABASE_REFUSED' : 'AF_DATABASE_UNREACHABLE',
+      reason ? AfDatabaseRefusedError.code : AfDatabaseUnreachableError.code,
       reason
         ? `PostgreSQL at ${redactUrl(url)} refused: ${reason} (${(error as Error).message}); check ${variable}`
         : `cannot reach PostgreSQL at ${redactUrl(url)} (${(error as Error).message || code}); check ${variable}`,

@@ -1,4 +1,4 @@
-import { PermanentError, TransientError } from '@auditflow/common';
+import { AfAlertRejectedByDatabaseError, AfDatabaseUnavailableError } from '@auditflow/common/platform';
 
 /**
  * What a failed statement means for the caller, from its SQLSTATE (both
@@ -22,16 +22,16 @@ export function classifyDbError(error: unknown): DbFailure {
 }
 
 /** The database is unreachable or restarting: retry later. */
-export class DatabaseUnavailableError extends TransientError {
+export class DatabaseUnavailableError extends AfDatabaseUnavailableError {
   constructor(cause: unknown) {
-    super('AF_DATABASE_UNAVAILABLE', `database unavailable: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    super((cause as Error)?.message ?? String(cause), { cause });
   }
 }
 
 /** The database refused a value (out of range, too long, bad encoding): the alert can never be stored. */
-export class InvalidAlertDataError extends PermanentError {
+export class InvalidAlertDataError extends AfAlertRejectedByDatabaseError {
   constructor(cause: unknown) {
-    super('AF_ALERT_REJECTED_BY_DATABASE', `database rejected the alert: ${(cause as Error)?.message ?? String(cause)}`, {
+    super((cause as Error)?.message ?? String(cause), {
       cause,
       statusCode: 422,
     });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AuditFlowError } from '@auditflow/common';
+import { AfMigrationFailedError } from '@auditflow/common/platform';
 import { classifyDbError } from './db-errors.ts';
 import type { SqlClient, SqlExecutor } from './sql-client.ts';
 
@@ -16,9 +16,9 @@ export interface Migration {
   checksum: string;
 }
 
-export class MigrationError extends AuditFlowError {
+export class MigrationError extends AfMigrationFailedError {
   constructor(message: string, cause?: unknown) {
-    super('AF_MIGRATION_FAILED', message, cause === undefined ? {} : { cause });
+    super(message, cause === undefined ? {} : { cause });
   }
 }
 

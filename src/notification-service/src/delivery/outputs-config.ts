@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { AuditFlowError, type Env, parseDuration, YamlLocator, type YamlPath, type YamlProblem } from '@auditflow/common';
+import { type Env, parseDuration, YamlLocator, type YamlPath, type YamlProblem, AfOutputsInvalidError } from '@auditflow/common';
 import { isLabelName, LABEL_NAME_RULE } from '@auditflow/common/contracts';
 import { isMap, LineCounter, parseDocument } from 'yaml';
 import { type CompiledMatcher, compileMatcher, type Matcher } from './matchers.ts';
@@ -86,7 +86,7 @@ export interface OutputsConfig {
 }
 
 /** An outputs file that cannot be used; every problem is reported at once, each at file:line:col. */
-export class OutputsConfigError extends AuditFlowError {
+export class OutputsConfigError extends AfOutputsInvalidError {
   readonly problems: YamlProblem[];
   readonly fileName: string;
 
@@ -95,7 +95,7 @@ export class OutputsConfigError extends AuditFlowError {
       .slice(0, 5)
       .map((p) => `${fileName}:${p.line}:${p.column}: ${p.message}`)
       .join('; ');
-    super('AF_OUTPUTS_INVALID', `invalid outputs file ${fileName}: ${first}`, { details: problems });
+    super(fileName, first, { details: problems });
     this.problems = problems;
     this.fileName = fileName;
   }

@@ -1,4 +1,4 @@
-import { assertAlert, BodyDecodeError, type BodyDecodeFailure, decodeJsonObject, PermanentError, ValidationError } from '@auditflow/common';
+import { assertAlert, BodyDecodeError, type BodyDecodeFailure, decodeJsonObject, PermanentError, ValidationError, AfAlertOversizedError, AfAlertInvalidUtf8Error, AfAlertInvalidJsonError, AfAlertNotObjectError, AfAlertSchemaError, AfAlertUnstorableError, AfAlertRejectedByDatabaseError, type ErrorCode } from '@auditflow/common';
 import { toAlertRecord, unstorableTextAt } from '../store/alert-record.ts';
 import type { AlertRecord } from '../store/alert-store.ts';
 
@@ -8,10 +8,20 @@ export const MAX_ALERT_BYTES = 256 * 1024;
 export type DeadLetterReason = BodyDecodeFailure | 'schema' | 'unstorable' | 'rejected_by_database';
 
 /** A message that can never be stored; `reason` labels notification_dead_letter_total. */
+const CODES: Record<DeadLetterReason, ErrorCode> = {
+  oversized: AfAlertOversizedError.code,
+  invalid_utf8: AfAlertInvalidUtf8Error.code,
+  invalid_json: AfAlertInvalidJsonError.code,
+  not_object: AfAlertNotObjectError.code,
+  schema: AfAlertSchemaError.code,
+  unstorable: AfAlertUnstorableError.code,
+  rejected_by_database: AfAlertRejectedByDatabaseError.code,
+};
+
 export class UndeliverableAlertError extends PermanentError {
   readonly reason: DeadLetterReason;
   constructor(reason: DeadLetterReason, message: string, cause?: unknown) {
-    super(`AF_ALERT_${reason.toUpperCase()}`, message, cause === undefined ? {} : { cause });
+    super(CODES[reason], message, cause === undefined ? {} : { cause });
     this.reason = reason;
   }
 }

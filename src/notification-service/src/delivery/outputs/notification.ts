@@ -1,4 +1,4 @@
-import { AuditFlowError } from '@auditflow/common';
+import { AfDeliveryFailedError } from '@auditflow/common/platform';
 import type { DeliveryKind } from '../../store/outbox-store.ts';
 import type { LabelSource } from '../alert-labels.ts';
 import type { OutputConfig } from '../outputs-config.ts';
@@ -35,10 +35,10 @@ export interface OutputSender {
 }
 
 /** A send that did not succeed; `permanent` (a 4xx other than 408/429) fails the delivery without retries. */
-export class DeliveryError extends AuditFlowError {
+export class DeliveryError extends AfDeliveryFailedError {
   readonly permanent: boolean;
   constructor(message: string, permanent = false, cause?: unknown) {
-    super('AF_DELIVERY_FAILED', message, cause === undefined ? {} : { cause });
+    super(message, cause === undefined ? {} : { cause });
     this.permanent = permanent;
   }
 }
