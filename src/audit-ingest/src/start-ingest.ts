@@ -3,12 +3,17 @@ import {
   createMetricsServer,
   createRegistry,
   HealthRegistry,
-  listen,
   type Logger,
   type MessageBroker,
   type Registry,
   type ServiceHandle,
+  startHttpService,
 } from '@auditflow/common';
+
+/** A wildcard bind is reachable on loopback: the address a person can paste. */
+function shownHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+}
 import type { FastifyInstance } from 'fastify';
 import type { IngestConfig } from './config.ts';
 import { registerIngestRoutes } from './http/routes.ts';
@@ -90,12 +95,17 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestHa
   const metricsApp = createMetricsServer({ logger, registry });
 
   let syslog: SyslogServer | undefined;
-  let httpPort: number;
-  let metricsPort: number;
-  try {
-    httpPort = await listen(app, config.appPort, config.host);
-    metricsPort = await listen(metricsApp, config.metricsPort, config.host);
-    if (config.syslogEnabled) {
+  // The same start-up as every service: HTTP listeners, then syslog; a busy port names its variable.
+  const service = await startHttpService({
+    name: SERVICE_NAME,
+    host: config.host,
+    health,
+    listeners: [
+      { name: 'http', app, port: config.appPort, variable: 'APP_PORT', scheme: tls ? 'https' : 'http' },
+      { name: 'metrics', app: metricsApp, port: config.metricsPort, variable: 'PROMETHEUS_PORT', path: '/metrics' },
+    ],
+    listenOthers: async () => {
+      if (!config.syslogEnabled) return {};
       syslog = await startSyslogServer({
         host: config.host,
         port: config.syslogPort,
@@ -107,42 +117,25 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestHa
         metrics,
         logger: logger.child({ component: 'syslog' }),
       });
-    }
-  } catch (error) {
-    await Promise.allSettled([app.close(), metricsApp.close()]);
-    throw error;
-  }
-
-  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  const urls: Record<string, string> = {
-    http: `${tls ? 'https' : 'http'}://${shownHost}:${httpPort}`,
-    metrics: `http://${shownHost}:${metricsPort}/metrics`,
-  };
-  if (syslog) {
-    urls['syslog_tcp'] = `tcp://${shownHost}:${syslog.tcpPort}`;
-    urls['syslog_udp'] = `udp://${shownHost}:${syslog.udpPort}`;
-    if (syslog.tlsPort !== undefined) urls['syslog_tls'] = `tls://${shownHost}:${syslog.tlsPort}`;
-  }
+      const shown = shownHost(config.host);
+      return {
+        syslog_tcp: `tcp://${shown}:${syslog.tcpPort}`,
+        syslog_udp: `udp://${shown}:${syslog.udpPort}`,
+        ...(syslog.tlsPort === undefined ? {} : { syslog_tls: `tls://${shown}:${syslog.tlsPort}` }),
+      };
+    },
+    // Syslog senders stop first, and what they sent is confirmed before the HTTP servers close.
+    drain: () => syslog?.close(Math.max(1000, config.base.shutdownTimeoutMs - 5000)),
+  });
   logger.info({ queue: config.queue, dead_letter_queue: config.deadLetterQueue, cluster: config.clusterName }, 'ingest configured');
 
-  let stopped: Promise<void> | undefined;
   return {
-    name: SERVICE_NAME,
-    urls,
+    ...service,
     app,
     registry,
     metrics,
     pipeline,
     syslog,
-    httpPort,
-    stop: () => {
-      stopped ??= (async () => {
-        health.startDraining();
-        await syslog?.close(Math.max(1000, config.base.shutdownTimeoutMs - 5000));
-        await app.close();
-        await metricsApp.close();
-      })();
-      return stopped;
-    },
+    httpPort: service.ports['http']!,
   };
 }

@@ -7,13 +7,16 @@ import {
   LOG_LEVELS,
   assertPortsFree,
   MemoryBroker,
+  type PortClaim,
   type ServiceHandle,
 } from '@auditflow/common';
+import { portClaims, readEnv } from '@auditflow/common/platform';
 import { loadAnalysisConfig, startAnalysis } from '@auditflow/audit-log-analysis';
 import { loadGeneratorConfig, startGenerator } from '@auditflow/audit-event-generator';
 import { loadIngestConfig, startIngest } from '@auditflow/audit-ingest';
 import { loadDashboardConfig, startDashboard } from '@auditflow/event-audit-dashboard';
 import { loadNotificationConfig, loadOutputs, openAlertStore, startNotificationService } from '@auditflow/notification-service';
+import { ALL_IN_ONE_ENV } from './all-in-one-env.ts';
 import { checkConfiguredServers, describeAlertStore, openAdapters, readAdapterConfig } from './adapters.ts';
 import { ignoredVariableWarnings } from './ignored-variables.ts';
 
@@ -30,27 +33,30 @@ export interface AllInOneLayout {
     ingestMetrics: number;
     syslog: number;
   };
+  /** Every declared port with the variable that moves it, for the start-up check. */
+  claims: PortClaim[];
 }
 
-/** Ports of the four services in one process; the cluster defaults clash (8000 twice), so they are remapped. */
+/** Ports of the five services in one process, from ALL_IN_ONE_ENV. */
 export function readLayout(env: Env): AllInOneLayout {
   const reader = new EnvReader(env);
-  const layout = {
-    bindHost: reader.string('BIND_HOST', '127.0.0.1'),
-    ports: {
-      dashboard: reader.port('DASHBOARD_PORT', 8080),
-      notification: reader.port('NOTIFICATION_PORT', 8000),
-      generator: reader.port('GENERATOR_PORT', 5000),
-      generatorMetrics: reader.port('GENERATOR_METRICS_PORT', 8002),
-      analysis: reader.port('ANALYSIS_PORT', 5001),
-      analysisMetrics: reader.port('ANALYSIS_METRICS_PORT', 8001),
-      ingest: reader.port('INGEST_PORT', 5002),
-      ingestMetrics: reader.port('INGEST_METRICS_PORT', 8003),
-      syslog: reader.port('SYSLOG_PORT', 5514),
-    },
-  };
+  const values = readEnv(ALL_IN_ONE_ENV, reader);
   reader.done();
-  return layout;
+  return {
+    bindHost: values.BIND_HOST,
+    ports: {
+      dashboard: values.DASHBOARD_PORT,
+      notification: values.NOTIFICATION_PORT,
+      generator: values.GENERATOR_PORT,
+      generatorMetrics: values.GENERATOR_METRICS_PORT,
+      analysis: values.ANALYSIS_PORT,
+      analysisMetrics: values.ANALYSIS_METRICS_PORT,
+      ingest: values.INGEST_PORT,
+      ingestMetrics: values.INGEST_METRICS_PORT,
+      syslog: values.SYSLOG_PORT,
+    },
+    claims: portClaims(ALL_IN_ONE_ENV, values, values.BIND_HOST),
+  };
 }
 
 export interface RunningPlatform {
@@ -68,7 +74,7 @@ export interface StartOutput {
 const QUIET: StartOutput = { progress: () => undefined, warn: () => undefined };
 
 /**
- * Starts the four services in one process on shared adapters. Configuration
+ * Starts the five services in one process on shared adapters. Configuration
  * is read and validated in full, the ports are checked free and configured
  * servers reachable, all before the store is opened or migrated.
  */
@@ -111,15 +117,7 @@ export async function startAllInOne(env: Env, output: StartOutput = QUIET): Prom
   for (const line of ignoredVariableWarnings(env)) output.warn(line);
 
   output.progress('checking that the ports are free');
-  const { bindHost: host, ports } = layout;
-  await assertPortsFree([
-    { port: ports.dashboard, host, variable: 'DASHBOARD_PORT' },
-    { port: ports.notification, host, variable: 'NOTIFICATION_PORT' },
-    { port: ports.generator, host, variable: 'GENERATOR_PORT' },
-    { port: ports.generatorMetrics, host, variable: 'GENERATOR_METRICS_PORT' },
-    { port: ports.analysis, host, variable: 'ANALYSIS_PORT' },
-    { port: ports.analysisMetrics, host, variable: 'ANALYSIS_METRICS_PORT' },
-  ]);
+  await assertPortsFree(layout.claims);
   if (adapterConfig.rabbit.url || adapterConfig.postgres.url) {
     output.progress('connecting to the configured servers');
     await checkConfiguredServers(adapterConfig);

@@ -1,7 +1,9 @@
+import { portSummary } from './all-in-one-env.ts';
+
 export const HELP = `auditflow: the AuditFlow platform in one command
 
 Usage:
-  auditflow start [--only <service>]      run the platform (all four services in one process)
+  auditflow start [--only <service>]      run the platform (all five services in one process)
                                           or one service alone, exactly as its container does
   auditflow generate --scenario <name> [--rate <events/s>]
                                           publish one attack scenario to the broker
@@ -18,9 +20,7 @@ All-in-one mode uses the real servers that are configured and embedded stand-ins
   alerts   DATABASE_URL or PG_HOST         else PGlite (PostgreSQL in WebAssembly) in DATA_DIR (./data)
 
 All-in-one ports (0 picks a free port):
-  DASHBOARD_PORT 8080, NOTIFICATION_PORT 8000, GENERATOR_PORT 5000, GENERATOR_METRICS_PORT 8002,
-  ANALYSIS_PORT 5001, ANALYSIS_METRICS_PORT 8001, INGEST_PORT 5002, INGEST_METRICS_PORT 8003,
-  SYSLOG_PORT 5514, BIND_HOST 127.0.0.1
+${portSummary()}
 
 Every other setting is described in docs/configuration.md.
 `;

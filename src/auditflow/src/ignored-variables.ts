@@ -1,7 +1,7 @@
 import type { Env } from '@auditflow/common';
 
 /**
- * Per-service variables the all-in-one runner sets itself, because the four
+ * Per-service variables the all-in-one runner sets itself, because the five
  * services' cluster defaults clash in one process (8000 twice). Each maps to
  * what to set instead.
  */

@@ -2,6 +2,7 @@
 // directory that a second opener cannot corrupt. Real PostgreSQL and RabbitMQ where a server is configured.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,12 +10,16 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { lockDataDir, PgliteClient } from '@auditflow/notification-service';
+import { ALL_IN_ONE_ENV } from '../src/all-in-one-env.ts';
 import { RABBITMQ_URL } from '../../common/test/support.ts';
 import { freePort, type RunningProcess, track, waitForOutput } from '../../../tests/support/processes.ts';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const TOKEN = 'startup-test-token';
-const PORT_VARIABLES = ['DASHBOARD_PORT', 'NOTIFICATION_PORT', 'GENERATOR_PORT', 'GENERATOR_METRICS_PORT', 'ANALYSIS_PORT', 'ANALYSIS_METRICS_PORT'];
+/** Every port the all-in-one declares (the port check is generated from the same declaration). */
+const PORT_VARIABLES = Object.entries(ALL_IN_ONE_ENV)
+  .filter(([, variable]) => variable.type === 'port')
+  .map(([name]) => name);
 
 /** Every port picked by the kernel, nothing scheduled: the test decides what happens. */
 function quietEnv(dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
@@ -57,6 +62,13 @@ async function occupyPort(host: string): Promise<{ port: number; release: () => 
     port: typeof address === 'object' && address ? address.port : 0,
     release: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+/** A UDP port another process holds (a syslog daemon on 5514). */
+async function occupyUdpPort(host: string): Promise<{ port: number; release: () => Promise<void> }> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, host, resolve));
+  return { port: socket.address().port, release: () => new Promise((resolve) => socket.close(() => resolve())) };
 }
 
 /** The one-line contract: a single non-empty stderr line, no stack frame, naming the variable. */
@@ -158,6 +170,48 @@ describe('auditflow start: start-up failures are one line naming the variable', 
       assertOneLine(run, 'NOTIFICATION_PORT', 78);
       assert.match(run.stderr, new RegExp(`port ${port} .*in use`));
       assert.throws(() => readFileSync(join(dir, 'notification', 'PG_VERSION')), { code: 'ENOENT' }, 'the store was created');
+    } finally {
+      await release();
+    }
+  });
+
+  test('audit-ingest is in the port check: a busy INGEST_PORT, INGEST_METRICS_PORT or SYSLOG_PORT (TCP or UDP) exits 78 naming it, before the store is opened', async () => {
+    assert.deepEqual(
+      ['INGEST_PORT', 'INGEST_METRICS_PORT', 'SYSLOG_PORT'].filter((name) => !PORT_VARIABLES.includes(name)),
+      [],
+    );
+    const cases: [string, () => Promise<{ port: number; release: () => Promise<void> }>][] = [
+      ['INGEST_PORT', () => occupyPort('127.0.0.1')],
+      ['INGEST_METRICS_PORT', () => occupyPort('127.0.0.1')],
+      ['SYSLOG_PORT', () => occupyPort('127.0.0.1')],
+      ['SYSLOG_PORT', () => occupyUdpPort('127.0.0.1')],
+    ];
+    for (const [variable, occupy] of cases) {
+      const { port, release } = await occupy();
+      try {
+        const dir = join(dataDir, `busy-${variable}-${port}`);
+        const run = await cli(['start'], quietEnv(dir, { [variable]: String(port) }));
+        assertOneLine(run, variable, 78);
+        assert.match(run.stderr, new RegExp(`port ${port} .*in use`));
+        assert.throws(() => readFileSync(join(dir, 'notification', 'PG_VERSION')), { code: 'ENOENT' }, 'the store was created');
+      } finally {
+        await release();
+      }
+    }
+  });
+
+  test('start --only audit-ingest: a busy SYSLOG_PORT is one fatal log line naming it, exit 78, no stack', async () => {
+    const { port, release } = await occupyPort('0.0.0.0');
+    try {
+      const env = { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', RABBITMQ_URL, APP_PORT: '0', PROMETHEUS_PORT: '0', SYSLOG_PORT: String(port), INGEST_TOKENS: 'startup-ingest-token-0123456789' };
+      const run = await cli(['start', '--only', 'audit-ingest'], env);
+      assert.equal(run.code, 78, `${run.stdout}${run.stderr}`);
+      const lines = (run.stdout + run.stderr).split('\n').filter((line) => line.includes('"level":"fatal"'));
+      assert.equal(lines.length, 1, run.stdout + run.stderr);
+      const entry = JSON.parse(lines[0]!) as { code: string; variable: string; msg: string; err?: unknown };
+      assert.deepEqual([entry.code, entry.variable, entry.err], ['AF_PORT_IN_USE', 'SYSLOG_PORT', undefined]);
+      assert.match(entry.msg, new RegExp(`port ${port} .*in use.*SYSLOG_PORT`));
+      assert.doesNotMatch(run.stdout + run.stderr, /\n\s+at /);
     } finally {
       await release();
     }

@@ -7,7 +7,7 @@ export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /**
  * One registry per service instance, never the prom-client global one, so
- * the all-in-one mode can host four services in one process without clashes.
+ * the all-in-one mode can host five services in one process without clashes.
  */
 export function createRegistry(service: string, options: { defaultMetrics?: boolean } = {}): Registry {
   const registry = new Registry();

@@ -1,7 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { backoffDelay, type Logger, sleep } from '@auditflow/common';
+import { backoffDelay, type Logger, sleep, portBindError } from '@auditflow/common';
 import type { TlsFiles } from '../config.ts';
 import type { IngestMetrics } from '../metrics.ts';
 import type { SourceMeta } from '../normalise/event-builder.ts';
@@ -93,7 +93,8 @@ export async function startSyslogServer(options: SyslogServerOptions): Promise<S
   };
 
   const tcp = createTcpServer({ pauseOnConnect: false }, onConnection('tcp'));
-  const tcpPort = await listenTcp(tcp, options.port, options.host);
+  // A busy port is one line naming the variable that moves it (exit 78), and nothing stays bound.
+  const tcpPort = await listenTcp(tcp, options.port, options.host, 'SYSLOG_PORT');
   let tlsServer: Server | undefined;
   let tlsPort: number | undefined;
   if (options.tls) {
@@ -106,7 +107,12 @@ export async function startSyslogServer(options: SyslogServerOptions): Promise<S
       },
       onConnection('tls'),
     );
-    tlsPort = await listenTcp(tlsServer, options.tlsPort ?? 6514, options.host);
+    try {
+      tlsPort = await listenTcp(tlsServer, options.tlsPort ?? 6514, options.host, 'SYSLOG_TLS_PORT');
+    } catch (error) {
+      await closeServer(tcp);
+      throw error;
+    }
   }
 
   // UDP: no way to hold a sender back, so batches are published as they come and losses are counted.
@@ -143,13 +149,20 @@ export async function startSyslogServer(options: SyslogServerOptions): Promise<S
     } else timer ??= setTimeout(flushUdp, UDP_BATCH_MS);
   });
   udp.on('error', (error) => options.logger.error({ err: error }, 'syslog UDP socket error'));
-  const udpPort = await new Promise<number>((resolve, reject) => {
-    udp.once('error', reject);
-    udp.bind(tcpPort, options.host, () => {
-      udp.off('error', reject);
-      resolve(udp.address().port);
+  let udpPort: number;
+  try {
+    udpPort = await new Promise<number>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(tcpPort, options.host, () => {
+        udp.off('error', reject);
+        resolve(udp.address().port);
+      });
     });
-  });
+  } catch (error) {
+    udp.close();
+    await Promise.all([closeServer(tcp), tlsServer ? closeServer(tlsServer) : undefined]);
+    throw portBindError(error, { port: tcpPort, host: options.host, variable: 'SYSLOG_PORT' });
+  }
   options.logger.info({ tcp: tcpPort, udp: udpPort, tls: tlsPort }, 'syslog listeners open');
 
   return {
@@ -170,11 +183,12 @@ export async function startSyslogServer(options: SyslogServerOptions): Promise<S
   };
 }
 
-function listenTcp(server: Server, port: number, host: string): Promise<number> {
+function listenTcp(server: Server, port: number, host: string, variable: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const onError = (error: Error) => reject(portBindError(error, { port, host, variable }));
+    server.once('error', onError);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', onError);
       const address = server.address();
       resolve(typeof address === 'object' && address ? address.port : port);
     });

@@ -1,3 +1,4 @@
+import { portBindError } from '../startup/port-probe.ts';
 import { randomUUID } from 'node:crypto';
 import Fastify, {
   type FastifyBaseLogger,
@@ -8,7 +9,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import { codeForFastifyError } from '../error-codes.ts';
-import { AuditFlowError, EXIT_CONFIG, StartupError, AfPortInUseError, AfInternalError, AfRouteNotFoundError } from '../errors.ts';
+import { AfInternalError, AfRouteNotFoundError, AuditFlowError } from '../errors.ts';
 import type { HealthRegistry } from '../health.ts';
 import { Histogram, METRICS_CONTENT_TYPE, type Registry } from '../metrics.ts';
 import { problem, sendProblem } from './problem.ts';
@@ -160,14 +161,7 @@ export async function listen(app: FastifyInstance, port: number, host = '0.0.0.0
   try {
     await app.listen({ port, host });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EADDRINUSE' && code !== 'EACCES') throw error;
-    const why = code === 'EADDRINUSE' ? 'is already in use by another process' : 'needs privileges this process does not have';
-    throw new StartupError(AfPortInUseError.code, `port ${port} on ${host} ${why}; set ${variable} to a free port`, {
-      variable,
-      exitCode: EXIT_CONFIG,
-      cause: error,
-    });
+    throw portBindError(error, { port, host, variable });
   }
   const address = app.server.address();
   return typeof address === 'object' && address ? address.port : port;

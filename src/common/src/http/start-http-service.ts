@@ -14,6 +14,8 @@ export interface HttpListener {
   path?: string;
   /** More URLs on the same server, by name: `{ metrics: '/metrics' }`. */
   alsoServes?: Record<string, string>;
+  /** `https` when the server was built with TLS; `http` otherwise. */
+  scheme?: 'http' | 'https';
 }
 
 export interface StartHttpServiceOptions {
@@ -22,6 +24,12 @@ export interface StartHttpServiceOptions {
   host: string;
   health: HealthRegistry;
   listeners: readonly HttpListener[];
+  /**
+   * Binds the service's other listeners (syslog) after the HTTP ones; resolves to their URLs by
+   * name. A failure (a busy port is a StartupError naming its variable) closes the HTTP servers
+   * and aborts like a busy HTTP port. Close them in `drain`.
+   */
+  listenOthers?: () => Promise<Record<string, string>>;
   /** Runs when a listener cannot bind, after the servers closed: undo what was started before listening. */
   abort?: () => Promise<void> | void;
   /** Runs on stop after readiness fails and before the servers close: consumers, schedulers, streams. */
@@ -48,10 +56,12 @@ function shownHost(host: string): string {
  */
 export async function startHttpService(options: StartHttpServiceOptions): Promise<HttpServiceHandle> {
   const ports: Record<string, number> = {};
+  let others: Record<string, string> = {};
   try {
     for (const listener of options.listeners) {
       ports[listener.name] = await listen(listener.app, listener.port, options.host, listener.variable);
     }
+    others = (await options.listenOthers?.()) ?? {};
   } catch (error) {
     await Promise.allSettled(options.listeners.map((listener) => listener.app.close()));
     await options.abort?.();
@@ -59,10 +69,11 @@ export async function startHttpService(options: StartHttpServiceOptions): Promis
   }
   const urls: Record<string, string> = {};
   for (const listener of options.listeners) {
-    const base = `http://${shownHost(options.host)}:${ports[listener.name]}`;
+    const base = `${listener.scheme ?? 'http'}://${shownHost(options.host)}:${ports[listener.name]}`;
     urls[listener.name] = `${base}${listener.path ?? ''}`;
     for (const [name, path] of Object.entries(listener.alsoServes ?? {})) urls[name] = `${base}${path}`;
   }
+  Object.assign(urls, others);
   let stopping: Promise<void> | undefined;
   return {
     name: options.name,

@@ -1,0 +1,27 @@
+// Regenerates the tables of docs/configuration.md that are declared in code (`<!-- env:<id> -->`
+// blocks). `node --conditions=source scripts/generate-config-docs.ts` writes the file;
+// src/auditflow/test/config-docs.test.ts regenerates and compares.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ALL_IN_ONE_ENV } from '@auditflow/auditflow/all-in-one-env';
+import { type EnvSpec, envTable, replaceEnvBlock } from '@auditflow/common/platform';
+
+export const CONFIGURATION_DOC = fileURLToPath(new URL('../docs/configuration.md', import.meta.url));
+
+/** Every generated block of docs/configuration.md and the declaration it comes from. */
+export const DECLARED_BLOCKS: Record<string, EnvSpec> = {
+  'all-in-one': ALL_IN_ONE_ENV,
+};
+
+export function renderConfigurationDoc(current: string): string {
+  let text = current;
+  for (const [id, spec] of Object.entries(DECLARED_BLOCKS)) text = replaceEnvBlock(text, id, envTable(spec));
+  return text;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const current = readFileSync(CONFIGURATION_DOC, 'utf8');
+  const next = renderConfigurationDoc(current);
+  if (next !== current) writeFileSync(CONFIGURATION_DOC, next);
+  console.log(next === current ? 'docs/configuration.md is up to date' : 'docs/configuration.md regenerated');
+}

@@ -1,0 +1,33 @@
+// docs/configuration.md's declared tables are generated from the code: regenerating changes nothing.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { CONFIGURATION_DOC, DECLARED_BLOCKS, renderConfigurationDoc } from '../../../scripts/generate-config-docs.ts';
+import { ALL_IN_ONE_ENV } from '../src/all-in-one-env.ts';
+import { readLayout } from '../src/all-in-one.ts';
+
+test('docs/configuration.md is what the declarations generate (run scripts/generate-config-docs.ts)', () => {
+  const current = readFileSync(CONFIGURATION_DOC, 'utf8');
+  assert.equal(renderConfigurationDoc(current), current);
+  for (const [id, spec] of Object.entries(DECLARED_BLOCKS)) {
+    for (const name of Object.keys(spec)) assert.match(current, new RegExp(`\\| \`${name}\` \\|`), `${id}: ${name} is not in the document`);
+  }
+});
+
+test('a changed declaration shows up as a changed document', () => {
+  const current = readFileSync(CONFIGURATION_DOC, 'utf8');
+  const doctored = current.replace('| `SYSLOG_PORT` | `5514` |', '| `SYSLOG_PORT` | `514` |');
+  assert.notEqual(doctored, current);
+  assert.equal(renderConfigurationDoc(doctored), current);
+});
+
+test("the all-in-one's port check claims every declared port: audit-ingest's three included, SYSLOG_PORT for UDP too", () => {
+  const layout = readLayout({ INGEST_PORT: '15002', SYSLOG_PORT: '15514', BIND_HOST: '127.0.0.2' });
+  const claims = new Map(layout.claims.map((claim) => [claim.variable, claim]));
+  const declaredPorts = Object.entries(ALL_IN_ONE_ENV).filter(([, v]) => v.type === 'port').map(([name]) => name);
+  assert.deepEqual([...claims.keys()], declaredPorts);
+  assert.deepEqual(claims.get('INGEST_PORT'), { port: 15002, host: '127.0.0.2', variable: 'INGEST_PORT' });
+  assert.deepEqual(claims.get('INGEST_METRICS_PORT'), { port: 8003, host: '127.0.0.2', variable: 'INGEST_METRICS_PORT' });
+  assert.deepEqual(claims.get('SYSLOG_PORT'), { port: 15514, host: '127.0.0.2', variable: 'SYSLOG_PORT', udp: true });
+  assert.throws(() => readLayout({ SYSLOG_PORT: '70000' }), /SYSLOG_PORT: must be <= 65535/);
+});
