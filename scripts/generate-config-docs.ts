@@ -4,13 +4,19 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ALL_IN_ONE_ENV } from '@auditflow/auditflow/all-in-one-env';
-import { type EnvSpec, envTable, replaceEnvBlock } from '@auditflow/common/platform';
+import { GENERATOR_ENV } from '@auditflow/audit-event-generator/config';
+import { BASE_ENV, type EnvSpec, envTable, RABBIT_ENV, replaceEnvBlock } from '@auditflow/common/platform';
+import { DASHBOARD_ENV } from '@auditflow/event-audit-dashboard/config';
 
 export const CONFIGURATION_DOC = fileURLToPath(new URL('../docs/configuration.md', import.meta.url));
 
 /** Every generated block of docs/configuration.md and the declaration it comes from. */
 export const DECLARED_BLOCKS: Record<string, EnvSpec> = {
   'all-in-one': ALL_IN_ONE_ENV,
+  shared: BASE_ENV,
+  rabbitmq: RABBIT_ENV,
+  'audit-event-generator': GENERATOR_ENV,
+  'event-audit-dashboard': DASHBOARD_ENV,
 };
 
 export function renderConfigurationDoc(current: string): string {

@@ -1,3 +1,4 @@
+import { envAccessors, defineEnv, readEnv } from './env-spec.ts';
 import { ConfigError } from './errors.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -143,12 +144,22 @@ export interface BaseConfig {
   shutdownTimeoutMs: number;
 }
 
+/** The variables every service reads (docs/configuration.md, "Shared by every service"). */
+export const BASE_ENV = defineEnv({
+  LOG_LEVEL: { type: 'enum', values: LOG_LEVELS, default: 'info', description: 'log level, case-insensitive;' },
+  ENVIRONMENT: { type: 'string', default: 'development', description: 'environment name, copied into alert metadata' },
+  SHUTDOWN_TIMEOUT_MS: {
+    type: 'int',
+    default: 25_000,
+    min: 1000,
+    max: 600_000,
+    description: 'how long a graceful drain may take after SIGTERM before the process exits',
+  },
+});
+
 export function readBaseConfig(reader: EnvReader): BaseConfig {
-  return {
-    logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
-    environment: reader.string('ENVIRONMENT', 'development'),
-    shutdownTimeoutMs: reader.int('SHUTDOWN_TIMEOUT_MS', 25_000, { min: 1000, max: 600_000 }),
-  };
+  const values = readEnv(BASE_ENV, reader);
+  return { logLevel: values.LOG_LEVEL, environment: values.ENVIRONMENT, shutdownTimeoutMs: values.SHUTDOWN_TIMEOUT_MS };
 }
 
 export interface RabbitConfig {
@@ -158,17 +169,39 @@ export interface RabbitConfig {
   prefetch: number;
 }
 
+/** The broker's variables (docs/configuration.md, "RabbitMQ"). */
+export const RABBIT_ENV = defineEnv({
+  RABBITMQ_URL: { type: 'url', protocols: ['amqp:', 'amqps:'], description: '`amqp://user:pass@host:5672/vhost`; wins over the split form' },
+  RABBITMQ_HOST: {
+    type: 'string',
+    description: 'broker host. Unset together with `RABBITMQ_URL` means the embedded in-process broker (all-in-one mode only)',
+  },
+  RABBITMQ_PORT: { type: 'port', default: 5672, description: '' },
+  RABBITMQ_USER: { type: 'string', default: 'guest', description: '' },
+  RABBITMQ_PASS: { type: 'string', default: 'guest', description: 'secret: mount it from a Secret' },
+  RABBITMQ_VHOST: { type: 'string', default: '/', description: '' },
+  RABBITMQ_QUEUE_TYPE: {
+    type: 'enum',
+    values: ['quorum', 'classic'],
+    default: 'quorum',
+    description:
+      'the type of the queues a service **creates**. A queue that already exists (the original services declare classic durable queues) is used as it is, whatever its type: each service declares it passively first, finds its type and logs it (`queue exists; using it as it is`, a warning when it differs from this setting), so the rewrite shares `audit_events` and `audit_alerts` with the original in either start order;',
+  },
+  RABBITMQ_PREFETCH: { type: 'int', default: 10, min: 1, max: 10_000, shown: 'per service', description: 'consumer prefetch' },
+});
+
 export function readRabbitConfig(reader: EnvReader, defaultPrefetch: number): RabbitConfig {
-  const queueType = reader.oneOf('RABBITMQ_QUEUE_TYPE', ['quorum', 'classic'] as const, 'quorum');
-  const prefetch = reader.int('RABBITMQ_PREFETCH', defaultPrefetch, { min: 1, max: 10_000 });
-  const url = reader.url('RABBITMQ_URL', ['amqp:', 'amqps:']);
+  const read = envAccessors(RABBIT_ENV, reader);
+  const queueType = read.RABBITMQ_QUEUE_TYPE();
+  const prefetch = reader.int('RABBITMQ_PREFETCH', defaultPrefetch, { min: RABBIT_ENV.RABBITMQ_PREFETCH.min, max: RABBIT_ENV.RABBITMQ_PREFETCH.max });
+  const url = read.RABBITMQ_URL();
   if (url) return { url: url.toString(), queueType, prefetch };
-  const host = reader.raw('RABBITMQ_HOST');
+  const host = read.RABBITMQ_HOST();
   if (host === undefined) return { url: undefined, queueType, prefetch };
-  const port = reader.port('RABBITMQ_PORT', 5672);
-  const user = encodeURIComponent(reader.string('RABBITMQ_USER', 'guest'));
-  const pass = encodeURIComponent(reader.string('RABBITMQ_PASS', 'guest'));
-  const vhost = encodeURIComponent(reader.string('RABBITMQ_VHOST', '/'));
+  const port = read.RABBITMQ_PORT();
+  const user = encodeURIComponent(read.RABBITMQ_USER());
+  const pass = encodeURIComponent(read.RABBITMQ_PASS());
+  const vhost = encodeURIComponent(read.RABBITMQ_VHOST());
   return { url: `amqp://${user}:${pass}@${host}:${port}/${vhost}`, queueType, prefetch };
 }
 

@@ -2,10 +2,10 @@
 // Import as @auditflow/common/platform.
 export { backoffDelay, sleep } from './backoff.ts';
 export type { BackoffOptions } from './backoff.ts';
-export { EnvReader, LOG_LEVELS, readBaseConfig, readRabbitConfig, redactUrl } from './config.ts';
+export { BASE_ENV, EnvReader, LOG_LEVELS, RABBIT_ENV, readBaseConfig, readRabbitConfig, redactUrl } from './config.ts';
 export type { BaseConfig, Env, LogLevel, RabbitConfig } from './config.ts';
-export { defineEnv, envTable, portClaims, readEnv, replaceEnvBlock } from './env-spec.ts';
-export type { BoolVar, EnumVar, EnvSpec, EnvValues, EnvVar, IntVar, PortVar, StringVar } from './env-spec.ts';
+export { defineEnv, envAccessors, envTable, portClaims, readEnv, replaceEnvBlock } from './env-spec.ts';
+export type { BoolVar, EnumVar, EnvSpec, EnvValues, EnvVar, IntVar, ListVar, NumberVar, PortVar, SecretVar, StringVar, UrlVar } from './env-spec.ts';
 export { parseDuration } from './duration.ts';
 export { ERROR_CODES, codeForFastifyError, formatErrorMessage, isErrorCode, statusOf } from './error-codes.ts';
 export type { ErrorCode, ErrorCodeSpec } from './error-codes.ts';

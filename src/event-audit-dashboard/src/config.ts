@@ -1,4 +1,23 @@
 import { type BaseConfig, type Env, EnvReader, readBaseConfig } from '@auditflow/common';
+import { defineEnv, envAccessors } from '@auditflow/common/platform';
+
+/** The dashboard's variables (docs/configuration.md is generated from this). */
+export const DASHBOARD_ENV = defineEnv({
+  APP_PORT: { type: 'port', default: 8080, description: 'UI, `/healthz`, `/readyz`, `/metrics`' },
+  NOTIFICATION_SERVICE_URL: {
+    type: 'url',
+    protocols: ['http:', 'https:'],
+    description: 'e.g. `http://notification-service:8000`; wins over the split form',
+  },
+  NOTIFICATION_SERVICE_HOST: { type: 'string', default: 'localhost', description: '' },
+  NOTIFICATION_SERVICE_PORT: { type: 'port', default: 8000, description: '' },
+  NOTIFICATION_API_TOKEN: {
+    type: 'secret',
+    description: 'bearer token used server-side for acknowledge/resolve; the browser never sees it. Without it the buttons are disabled',
+  },
+  REQUEST_TIMEOUT_MS: { type: 'int', default: 5000, min: 100, max: 120_000, description: 'timeout of calls to the notification API' },
+});
+type DashboardEnv = ReturnType<typeof envAccessors<typeof DASHBOARD_ENV>>;
 
 export interface DashboardConfig {
   base: BaseConfig;
@@ -21,11 +40,12 @@ export interface DashboardConfig {
  */
 export function loadDashboardConfig(env: Env): DashboardConfig {
   const reader = new EnvReader(env);
+  const read = envAccessors(DASHBOARD_ENV, reader);
   const base = readBaseConfig(reader);
-  const port = reader.port('APP_PORT', 8080);
-  const requestTimeoutMs = reader.int('REQUEST_TIMEOUT_MS', 5000, { min: 100, max: 120_000 });
-  const notificationUrl = readNotificationUrl(reader);
-  const apiToken = reader.raw('NOTIFICATION_API_TOKEN');
+  const port = read.APP_PORT();
+  const requestTimeoutMs = read.REQUEST_TIMEOUT_MS();
+  const notificationUrl = readNotificationUrl(reader, read);
+  const apiToken = read.NOTIFICATION_API_TOKEN();
   if (apiToken !== undefined && /\s/.test(apiToken)) {
     reader.fail('NOTIFICATION_API_TOKEN', 'must not contain whitespace');
   }
@@ -33,8 +53,8 @@ export function loadDashboardConfig(env: Env): DashboardConfig {
   return { base, port, host: '0.0.0.0', notificationUrl, apiToken, requestTimeoutMs };
 }
 
-function readNotificationUrl(reader: EnvReader): string {
-  const url = reader.url('NOTIFICATION_SERVICE_URL', ['http:', 'https:']);
+function readNotificationUrl(reader: EnvReader, read: DashboardEnv): string {
+  const url = read.NOTIFICATION_SERVICE_URL();
   if (url) {
     if (url.search !== '' || url.hash !== '') {
       reader.fail('NOTIFICATION_SERVICE_URL', 'must not carry a query or fragment');
@@ -44,8 +64,8 @@ function readNotificationUrl(reader: EnvReader): string {
     }
     return url.toString().replace(/\/+$/, '');
   }
-  const host = reader.string('NOTIFICATION_SERVICE_HOST', 'localhost');
-  const port = reader.port('NOTIFICATION_SERVICE_PORT', 8000);
+  const host = read.NOTIFICATION_SERVICE_HOST();
+  const port = read.NOTIFICATION_SERVICE_PORT();
   // A host with a scheme, path or port would silently build a wrong URL.
   if (!/^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$/.test(host)) {
     reader.fail('NOTIFICATION_SERVICE_HOST', `must be a bare host name or IP address, got "${host}"`);
