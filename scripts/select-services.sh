@@ -6,7 +6,8 @@
 # Writes services=<json> to $GITHUB_OUTPUT (or stdout outside Actions).
 set -euo pipefail
 
-services=(audit-event-generator audit-log-analysis notification-service event-audit-dashboard audit-ingest)
+# The service list is services.json (generated from src/common/src/services.ts).
+mapfile -t services < <(jq -r '.services[].name' "$(dirname "$0")/../services.json")
 selected=()
 for svc in "${services[@]}"; do
   if [ "${BUILD_ALL:-false}" = "true" ] || jq -e --arg s "$svc" 'index($s) != null' <<<"${CHANGES:-[]}" >/dev/null; then

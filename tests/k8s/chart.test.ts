@@ -141,7 +141,7 @@ describe('generated and copied files stay in sync', () => {
   test('the analysis chart ships exactly the service default rules, and its ConfigMap carries them unchanged', () => {
     const source = readFileSync(join(REPO, 'src', 'audit-log-analysis', 'rules', 'default.yaml'), 'utf8');
     const copy = readFileSync(join(CHART, 'charts', 'audit-log-analysis', 'files', 'rules.yaml'), 'utf8');
-    assert.equal(copy, source, 'copy src/audit-log-analysis/rules/default.yaml to the chart files/rules.yaml');
+    assert.equal(copy, source, 'run node k8s/charts/tools/vendor-library.mjs (it copies src/audit-log-analysis/rules/default.yaml to the chart)');
     const cm = find(defaults.objects, 'ConfigMap', 'afp-audit-log-analysis-rules');
     assert.equal(cm.data?.['rules.yaml']?.trimEnd(), source.trimEnd());
   });

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Vendors the auditflow-common library chart into every AuditFlow chart as
 // charts/auditflow-common-<version>.tgz, the file `helm dependency build` would place there,
-// so every chart renders offline and on its own without a chart repository.
+// so every chart renders offline and on its own without a chart repository; and copies the
+// files a chart ships from the sources (VENDORED_FILES: the default rules), so they have one home.
 //
 //   node k8s/charts/tools/vendor-library.mjs          package the library into every chart
 //   node k8s/charts/tools/vendor-library.mjs --check  exit 1 when a vendored copy is stale
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +19,15 @@ const umbrella = join(chartsRoot, 'auditflow-platform');
 const helm = process.env.HELM_BIN ?? join(chartsRoot, '..', '..', '.tools', 'bin', 'helm');
 const version = parse(readFileSync(join(library, 'Chart.yaml'), 'utf8')).version;
 const archive = `auditflow-common-${version}.tgz`;
+const repoRoot = join(chartsRoot, '..', '..');
+
+/** [source in the repository, copy in a chart]: the chart ships the source's bytes. */
+export const VENDORED_FILES = [['src/audit-log-analysis/rules/default.yaml', 'k8s/charts/auditflow-platform/charts/audit-log-analysis/files/rules.yaml']];
+
+/** The vendored copies whose bytes differ from their source. */
+export function staleCopies() {
+  return VENDORED_FILES.filter(([source, copy]) => !existsSync(join(repoRoot, copy)) || readFileSync(join(repoRoot, copy), 'utf8') !== readFileSync(join(repoRoot, source), 'utf8'));
+}
 
 /** Every chart that declares the library as a dependency. */
 export function consumers() {
@@ -77,6 +87,15 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     for (const old of readdirSync(join(dir, 'charts')).filter((f) => /^auditflow-common-.*\.tgz$/.test(f))) rmSync(join(dir, 'charts', old));
     execFileSync(helm, ['package', library, '--destination', join(dir, 'charts')], { stdio: ['ignore', 'ignore', 'inherit'] });
     console.log(`vendored ${relative(chartsRoot, join(dir, 'charts', archive))}`);
+  }
+  for (const [source, copy] of staleCopies()) {
+    if (check) {
+      console.error(`stale: ${copy} (copy of ${source})`);
+      stale++;
+      continue;
+    }
+    writeFileSync(join(repoRoot, copy), readFileSync(join(repoRoot, source)));
+    console.log(`copied ${source} to ${copy}`);
   }
   if (stale) process.exit(1);
 }

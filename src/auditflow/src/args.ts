@@ -1,14 +1,10 @@
 import { parseArgs } from 'node:util';
 import { AfCliUsageError } from '@auditflow/common';
+import { SERVICE_NAMES, type ServiceName } from '@auditflow/common/platform';
 
-export const SERVICES = [
-  'audit-event-generator',
-  'audit-log-analysis',
-  'notification-service',
-  'event-audit-dashboard',
-  'audit-ingest',
-] as const;
-export type ServiceName = (typeof SERVICES)[number];
+/** The services `--only` takes: the manifest's (src/common/src/services.ts). */
+export const SERVICES = SERVICE_NAMES;
+export type { ServiceName };
 
 export type Command =
   | { kind: 'help' }

@@ -1,3 +1,4 @@
+import { SERVICE_NAMES } from '@auditflow/common/platform';
 import { portSummary } from './all-in-one-env.ts';
 
 export const HELP = `auditflow: the AuditFlow platform in one command
@@ -12,7 +13,7 @@ Usage:
   auditflow migrate                       apply pending notification-service database migrations
   auditflow help | --help                 this text
 
-Services for --only: audit-event-generator, audit-log-analysis, notification-service, event-audit-dashboard, audit-ingest
+Services for --only: ${SERVICE_NAMES.join(', ')}
 
 All-in-one mode uses the real servers that are configured and embedded stand-ins for the rest:
   broker   RABBITMQ_URL or RABBITMQ_HOST   else an in-process broker

@@ -6,6 +6,8 @@ export { BASE_ENV, EnvReader, LOG_LEVELS, RABBIT_ENV, readBaseConfig, readRabbit
 export type { BaseConfig, Env, LogLevel, RabbitConfig } from './config.ts';
 export { defineEnv, envAccessors, envTable, portClaims, readEnv, replaceEnvBlock } from './env-spec.ts';
 export type { BoolVar, EnumVar, EnvSpec, EnvValues, EnvVar, IntVar, ListVar, NumberVar, PortVar, SecretVar, StringVar, UrlVar } from './env-spec.ts';
+export { SERVICES, SERVICE_NAMES, serviceDir } from './services.ts';
+export type { ServiceName } from './services.ts';
 export { parseDuration } from './duration.ts';
 export { ERROR_CODES, codeForFastifyError, formatErrorMessage, isErrorCode, statusOf } from './error-codes.ts';
 export type { ErrorCode, ErrorCodeSpec } from './error-codes.ts';
