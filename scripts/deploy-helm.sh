@@ -27,7 +27,9 @@ if ! [[ $VALUES_FILE =~ ^values-[a-z]+\.yaml$ ]] || [ ! -f "$chart/$VALUES_FILE"
 fi
 
 args=(--set-string "global.imageRepositoryPrefix=$org")
-for svc in audit-event-generator audit-log-analysis notification-service event-audit-dashboard audit-ingest; do
+mapfile -t services < <(jq -r '.services[].name' "$(dirname "$0")/../services.json") # generated from src/common/src/services.ts
+[ ${#services[@]} -gt 0 ] || { echo "error: no service list in services.json (is jq installed?)" >&2; exit 1; }
+for svc in "${services[@]}"; do
   digest=$(jq -r --arg s "$svc" '.[$s] // ""' <<<"$DIGESTS")
   # Only a digest is ever deployed; a tag could move under the release (D17).
   [[ $digest =~ ^sha256:[0-9a-f]{64}$ ]] || { echo "error: no valid digest for $svc in DIGESTS" >&2; exit 1; }

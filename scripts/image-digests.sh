@@ -12,7 +12,8 @@
 set -euo pipefail
 
 : "${REGISTRY:?}" "${IMAGE_ORG:?}" "${SOURCE_TAG:?}" "${TARGET_TAG:?}"
-services=(audit-event-generator audit-log-analysis notification-service event-audit-dashboard audit-ingest)
+mapfile -t services < <(jq -r '.services[].name' "$(dirname "$0")/../services.json") # generated from src/common/src/services.ts
+[ ${#services[@]} -gt 0 ] || { echo "error: no service list in services.json (is jq installed?)" >&2; exit 1; }
 digest_re='^sha256:[0-9a-f]{64}$'
 tag_re='^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$'
 for tag in "$SOURCE_TAG" "$TARGET_TAG"; do

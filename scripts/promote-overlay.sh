@@ -40,7 +40,9 @@ trap 'rm -rf "$work"' EXIT
   echo "images:"
 } >"$work/kustomization.yaml"
 
-for svc in audit-event-generator audit-log-analysis notification-service event-audit-dashboard audit-ingest; do
+mapfile -t services < <(jq -r '.services[].name' "$(dirname "$0")/../services.json") # generated from src/common/src/services.ts
+[ ${#services[@]} -gt 0 ] || { echo "error: no service list in services.json (is jq installed?)" >&2; exit 1; }
+for svc in "${services[@]}"; do
   repo="$registry/$org/$svc"
   digest=$(printf '%s\n' "$running" | sed -n "s|^$repo\(:[^@]*\)\{0,1\}@\(sha256:[0-9a-f]\{64\}\)$|\2|p" | sort -u)
   if [ "$(printf '%s\n' "$digest" | grep -c '^sha256:')" -ne 1 ]; then

@@ -8,6 +8,7 @@ set -euo pipefail
 
 # The service list is services.json (generated from src/common/src/services.ts).
 mapfile -t services < <(jq -r '.services[].name' "$(dirname "$0")/../services.json")
+[ ${#services[@]} -gt 0 ] || { echo "error: no service list in services.json (is jq installed?)" >&2; exit 1; }
 selected=()
 for svc in "${services[@]}"; do
   if [ "${BUILD_ALL:-false}" = "true" ] || jq -e --arg s "$svc" 'index($s) != null' <<<"${CHANGES:-[]}" >/dev/null; then
