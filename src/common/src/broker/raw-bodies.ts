@@ -11,7 +11,17 @@ import { Channel } from 'rabbitmq-client/lib/Channel.js';
  * those two content types there keeps every body a Buffer. Nothing here reads
  * the content type: the bytes decide (docs/api.md, "Decoding a message").
  */
-const DECODED_CONTENT_TYPES = new Set(['text/plain', 'application/json']);
+export const DECODED_CONTENT_TYPES = new Set(['text/plain', 'application/json']);
+
+/**
+ * The rabbitmq-client release this patch was checked against: it has no
+ * supported option to leave bodies undecoded, so the patch stays confined to
+ * the AMQP adapter (AmqpBroker, the only caller) and
+ * src/common/test/raw-bodies.pinned.test.ts fails on any other release until
+ * Channel#_onHeader/_onBody are checked again (and the wire test in
+ * amqp-wire.test.ts shows the bytes still arrive unchanged).
+ */
+export const RABBITMQ_CLIENT_VERIFIED = '5.0.8';
 
 interface HeaderFrame {
   fields: { contentType?: string | undefined };
