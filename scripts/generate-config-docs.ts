@@ -5,8 +5,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ALL_IN_ONE_ENV } from '@auditflow/auditflow/all-in-one-env';
 import { GENERATOR_ENV } from '@auditflow/audit-event-generator/config';
+import { REDIS_ENV } from '@auditflow/audit-log-analysis/redis-config';
 import { BASE_ENV, type EnvSpec, envTable, RABBIT_ENV, replaceEnvBlock } from '@auditflow/common/platform';
 import { DASHBOARD_ENV } from '@auditflow/event-audit-dashboard/config';
+import { POSTGRES_ENV } from '@auditflow/notification-service/postgres-config';
 
 export const CONFIGURATION_DOC = fileURLToPath(new URL('../docs/configuration.md', import.meta.url));
 
@@ -15,6 +17,8 @@ export const DECLARED_BLOCKS: Record<string, EnvSpec> = {
   'all-in-one': ALL_IN_ONE_ENV,
   shared: BASE_ENV,
   rabbitmq: RABBIT_ENV,
+  redis: REDIS_ENV,
+  postgresql: POSTGRES_ENV,
   'audit-event-generator': GENERATOR_ENV,
   'event-audit-dashboard': DASHBOARD_ENV,
 };

@@ -31,3 +31,25 @@ test("the all-in-one's port check claims every declared port: audit-ingest's thr
   assert.deepEqual(claims.get('SYSLOG_PORT'), { port: 15514, host: '127.0.0.2', variable: 'SYSLOG_PORT', udp: true });
   assert.throws(() => readLayout({ SYSLOG_PORT: '70000' }), /SYSLOG_PORT: must be <= 65535/);
 });
+
+test('the converted configurations read no variable their declarations lack', async () => {
+  const { BASE_ENV, RABBIT_ENV } = await import('@auditflow/common/platform');
+  const { GENERATOR_ENV } = await import('@auditflow/audit-event-generator/config');
+  const { DASHBOARD_ENV } = await import('@auditflow/event-audit-dashboard/config');
+  const { REDIS_ENV } = await import('@auditflow/audit-log-analysis/redis-config');
+  const { POSTGRES_ENV } = await import('@auditflow/notification-service/postgres-config');
+  const files: [string, object[]][] = [
+    ['src/common/src/config.ts', [BASE_ENV, RABBIT_ENV]],
+    ['src/audit-event-generator/src/config.ts', [GENERATOR_ENV, BASE_ENV, RABBIT_ENV]],
+    ['src/event-audit-dashboard/src/config.ts', [DASHBOARD_ENV]],
+    ['src/audit-log-analysis/src/redis-config.ts', [REDIS_ENV]],
+    ['src/notification-service/src/postgres-config.ts', [POSTGRES_ENV]],
+  ];
+  const root = new URL('../../../', import.meta.url);
+  for (const [file, specs] of files) {
+    const declared = new Set(specs.flatMap((spec) => Object.keys(spec)));
+    const text = readFileSync(new URL(file, root), 'utf8');
+    const read = [...text.matchAll(/reader\.(\w+)\('([A-Z][A-Z0-9_]*)'/g)].map((m) => m[2]!);
+    assert.deepEqual(read.filter((name) => !declared.has(name)), [], `${file} reads undeclared variables`);
+  }
+});
