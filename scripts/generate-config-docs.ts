@@ -8,6 +8,7 @@ import { GENERATOR_ENV } from '@auditflow/audit-event-generator/config';
 import { REDIS_ENV } from '@auditflow/audit-log-analysis/redis-config';
 import { BASE_ENV, type EnvSpec, envTable, RABBIT_ENV, replaceEnvBlock } from '@auditflow/common/platform';
 import { DASHBOARD_ENV } from '@auditflow/event-audit-dashboard/config';
+import { NOTIFICATION_ENV } from '@auditflow/notification-service/config';
 import { POSTGRES_ENV } from '@auditflow/notification-service/postgres-config';
 
 export const CONFIGURATION_DOC = fileURLToPath(new URL('../docs/configuration.md', import.meta.url));
@@ -20,6 +21,7 @@ export const DECLARED_BLOCKS: Record<string, EnvSpec> = {
   redis: REDIS_ENV,
   postgresql: POSTGRES_ENV,
   'audit-event-generator': GENERATOR_ENV,
+  'notification-service': NOTIFICATION_ENV,
   'event-audit-dashboard': DASHBOARD_ENV,
 };
 

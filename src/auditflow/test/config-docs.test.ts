@@ -38,12 +38,14 @@ test('the converted configurations read no variable their declarations lack', as
   const { DASHBOARD_ENV } = await import('@auditflow/event-audit-dashboard/config');
   const { REDIS_ENV } = await import('@auditflow/audit-log-analysis/redis-config');
   const { POSTGRES_ENV } = await import('@auditflow/notification-service/postgres-config');
+  const { NOTIFICATION_ENV } = await import('@auditflow/notification-service/config');
   const files: [string, object[]][] = [
     ['src/common/src/config.ts', [BASE_ENV, RABBIT_ENV]],
     ['src/audit-event-generator/src/config.ts', [GENERATOR_ENV, BASE_ENV, RABBIT_ENV]],
     ['src/event-audit-dashboard/src/config.ts', [DASHBOARD_ENV]],
     ['src/audit-log-analysis/src/redis-config.ts', [REDIS_ENV]],
     ['src/notification-service/src/postgres-config.ts', [POSTGRES_ENV]],
+    ['src/notification-service/src/config.ts', [NOTIFICATION_ENV, POSTGRES_ENV, BASE_ENV, RABBIT_ENV]],
   ];
   const root = new URL('../../../', import.meta.url);
   for (const [file, specs] of files) {

@@ -10,9 +10,56 @@ import {
   readRabbitConfig,
   requireBrokerUrl,
 } from '@auditflow/common';
+import { defineEnv, envAccessors } from '@auditflow/common/platform';
 import { type ApiToken, PLAIN_TOKEN_SCOPES, TOKEN_SCOPES, type TokenScope } from './api/bearer-auth.ts';
 import { loadOutputsFileSync, type OutputsConfig, OutputsConfigError } from './delivery/outputs-config.ts';
 import { type PostgresConfig, readPostgresConfig } from './postgres-config.ts';
+
+/** The service's own variables (docs/configuration.md is generated from this). */
+export const NOTIFICATION_ENV = defineEnv({
+  API_HOST: { type: 'string', default: '0.0.0.0', description: '' },
+  API_PORT: { type: 'port', default: 8000, description: 'REST API, `/openapi.json`, `/healthz`, `/readyz`, `/metrics`' },
+  RABBITMQ_ALERT_QUEUE: { type: 'string', default: 'audit_alerts', description: 'input queue' },
+  RABBITMQ_PREFETCH: { type: 'int', default: 500, min: 1, max: 10_000, description: '' },
+  API_TOKENS: {
+    type: 'list',
+    description:
+      'comma-separated plain bearer tokens; each gets the scopes `read` and `ack` (what a token could do before scopes existed). None is built in: with none set every request that needs a token is refused with 401',
+  },
+  API_TOKENS_FILE: {
+    type: 'string',
+    description:
+      'a file (a mounted Secret) with one token per line: `TOKEN [scopes=read,ack,admin] [name=NAME]`; blank lines and `#` comments skipped. A line without `scopes=` gets `read,ack`; `admin` (silences, outputs) is only granted explicitly. `name` is logged and becomes the default actor of status changes. A bad line stops the start (exit 78) naming the line number, never the token. See docs/api.md, "Tokens and scopes"',
+  },
+  API_READ_REQUIRES_TOKEN: {
+    type: 'bool',
+    default: false,
+    description: '`true`: GET routes need a token with the `read` scope. Off by default because the original dashboard and other peers read `GET /alerts` without a token',
+  },
+  RETENTION_DAYS: { type: 'int', default: 30, min: 0, max: 36_500, description: 'alerts older than this are purged; `0` keeps everything' },
+  RETENTION_INTERVAL_SECONDS: { type: 'int', default: 3600, min: 1, max: 604_800, description: 'how often the purge job runs' },
+  MIGRATE_ON_START: { type: 'bool', default: true, description: 'run pending migrations at start; the `migrate` command runs them alone' },
+  SERVICE_NAME: { type: 'string', default: 'notification-service', description: 'logger name' },
+  OUTPUTS_FILE: {
+    type: 'string',
+    description: 'the outputs and routes YAML ([outputs.md](outputs.md)); unset: nothing is notified. Problems stop the start with exit 78 and `file:line:col`',
+  },
+  OUTBOX_POLL_MS: {
+    type: 'int',
+    default: 1000,
+    min: 10,
+    max: 600_000,
+    description: "how often an idle delivery worker looks for due deliveries (other replicas' and retries; its own are sent at once)",
+  },
+  OUTBOX_LEASE_MS: {
+    type: 'int',
+    default: 60_000,
+    min: 1000,
+    max: 3_600_000,
+    description: "how long a claimed delivery is reserved for its replica; must be at least twice every output's `timeout`",
+  },
+  OUTBOX_BATCH_SIZE: { type: 'int', default: 100, min: 1, max: 1000, description: 'deliveries claimed per round' },
+});
 
 export interface NotificationConfig {
   base: BaseConfig;
@@ -49,8 +96,9 @@ export interface LoadOptions {
 /** Reads and validates docs/configuration.md's notification-service variables; pure (no I/O). */
 export function loadNotificationConfig(env: Env, options: LoadOptions = {}): NotificationConfig {
   const reader = new EnvReader(env);
+  const read = envAccessors(NOTIFICATION_ENV, reader);
   const base = readBaseConfig(reader);
-  const rabbit = readRabbitConfig(reader, 500);
+  const rabbit = readRabbitConfig(reader, NOTIFICATION_ENV.RABBITMQ_PREFETCH.default);
   const postgres = readPostgresConfig(reader);
   if (options.standalone) {
     requireBrokerUrl(reader, rabbit);
@@ -58,22 +106,22 @@ export function loadNotificationConfig(env: Env, options: LoadOptions = {}): Not
   }
   const config: NotificationConfig = {
     base,
-    serviceName: reader.string('SERVICE_NAME', 'notification-service'),
+    serviceName: read.SERVICE_NAME(),
     rabbit,
     postgres,
-    apiHost: reader.string('API_HOST', '0.0.0.0'),
-    apiPort: reader.port('API_PORT', 8000),
-    alertQueue: reader.string('RABBITMQ_ALERT_QUEUE', 'audit_alerts'),
-    apiTokens: reader.list('API_TOKENS'),
-    apiTokensFile: reader.string('API_TOKENS_FILE'),
-    readRequiresToken: reader.bool('API_READ_REQUIRES_TOKEN', false),
-    retentionDays: reader.int('RETENTION_DAYS', 30, { min: 0, max: 36_500 }),
-    retentionIntervalSeconds: reader.int('RETENTION_INTERVAL_SECONDS', 3600, { min: 1, max: 604_800 }),
-    migrateOnStart: reader.bool('MIGRATE_ON_START', true),
-    outputsFile: reader.string('OUTPUTS_FILE'),
-    outboxPollMs: reader.int('OUTBOX_POLL_MS', 1000, { min: 10, max: 600_000 }),
-    outboxLeaseMs: reader.int('OUTBOX_LEASE_MS', 60_000, { min: 1000, max: 3_600_000 }),
-    outboxBatchSize: reader.int('OUTBOX_BATCH_SIZE', 100, { min: 1, max: 1000 }),
+    apiHost: read.API_HOST(),
+    apiPort: read.API_PORT(),
+    alertQueue: read.RABBITMQ_ALERT_QUEUE(),
+    apiTokens: read.API_TOKENS(),
+    apiTokensFile: read.API_TOKENS_FILE(),
+    readRequiresToken: read.API_READ_REQUIRES_TOKEN(),
+    retentionDays: read.RETENTION_DAYS(),
+    retentionIntervalSeconds: read.RETENTION_INTERVAL_SECONDS(),
+    migrateOnStart: read.MIGRATE_ON_START(),
+    outputsFile: read.OUTPUTS_FILE(),
+    outboxPollMs: read.OUTBOX_POLL_MS(),
+    outboxLeaseMs: read.OUTBOX_LEASE_MS(),
+    outboxBatchSize: read.OUTBOX_BATCH_SIZE(),
   };
   reader.done();
   return config;
