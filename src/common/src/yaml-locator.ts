@@ -79,3 +79,11 @@ export class YamlLocator {
     return 0;
   }
 }
+
+/** The first problems of a file as one line, each at `file:line:col`, for an error message. */
+export function problemSummary(fileName: string, problems: readonly YamlProblem[], max = 5): string {
+  return problems
+    .slice(0, max)
+    .map((p) => `${fileName}:${p.line}:${p.column}: ${p.message}`)
+    .join('; ');
+}

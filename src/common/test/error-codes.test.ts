@@ -23,6 +23,19 @@ function documentedCodes(): Map<string, DocRow> {
   return rows;
 }
 
+/** Every TypeScript source of every package's src/, as [path relative to the repository, text]. */
+function* packageSources(): Generator<[string, string]> {
+  for (const dir of readdirSync(join(ROOT, 'src'))) {
+    let files: string[];
+    try {
+      files = sourceFiles(join(ROOT, 'src', dir, 'src'));
+    } catch {
+      continue;
+    }
+    for (const file of files) yield [file.slice(ROOT.length), readFileSync(file, 'utf8')];
+  }
+}
+
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
@@ -45,17 +58,9 @@ test('every registered code is documented in docs/errors.md with its status and 
 
 test('every AF_ code written in the services is registered', () => {
   const unregistered = new Set<string>();
-  for (const dir of readdirSync(join(ROOT, 'src'))) {
-    let files: string[];
-    try {
-      files = sourceFiles(join(ROOT, 'src', dir, 'src'));
-    } catch {
-      continue;
-    }
-    for (const file of files) {
-      for (const match of readFileSync(file, 'utf8').matchAll(/\b(AF_[A-Z0-9_]+)/g)) {
-        if (!(match[1]! in ERROR_CODES)) unregistered.add(`${match[1]} (${file.slice(ROOT.length)})`);
-      }
+  for (const [file, text] of packageSources()) {
+    for (const match of text.matchAll(/\b(AF_[A-Z0-9_]+)/g)) {
+      if (!(match[1]! in ERROR_CODES)) unregistered.add(`${match[1]} (${file})`);
     }
   }
   assert.deepEqual([...unregistered], [], 'add these to src/common/src/error-codes.ts and docs/errors.md');
@@ -80,22 +85,11 @@ const REGISTRY = new Set(['src/common/src/error-codes.ts', 'src/common/src/error
 
 test("no source outside the registry spells a code: call sites throw the registry's classes", () => {
   const offenders: string[] = [];
-  for (const dir of readdirSync(join(ROOT, 'src'))) {
-    let files: string[];
-    try {
-      files = sourceFiles(join(ROOT, 'src', dir, 'src'));
-    } catch {
-      continue;
-    }
-    for (const file of files) {
-      const relative = file.slice(ROOT.length);
-      if (REGISTRY.has(relative)) continue;
-      readFileSync(file, 'utf8')
-        .split('\n')
-        .forEach((line, index) => {
-          if (/['"`]AF_/.test(line)) offenders.push(`${relative}:${index + 1}: ${line.trim()}`);
-        });
-    }
+  for (const [file, text] of packageSources()) {
+    if (REGISTRY.has(file)) continue;
+    text.split('\n').forEach((line, index) => {
+      if (/['"`]AF_/.test(line)) offenders.push(`${file}:${index + 1}: ${line.trim()}`);
+    });
   }
   assert.deepEqual(offenders, [], "throw new AfXxxError(...) or read AfXxxError.code instead of writing an 'AF_ literal");
 });

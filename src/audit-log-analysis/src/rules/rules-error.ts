@@ -1,4 +1,4 @@
-import { AfRulesInvalidError } from '@auditflow/common/platform';
+import { AfRulesInvalidError, problemSummary } from '@auditflow/common/platform';
 
 import type { YamlProblem } from '@auditflow/common';
 
@@ -11,11 +11,7 @@ export class RulesError extends AfRulesInvalidError {
   readonly fileName: string;
 
   constructor(fileName: string, problems: RuleProblem[]) {
-    const first = problems
-      .slice(0, 5)
-      .map((p) => `${fileName}:${p.line}:${p.column}: ${p.message}`)
-      .join('; ');
-    super(fileName, first, { details: problems });
+    super(fileName, problemSummary(fileName, problems), { details: problems });
     this.problems = problems;
     this.fileName = fileName;
   }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { type Env, parseDuration, YamlLocator, type YamlPath, type YamlProblem, AfOutputsInvalidError } from '@auditflow/common';
 import { isLabelName, LABEL_NAME_RULE } from '@auditflow/common/contracts';
+import { problemSummary } from '@auditflow/common/platform';
 import { isMap, LineCounter, parseDocument } from 'yaml';
 import { type CompiledMatcher, compileMatcher, type Matcher } from './matchers.ts';
 
@@ -91,11 +92,7 @@ export class OutputsConfigError extends AfOutputsInvalidError {
   readonly fileName: string;
 
   constructor(fileName: string, problems: YamlProblem[]) {
-    const first = problems
-      .slice(0, 5)
-      .map((p) => `${fileName}:${p.line}:${p.column}: ${p.message}`)
-      .join('; ');
-    super(fileName, first, { details: problems });
+    super(fileName, problemSummary(fileName, problems), { details: problems });
     this.problems = problems;
     this.fileName = fileName;
   }
