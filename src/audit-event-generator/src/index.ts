@@ -1,6 +1,6 @@
-export * from './catalog.ts';
+export { EXTERNAL_ADDRESSES, HOSTS, KNOWN_ACTION_RESULTS, KNOWN_EVENT_TYPES, KNOWN_HOSTS, LAN_FIRST, LAN_LAST, LAN_PREFIX, SECURITY_SERVICES, SENSITIVE_FILES, SOURCE_SERVICES, SPRAY_TARGETS, SUDO_ALLOWLIST, USERS, WORKING_HOURS_UTC } from './catalog.ts';
 export { type GeneratorConfig, loadGeneratorConfig, MAX_EVENTS_PER_SECOND } from './config.ts';
-export * from './errors.ts';
+export { ScenarioOptionError, UnknownScenarioError, UnknownTemplateError } from './errors.ts';
 export { type GeneratorHandle, SERVICE_NAME, type StartGeneratorOptions, startGenerator } from './generator.ts';
 export { MAX_BATCH_EVENTS } from './http/events.ts';
 export { LEGACY_MISSING_EVENT_TYPE } from './http/generate-event.ts';
@@ -9,6 +9,8 @@ export { activityFactor, isSafelyOffHours, offHoursInstant } from './off-hours.t
 export { EventPublisher, toOutbound } from './publisher.ts';
 export { type Random, seededRandom } from './random.ts';
 export { publishScenario, type RunScenarioOptions, runScenario, type ScenarioRun } from './scenario-runner.ts';
-export * from './scenarios.ts';
+export { SCENARIOS, SCENARIO_NAMES, buildScenarioEvents, findScenario } from './scenarios.ts';
+export type { ScenarioDefinition, ScenarioOptions } from './scenarios.ts';
 export { type Clock, RateScheduler, type RateSchedulerOptions, type Sleep } from './scheduler.ts';
-export * from './templates.ts';
+export { TEMPLATES, TEMPLATE_NAMES, accountCreatedDetails, fileModifiedDetails, findTemplate, generateEvent, serviceStoppedDetails, sourceAddress, withTopLevelResource } from './templates.ts';
+export type { Details, EventTemplate, GenerateOptions, TemplateContext, TemplateName } from './templates.ts';

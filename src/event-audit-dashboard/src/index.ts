@@ -4,7 +4,7 @@ import type { DashboardConfig } from './config.ts';
 import { buildDashboardServer, SERVICE_NAME } from './server.ts';
 
 export { type DashboardConfig, loadDashboardConfig } from './config.ts';
-export * from './errors.ts';
+export { ActionsDisabledError, BackendAuthRejectedError, BackendBadResponseError, BackendFeatureMissingError, BackendRejectedError, BackendTimeoutError, BackendUnavailableError, CsrfRejectedError } from './errors.ts';
 export { buildDashboardServer, type DashboardServer, SERVICE_NAME } from './server.ts';
 
 export interface StartDashboardOptions {

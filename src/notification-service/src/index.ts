@@ -15,5 +15,6 @@ export { decodeAlert, MAX_ALERT_BYTES, UndeliverableAlertError } from './ingest/
 export { createNotificationMetrics, type NotificationMetrics } from './metrics.ts';
 export { RetentionJob, type RetentionOptions } from './retention/retention-job.ts';
 export { type NotificationServiceDeps, type NotificationServiceHandle, startNotificationService } from './service.ts';
-export * from './store/alert-store.ts';
+export { ALERT_STATUSES } from './store/alert-store.ts';
+export type { AlertChange, AlertChangeKind, AlertChangeListener, AlertFilters, AlertListQuery, AlertPage, AlertRecord, AlertStats, AlertStatsQuery, AlertStatus, AlertStore, KeysetPosition, StatsBucket, StatusChange, StatusChangeResult, UpsertOutcome } from './store/alert-store.ts';
 export { SqlAlertStore } from './store/sql-alert-store.ts';
