@@ -6,13 +6,15 @@
 #   docker buildx bake            # all four, from docker-bake.hcl
 # Build from the repository root, because every service imports the src/common workspace.
 # Every stage uses the same Node 24 LTS slim base, pinned by digest, so the build and runtime
-# Node versions can never drift apart. The digest is spelled out in each FROM (not through an
-# ARG) because Dependabot's docker updater only rewrites FROM lines.
+# Node versions can never drift apart. NODE_IMAGE may point the build at another copy of that
+# base (an air-gapped mirror, or the debootstrap-made stand-in of scripts/build-base-image.sh
+# that the tests build with); the pinned digest stays the default.
 ARG SERVICE=audit-log-analysis
+ARG NODE_IMAGE=docker.io/library/node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d
 
 # TypeScript compiles to architecture-neutral JavaScript, so this stage runs natively on the
 # build host instead of under QEMU, which keeps arm64 builds fast.
-FROM --platform=$BUILDPLATFORM docker.io/library/node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d AS build
+FROM --platform=$BUILDPLATFORM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc tsconfig.base.json tsconfig.build.json ./
 # Every workspace manifest is copied, so this layer and the npm ci below are identical for
@@ -45,7 +47,7 @@ RUN node_modules/.bin/tsc -b "src/$SERVICE" \
 
 # Production dependencies are resolved on the target platform so that any architecture
 # specific package would match the image it ends up in.
-FROM docker.io/library/node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d AS deps
+FROM ${NODE_IMAGE} AS deps
 ARG SERVICE
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
@@ -54,7 +56,7 @@ COPY src/${SERVICE}/package.json src/${SERVICE}/
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspace "src/$SERVICE"
 
-FROM docker.io/library/node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d AS runtime
+FROM ${NODE_IMAGE} AS runtime
 ARG SERVICE
 LABEL org.opencontainers.image.licenses="Apache-2.0"
 ENV NODE_ENV=production

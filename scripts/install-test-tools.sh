@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(chromium prometheus prometheus-alertmanager ansible ansible-lint yamllint shellcheck python3-aiosmtpd)
+# docker.io and debootstrap: the service images are built by a real engine on a debootstrap
+# bookworm base (scripts/build-base-image.sh); qemu-user-static runs arm64 binaries.
+apt_packages=(chromium prometheus prometheus-alertmanager ansible ansible-lint yamllint shellcheck python3-aiosmtpd docker.io debootstrap qemu-user-static)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
@@ -14,7 +16,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get -o DPkg::Lock::Timeout=1200 install -y -qq "${missing[@]}" >/dev/null
 fi
 
 if [ ! -x node_modules/.bin/tsc ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 bash scripts/install-test-tools.sh
 bash scripts/ensure-services.sh
+# The image and release tests need the container engine; as root it is started here.
+bash scripts/ensure-docker.sh || echo "warning: no container engine; the image and release tests will skip" >&2
 
 export PATH="$PWD/node_modules/.bin:$PWD/.tools/bin:$PATH"
 echo "node $(node --version)"

@@ -343,14 +343,15 @@ describe('RabbitMQ definitions', () => {
   const resources = ['audit_events', 'audit_alerts', 'audit_events.dlq', 'audit_alerts.dlq', 'amq.default', 'amq.topic'];
   const allowed = (user: string, right: 'configure' | 'write' | 'read') => resources.filter((r) => can(user, right, r));
 
-  test('the generator may only declare audit_events and publish through the default exchange', () => {
-    assert.deepEqual(allowed('audit-event-generator', 'configure'), ['audit_events']);
+  // The broker adapter declares each queue with its .dlq (issue 17: a first install was refused both).
+  test('the generator may only declare audit_events and its dead-letter queue and publish through the default exchange', () => {
+    assert.deepEqual(allowed('audit-event-generator', 'configure'), ['audit_events', 'audit_events.dlq']);
     assert.deepEqual(allowed('audit-event-generator', 'write'), ['amq.default']);
     assert.deepEqual(allowed('audit-event-generator', 'read'), []);
   });
 
-  test('analysis reads audit_events and declares its own queues and dead-letter queue', () => {
-    assert.deepEqual(allowed('audit-log-analysis', 'configure'), ['audit_events', 'audit_alerts', 'audit_events.dlq']);
+  test('analysis reads audit_events and declares both queues and their dead-letter queues', () => {
+    assert.deepEqual(allowed('audit-log-analysis', 'configure'), ['audit_events', 'audit_alerts', 'audit_events.dlq', 'audit_alerts.dlq']);
     assert.deepEqual(allowed('audit-log-analysis', 'write'), ['amq.default']);
     assert.deepEqual(allowed('audit-log-analysis', 'read'), ['audit_events']);
   });

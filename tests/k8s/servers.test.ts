@@ -137,20 +137,24 @@ describe('RabbitMQ definitions on a real broker', () => {
     assert.deepEqual(rows['audit_alerts.dlq'], { type: 'quorum', policy: 'auditflow-dead-letters' });
   });
 
-  test('the generator can declare and publish audit events, and nothing else', async () => {
+  // Each service's broker adapter declares every queue with its dead-letter queue at start
+  // (issue 17: the chart refused audit_events.dlq to the generator, audit_alerts.dlq to analysis).
+  test('the generator can declare its queue and dead-letter queue and publish audit events, and nothing else', async () => {
     assert.equal(await attempt('generator', declare('audit_events')), 'ok');
+    assert.equal(await attempt('generator', declare('audit_events.dlq')), 'ok');
     assert.equal(await attempt('generator', publish('audit_events')), 'ok');
     assert.equal(await attempt('generator', declare('audit_alerts')), 'ACCESS_REFUSED');
     assert.equal(await attempt('generator', get('audit_events')), 'ACCESS_REFUSED');
   });
 
-  test('analysis reads audit events, writes alerts and its dead letters, and cannot read alerts', async () => {
+  test('analysis reads audit events, declares and writes alerts and both dead-letter queues, and cannot read alerts', async () => {
     assert.equal(await attempt('analysis', get('audit_events')), 'ok');
     assert.equal(await attempt('analysis', declare('audit_alerts')), 'ok');
     assert.equal(await attempt('analysis', declare('audit_events.dlq')), 'ok');
     assert.equal(await attempt('analysis', publish('audit_alerts')), 'ok');
     assert.equal(await attempt('analysis', get('audit_alerts')), 'ACCESS_REFUSED');
-    assert.equal(await attempt('analysis', declare('audit_alerts.dlq')), 'ACCESS_REFUSED');
+    assert.equal(await attempt('analysis', declare('audit_alerts.dlq')), 'ok');
+    assert.equal(await attempt('analysis', declare('audit_events.other')), 'ACCESS_REFUSED');
   });
 
   test('notification reads alerts and declares its dead letters, and cannot read events', async () => {

@@ -1,5 +1,5 @@
 // A deliberately small Dockerfile reader: enough of the Dockerfile grammar to check the
-// repository's own images and to replay their build steps without a container engine.
+// repository's own images against their policy before any engine builds them.
 // Anything it does not understand is an error rather than a silent skip, so a Dockerfile
 // that grows a new feature makes the delivery tests fail until they learn it.
 

@@ -6,28 +6,36 @@
 
 {{/*
 Users with the least privilege each flow needs. Publishing goes through the default
-exchange, so write access is to `amq.default` only; configure covers just the queues a
-service declares, read just the queue it consumes.
+exchange, so write access is to `amq.default` only; read is just the queue a service
+consumes. Configure covers exactly the queues a service declares at start and after each
+reconnect: the broker adapter (src/common/src/broker/amqp-broker.ts, declareQueues)
+declares every queue together with its dead-letter queue, and a queue that exists already
+(these definitions create them all) is still re-declared with its type, which the broker
+checks against configure rights like a creation.
+  generator     audit_events(.dlq)
+  analysis      audit_events(.dlq), audit_alerts(.dlq)
+  ingest        audit_events(.dlq)
+  notification  audit_alerts(.dlq)
 */}}
 {{- define "rabbitmq.permissions" -}}
 {{- $d := .Values.definitions -}}
 {{- $ev := regexQuoteMeta $d.eventsQueue -}}
 {{- $al := regexQuoteMeta $d.alertsQueue -}}
-{{- $sfx := regexQuoteMeta $d.deadLetterSuffix -}}
+{{- $dlq := printf "(%s)?" (regexQuoteMeta $d.deadLetterSuffix) -}}
 - user: {{ .Values.users.generator.name }}
-  configure: {{ printf "^%s$" $ev | quote }}
+  configure: {{ printf "^%s%s$" $ev $dlq | quote }}
   write: "^amq\\.default$"
   read: "^$"
 - user: {{ .Values.users.analysis.name }}
-  configure: {{ printf "^(%s|%s%s|%s)$" $ev $ev $sfx $al | quote }}
+  configure: {{ printf "^(%s|%s)%s$" $ev $al $dlq | quote }}
   write: "^amq\\.default$"
   read: {{ printf "^%s$" $ev | quote }}
 - user: {{ .Values.users.ingest.name }}
-  configure: {{ printf "^(%s|%s%s)$" $ev $ev $sfx | quote }}
+  configure: {{ printf "^%s%s$" $ev $dlq | quote }}
   write: "^amq\\.default$"
   read: "^$"
 - user: {{ .Values.users.notification.name }}
-  configure: {{ printf "^(%s|%s%s)$" $al $al $sfx | quote }}
+  configure: {{ printf "^%s%s$" $al $dlq | quote }}
   write: "^amq\\.default$"
   read: {{ printf "^%s$" $al | quote }}
 {{- end -}}
