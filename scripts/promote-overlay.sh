@@ -39,6 +39,7 @@ trap 'rm -rf "$work"' EXIT
   echo "  - ../$overlay"
   echo "images:"
 } >"$work/kustomization.yaml"
+expected=()
 
 mapfile -t services < <(jq -r '.services[].name' "$(dirname "$0")/../services.json") # generated from src/common/src/services.ts
 [ ${#services[@]} -gt 0 ] || { echo "error: no service list in services.json (is jq installed?)" >&2; exit 1; }
@@ -50,10 +51,25 @@ for svc in "${services[@]}"; do
     exit 1
   fi
   echo "$svc: $digest (from $source_ns)"
-  printf '  - name: %s\n    digest: %s\n' "$repo" "$digest" >>"$work/kustomization.yaml"
+  # The overlay names its images by the base's reference (docker.io/auditflow/<svc>); an entry
+  # keyed by the operator's own registry or organisation would match nothing and kustomize
+  # would silently keep the base tag, so the base name is matched and rewritten to $repo.
+  printf '  - name: docker.io/auditflow/%s\n    newName: %s\n    digest: %s\n' "$svc" "$repo" "$digest" >>"$work/kustomization.yaml"
+  expected+=("$repo@$digest")
 done
 
 "$kubectl" kustomize "$work" >"$work/rendered.yaml"
+# Nothing is applied unless every service really runs the promoted digest.
+for image in "${expected[@]}"; do
+  grep -q "^ *image: $image\$" "$work/rendered.yaml" || {
+    echo "error: the rendered $TARGET overlay does not use $image; nothing was applied" >&2
+    exit 1
+  }
+done
+if grep -E '^ *image: [^ ]*/(audit-event-generator|audit-log-analysis|notification-service|event-audit-dashboard|audit-ingest)(:[^@ ]*)?$' "$work/rendered.yaml" >&2; then
+  echo "error: the rendered $TARGET overlay keeps a service image on a tag (above); nothing was applied" >&2
+  exit 1
+fi
 KUBECTL=$kubectl k8s/base/create-secrets.sh "$TARGET"
 "$kubectl" apply --server-side --field-manager=auditflow-promote -f "$work/rendered.yaml"
 for deployment in $("$kubectl" --namespace "$TARGET" get deployments -o name); do

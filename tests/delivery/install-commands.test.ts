@@ -33,8 +33,8 @@ describe('one release name', () => {
     const workflow = parse(read('.github/workflows/deploy-helm.yml')) as { on: { workflow_call: { inputs: { release: { default: string } } } } };
     assert.equal(workflow.on.workflow_call.inputs.release.default, RELEASE);
     assert.match(read('scripts/deploy-helm.sh'), new RegExp(`^release=\\$\\{RELEASE:-${RELEASE}\\}$`, 'm'));
-    const play = parse(read('infra/ansible/playbooks/platform.yml')) as [{ vars: Record<string, string> }];
-    assert.equal(play[0].vars['platform_release'], RELEASE);
+    const vars = parse(read('infra/ansible/playbooks/vars/platform.yml')) as Record<string, string>;
+    assert.equal(vars['platform_release'], RELEASE);
     for (const wf of ['images.yml', 'release.yml']) {
       assert.doesNotMatch(read(`.github/workflows/${wf}`), /^\s+release: (?!afp)\S+/m, `${wf} overrides the release name`);
     }
@@ -70,7 +70,7 @@ describe('the README install command is what CI and Ansible run', () => {
     assert.match(readme, /-f k8s\/charts\/auditflow-platform\/values-dev\.yaml/);
     assert.match(readme, /--set global\.imageRepositoryPrefix=\S+/, 'README names the image organisation the operator owns');
     assert.match(script, /--set-string "global\.imageRepositoryPrefix=\$org"/);
-    assert.match(play, /'global': \{'imageRepositoryPrefix': platform_image_org\}/);
+    assert.match(read('infra/ansible/playbooks/tasks/platform-values.yml'), /'global': \{'imageRepositoryPrefix': platform_image_org\}/);
     for (const flag of ['--atomic', '--wait', '--timeout 10m']) {
       assert.ok(readme.includes(flag), `README lacks ${flag}`);
     }

@@ -125,7 +125,7 @@ describe('delivery scripts', () => {
   test('promote-overlay.sh creates the missing Secrets, then applies the overlay with the digests running in the source environment', () => {
     const applied = path.join(work, 'applied.yaml');
     const created = path.join(work, 'created-secrets.yaml');
-    const images = SERVICES.map((s, i) => `docker.io/auditflow/${s}:1.0.0@${digest('0123'[i] ?? 'f')}`).join('\\n');
+    const images = SERVICES.map((s, i) => `docker.io/auditflow/${s}:v1.0.0@${digest('0123'[i] ?? 'f')}`).join('\\n');
     const kubectl = stub(
       'kubectl',
       [
@@ -152,12 +152,40 @@ describe('delivery scripts', () => {
     SERVICES.forEach((s, i) => {
       assert.ok(manifest.includes(`image: docker.io/auditflow/${s}@${digest('0123'[i] ?? 'f')}`), s);
     });
-    assert.doesNotMatch(manifest, /image: docker\.io\/auditflow\/[a-z-]+:1\.0\.0\n/, 'no service image is left on its tag');
+    assert.doesNotMatch(manifest, /image: docker\.io\/auditflow\/[a-z-]+:v?1\.0\.0\n/, 'no service image is left on its tag');
     // Every Secret the overlay's pods read was created first, so the first rollout can succeed.
     const secrets = readFileSync(created, 'utf8');
     const referenced = new Set([...manifest.matchAll(/secretKeyRef:\n\s+key: \S+\n\s+name: (\S+)/g), ...manifest.matchAll(/secretName: (\S+)/g)].map((m) => m[1]));
     assert.ok(referenced.size >= 4, [...referenced].join(' '));
     for (const name of referenced) assert.match(secrets, new RegExp(`^  name: ${name}$`, 'm'), `${name} is not created: ${secrets.slice(0, 300)}`);
+  });
+
+  test('promote-overlay.sh promotes images of an operator\'s own registry and organisation, never the base tag', () => {
+    const applied = path.join(work, 'applied-own-org.yaml');
+    const images = SERVICES.map((s, i) => `ghcr.io/homelab/${s}:v1.0.0@${digest('4567'[i] ?? 'f')}`).join('\\n');
+    const kubectl = stub(
+      'kubectl-own-org',
+      [
+        'case "$*" in',
+        `  "--namespace preprod get deployments "*) printf '${images}\\n' ;;`,
+        '  kustomize*) exec kubectl-real "$@" ;;',
+        `  apply*) cp "\${@: -1}" ${JSON.stringify(applied)} ;;`,
+        '  "--namespace prod get secret "*) exit 0 ;;',
+        '  "--namespace prod get deployments -o name") echo deployment.apps/afp-audit-ingest ;;',
+        '  *rollout*) echo "rolled out" ;;',
+        '  *) echo "unexpected: $*" >&2; exit 9 ;;',
+        'esac',
+      ].join('\n'),
+    );
+    stub('kubectl-real', `exec ${spawnSync('bash', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).stdout.trim()} "$@"`);
+    const helm = path.join(repoRoot, '.tools', 'bin', 'helm');
+    const res = script('promote-overlay.sh', { TARGET: 'prod', REGISTRY: 'ghcr.io', IMAGE_ORG: 'homelab', KUBECTL: kubectl, HELM: helm, PATH: `${work}:${process.env.PATH}` });
+    assert.equal(res.status, 0, res.stderr);
+    const manifest = readFileSync(applied, 'utf8');
+    SERVICES.forEach((s, i) => {
+      assert.ok(manifest.includes(`image: ghcr.io/homelab/${s}@${digest('4567'[i] ?? 'f')}`), `${s} runs the promoted digest from the operator's registry`);
+    });
+    assert.doesNotMatch(manifest, /image: docker\.io\/auditflow\//, 'nothing falls back to the base image');
   });
 
   test('promote-overlay.sh refuses a source that does not run digest-pinned images', () => {

@@ -537,8 +537,8 @@ describe('rollouts and scaling', () => {
   test('images default to the chart appVersion and can be pinned by digest', async () => {
     const digest = `sha256:${'ab'.repeat(32)}`;
     const r = await helmTemplate({ set: [`audit-event-generator.image.digest=${digest}`] });
-    assert.equal(podTemplateOf(find(defaults.objects, 'Deployment', 'afp-audit-log-analysis'))?.spec.containers[0]?.image, 'docker.io/auditflow/audit-log-analysis:1.0.0');
-    assert.equal(podTemplateOf(find(r.objects, 'Deployment', 'afp-audit-event-generator'))?.spec.containers[0]?.image, `docker.io/auditflow/audit-event-generator:1.0.0@${digest}`);
+    assert.equal(podTemplateOf(find(defaults.objects, 'Deployment', 'afp-audit-log-analysis'))?.spec.containers[0]?.image, 'docker.io/auditflow/audit-log-analysis:v1.0.0');
+    assert.equal(podTemplateOf(find(r.objects, 'Deployment', 'afp-audit-event-generator'))?.spec.containers[0]?.image, `docker.io/auditflow/audit-event-generator:v1.0.0@${digest}`);
   });
 
   test('global.imageRegistry moves every image, and imageRepositoryPrefix the AuditFlow ones', async () => {
@@ -551,11 +551,11 @@ describe('rollouts and scaling', () => {
     for (const [owner, image] of images) assert.ok(image.startsWith('registry.lab.example:5000/'), `${owner}: ${image}`);
     for (const sub of APP_CHARTS) {
       const image = podTemplateOf(find(r.objects, 'Deployment', `afp-${sub}`))?.spec.containers[0]?.image;
-      assert.equal(image, `registry.lab.example:5000/homelab/${sub}:1.0.0`);
+      assert.equal(image, `registry.lab.example:5000/homelab/${sub}:v1.0.0`);
     }
     for (const sub of APP_CHARTS) {
       const solo = await helmTemplate({ chart: join(CHART, 'charts', sub), release: 'solo', set: ['global.imageRegistry=r.example', 'global.imageRepositoryPrefix=o'] });
-      assert.equal(podTemplateOf(find(solo.objects, 'Deployment', `solo-${sub}`))?.spec.containers[0]?.image, `r.example/o/${sub}:1.0.0`);
+      assert.equal(podTemplateOf(find(solo.objects, 'Deployment', `solo-${sub}`))?.spec.containers[0]?.image, `r.example/o/${sub}:v1.0.0`);
     }
   });
 

@@ -33,7 +33,7 @@ const contract = readObservabilityContract(join(repoRoot, 'docs/observability.md
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a JS template.
 const DATASOURCE_VARIABLE = '${datasource}';
-const APP_JOBS = ['audit-event-generator', 'audit-log-analysis', 'notification-service', 'event-audit-dashboard'];
+const APP_JOBS = ['audit-event-generator', 'audit-log-analysis', 'notification-service', 'event-audit-dashboard', 'audit-ingest'];
 const SEVERITIES = new Set(['critical', 'warning']);
 const CATEGORIES = new Set(['availability', 'dependency', 'pipeline', 'resources', 'broker', 'security']);
 
@@ -188,7 +188,7 @@ describe('Prometheus rules', () => {
     }
   });
 
-  test('the service job regexes name exactly the four services', () => {
+  test('the service job regexes name exactly the five services', () => {
     for (const rule of alertRules) {
       for (const match of rule.expr.matchAll(/job=~"([^"]+)"/g)) {
         const jobs = (match[1] ?? '').split('|').filter((j) => j !== 'rabbitmq');
@@ -585,7 +585,7 @@ describe('Grafana dashboard', () => {
 
   test('has the agreed rows', () => {
     const rows = dashboard.panels.filter((p) => p.type === 'row').map((p) => p.title);
-    assert.deepEqual(rows, ['Pipeline throughput', 'Errors', 'Latency', 'Resources', 'Dependencies', 'Security']);
+    assert.deepEqual(rows, ['Pipeline throughput', 'Errors', 'Latency', 'Resources', 'Dependencies', 'Security', 'Real audit sources (audit-ingest)']);
   });
 
   test('every panel and query uses the datasource variable', () => {

@@ -74,6 +74,18 @@ export const GLOBAL = {
     externalDatabase: serverRef('PostgreSQL', 'the notification-service password under `password`'),
     externalRabbitmq: serverRef('RabbitMQ', 'one key per service user: `<service>-password`'),
     externalRedis: serverRef('Redis', 'the password under `password`'),
+    serviceMonitor: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Settings of every ServiceMonitor the charts render',
+      properties: {
+        labels: {
+          type: 'object',
+          additionalProperties: { type: 'string' },
+          description: 'Labels on every ServiceMonitor, for a Prometheus that selects on them (kube-prometheus-stack: `release: <its release name>`)',
+        },
+      },
+    },
   },
 };
 

@@ -141,6 +141,7 @@ const customSchemas: Record<string, object> = {
         additionalProperties: false,
         properties: {
           selector: labelSelector,
+          jobLabel: str,
           namespaceSelector: {
             type: 'object',
             additionalProperties: false,
@@ -159,6 +160,15 @@ const customSchemas: Record<string, object> = {
                 interval: { type: 'string', pattern: '^[0-9]+(ms|s|m|h)$' },
                 scrapeTimeout: { type: 'string', pattern: '^[0-9]+(ms|s|m|h)$' },
                 scheme: { enum: ['http', 'https'] },
+                honorLabels: { type: 'boolean' },
+                relabelings: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    additionalProperties: false,
+                    properties: { sourceLabels: { type: 'array', items: str }, targetLabel: str, regex: str, replacement: str, action: str },
+                  },
+                },
               },
             },
           },

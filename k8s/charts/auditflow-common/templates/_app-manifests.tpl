@@ -30,6 +30,7 @@ spec:
       labels:
         {{- include "auditflow.labels" . | nindent 8 }}
         app.kubernetes.io/component: server
+        {{- include "auditflow.scrapeLabel" . | nindent 8 }}
         {{- with .Values.podLabels }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -253,29 +254,51 @@ spec:
 {{- define "auditflow.app.serviceMonitor" -}}
 {{- if .Values.serviceMonitor.enabled -}}
 {{- $metricsPort := int (default 0 .Values.containerPorts.metrics) -}}
+{{- include "auditflow.serviceMonitor" (dict "ctx" . "port" (ternary "http-metrics" "http" (gt $metricsPort 0)) "path" "/metrics") }}
+{{- end }}
+{{- end -}}
+
+{{/*
+A Prometheus Operator ServiceMonitor whose series look like those of the prometheus.io
+annotation job (monitoring/prometheus/prometheus.yaml), so the same alert rules and dashboard
+work with either: `job` is app.kubernetes.io/name, `node` is the pod's node, and the service's
+own `service` label is kept (honorLabels) instead of becoming exported_service.
+global.serviceMonitor.labels (e.g. release: kube-prometheus-stack, which that stack selects on)
+and the chart's serviceMonitor.labels are both applied.
+Usage: {{ include "auditflow.serviceMonitor" (dict "ctx" . "port" "http-metrics" "path" "/metrics") }}
+*/}}
+{{- define "auditflow.serviceMonitor" -}}
+{{- $ctx := .ctx -}}
+{{- $global := (($ctx.Values.global).serviceMonitor).labels | default dict -}}
 apiVersion: monitoring.coreos.com/v1
 kind: ServiceMonitor
 metadata:
-  name: {{ include "auditflow.fullname" . }}
-  namespace: {{ .Release.Namespace }}
+  name: {{ include "auditflow.fullname" $ctx }}
+  namespace: {{ $ctx.Release.Namespace }}
   labels:
-    {{- include "auditflow.labels" . | nindent 4 }}
-    {{- with .Values.serviceMonitor.labels }}
+    {{- include "auditflow.labels" $ctx | nindent 4 }}
+    {{- with merge (deepCopy ($ctx.Values.serviceMonitor.labels | default dict)) $global }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
 spec:
+  jobLabel: app.kubernetes.io/name
   selector:
     matchLabels:
-      {{- include "auditflow.workloadSelectorLabels" . | nindent 6 }}
+      {{- include "auditflow.workloadSelectorLabels" $ctx | nindent 6 }}
   namespaceSelector:
     matchNames:
-      - {{ .Release.Namespace }}
+      - {{ $ctx.Release.Namespace }}
   endpoints:
-    - port: {{ ternary "http-metrics" "http" (gt $metricsPort 0) }}
-      path: /metrics
-      interval: {{ .Values.serviceMonitor.interval }}
-      scrapeTimeout: {{ .Values.serviceMonitor.scrapeTimeout }}
-{{- end }}
+    - port: {{ .port }}
+      path: {{ .path }}
+      honorLabels: true
+      interval: {{ $ctx.Values.serviceMonitor.interval }}
+      {{- with $ctx.Values.serviceMonitor.scrapeTimeout }}
+      scrapeTimeout: {{ . }}
+      {{- end }}
+      relabelings:
+        - sourceLabels: [__meta_kubernetes_pod_node_name]
+          targetLabel: node
 {{- end -}}
 
 {{- define "auditflow.app.testReadyz" -}}

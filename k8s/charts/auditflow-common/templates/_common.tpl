@@ -62,11 +62,16 @@ app.kubernetes.io/component: server
 {{/*
 Image reference: registry/repository:tag[@digest]. The tag defaults to the chart's
 appVersion; a mutable `latest` tag is refused because nodes would keep stale copies (D17).
+AuditFlow's own images (`own`) default to `v<appVersion>`, the tag the release workflow
+pushes for a version; third-party images use their upstream tag as appVersion.
+Usage: {{ include "auditflow.image" (dict "ctx" . "own" true "image" .Values.image "defaultTag" .Chart.AppVersion) }}
 */}}
 {{- define "auditflow.image" -}}
 {{- $img := .image -}}
 {{- $global := ((.ctx).Values).global | default dict -}}
-{{- $tag := toString (default .defaultTag $img.tag) -}}
+{{- $defaultTag := toString .defaultTag -}}
+{{- if and .own $defaultTag -}}{{- $defaultTag = printf "v%s" (trimPrefix "v" $defaultTag) -}}{{- end -}}
+{{- $tag := toString (default $defaultTag $img.tag) -}}
 {{- if or (eq $tag "latest") (eq $tag "") -}}
 {{- fail (printf "image %s: a pinned tag is required (got %q)" $img.repository $tag) -}}
 {{- end -}}
@@ -206,6 +211,16 @@ topologySpreadConstraints:
 {{- define "auditflow.metricsFrom" -}}
 - namespaceSelector:
     {{- toYaml .Values.networkPolicy.metricsNamespaceSelector | nindent 4 }}
+{{- end -}}
+
+{{/*
+The seed's scrape label on every pod that serves metrics, beside the prometheus.io/*
+annotations: label selectors (kubernetes_sd relabelling, `kubectl get pods -l
+prometheus_scrape=true`) can match it, which annotations cannot.
+Usage: {{ include "auditflow.scrapeLabel" . }} in a pod template's labels.
+*/}}
+{{- define "auditflow.scrapeLabel" -}}
+prometheus_scrape: "true"
 {{- end -}}
 
 {{- define "auditflow.prometheusAnnotations" -}}

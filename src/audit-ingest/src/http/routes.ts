@@ -44,6 +44,8 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestRouteDeps
       authenticateSender(request, deps.auth);
     } catch (error) {
       deps.onRejected('unauthorized');
+      // Who tried is what the operator needs (runbook AuditIngestUnauthorizedSenders).
+      request.log.warn({ peer: request.ip, route: request.url }, 'audit sender refused: no valid token or client certificate');
       throw error;
     }
   };

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// Writes monitoring/kube-prometheus-stack/alertmanager-values.yaml: AuditFlow's Alertmanager
+// configuration as kube-prometheus-stack values. The stack renders `alertmanager.config` as a
+// map, so the file is nested under that key instead of passed with --set-file (which would make
+// it a string the stack ignores). monitoring/alertmanager/alertmanager.yaml stays the source.
+//
+//   node scripts/sync-alertmanager-values.mjs          rewrite the values file
+//   node scripts/sync-alertmanager-values.mjs --check  exit 1 when it is stale
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const source = join(repoRoot, 'monitoring/alertmanager/alertmanager.yaml');
+const target = join(repoRoot, 'monitoring/kube-prometheus-stack/alertmanager-values.yaml');
+
+const expected = [
+  '# Generated from monitoring/alertmanager/alertmanager.yaml by scripts/sync-alertmanager-values.mjs.',
+  '#   helm upgrade --install kube-prometheus-stack prometheus-community/kube-prometheus-stack -n monitoring \\',
+  '#     -f monitoring/kube-prometheus-stack/values-pi.yaml -f monitoring/kube-prometheus-stack/alertmanager-values.yaml',
+  stringify({ alertmanager: { config: parse(readFileSync(source, 'utf8')) } }, { lineWidth: 0 }),
+].join('\n');
+
+if (process.argv.includes('--check')) {
+  let current = '';
+  try {
+    current = readFileSync(target, 'utf8');
+  } catch {}
+  if (current !== expected) {
+    console.error('monitoring/kube-prometheus-stack/alertmanager-values.yaml is stale: run node scripts/sync-alertmanager-values.mjs');
+    process.exit(1);
+  }
+} else {
+  writeFileSync(target, expected);
+  console.log('monitoring/kube-prometheus-stack/alertmanager-values.yaml regenerated');
+}
