@@ -2,8 +2,8 @@ import { AuditFlowError } from '@auditflow/common';
 
 import type { YamlProblem } from '@auditflow/common';
 
-/** One problem of a rules file, located so an editor can jump to it. */
-export type RuleProblem = YamlProblem;
+/** One problem of a rules file, located so an editor can jump to it; `file` names it in a rules directory. */
+export type RuleProblem = YamlProblem & { file?: string };
 
 /** A rules file that cannot be loaded; every problem is reported at once. */
 export class RulesError extends AuditFlowError {
@@ -13,7 +13,7 @@ export class RulesError extends AuditFlowError {
   constructor(fileName: string, problems: RuleProblem[]) {
     const first = problems
       .slice(0, 5)
-      .map((p) => `${fileName}:${p.line}:${p.column}: ${p.message}`)
+      .map((p) => `${p.file ?? fileName}:${p.line}:${p.column}: ${p.message}`)
       .join('; ');
     super('AF_RULES_INVALID', `invalid rules file ${fileName}: ${first}`, { statusCode: 400, details: problems });
     this.problems = problems;
