@@ -72,7 +72,7 @@ describe('labelled corpus through the real listeners into stored alerts', { time
     analysis = await startTestAnalysis(names, { RULES_FILE: rulesDir });
     ingest = await startTestIngest(names);
 
-    const at = (variant: Variant, line: number) => new Date(now + line * 1000);
+    const at = (_variant: Variant, line: number) => new Date(now + line * 1000);
     const syslog = ingest.handle.syslog!;
     const of = (format: string) => variants.filter((v) => v.format === format);
     // RFC 3164 with newline framing (rsyslog's traditional forward), RFC 5424 octet-counted (RFC 6587).

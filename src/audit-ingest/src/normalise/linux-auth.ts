@@ -15,7 +15,7 @@ const SSH_ATTEMPT = new RegExp(
 );
 const SSH_INVALID_USER = new RegExp(String.raw`^[Ii]nvalid user (.*?) from ${IPV4_OR_6}(?: port (\d+))?(?: \[preauth\])?$`);
 /** auth.c's allowed_user(): AllowUsers/DenyUsers/AllowGroups/DenyGroups, a locked account or a missing shell. */
-const SSH_NOT_ALLOWED = new RegExp(String.raw`^User (.*?)(?: from ${IPV4_OR_6})? not allowed because (.+)$`);
+const SSH_NOT_ALLOWED = new RegExp(`^User (.*?)(?: from ${IPV4_OR_6})? not allowed because (.+)$`);
 /** MaxAuthTries reached: OpenSSH 7.4+ (`error: maximum authentication attempts exceeded ...`, `Disconnecting authenticating user ...`) and older (`Disconnecting: Too many ...`). */
 const SSH_MAX_TRIES = [
   new RegExp(String.raw`^(?:error: )?maximum authentication attempts exceeded for (invalid user )?(.*?) from ${IPV4_OR_6}(?: port (\d+))?(?: ssh2)?(?: \[preauth\])?$`),
