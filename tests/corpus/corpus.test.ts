@@ -61,7 +61,7 @@ describe('labelled corpus through the real listeners into stored alerts', { time
     const client = new PostgresClient({ url: database.url, poolMax: 4, applicationName: 'corpus-test', logger: silentLogger });
     const store = await SqlAlertStore.open(client, silentLogger);
     await store.migrate();
-    notificationBroker = new AmqpBroker({ url: RABBITMQ_URL, logger: silentLogger, connectionName: 'corpus-notification' });
+    notificationBroker = new AmqpBroker({ url: RABBITMQ_URL, logger: silentLogger, connectionName: 'corpus-notification', queueType: 'quorum' });
     notification = await startNotificationService({
       config: loadNotificationConfig({ API_PORT: '0', API_HOST: '127.0.0.1', RABBITMQ_ALERT_QUEUE: names.alertQueue, LOG_LEVEL: 'silent' }),
       logger: silentLogger,
@@ -154,7 +154,7 @@ describe('labelled corpus through the real listeners into stored alerts', { time
       else raised.set(variant.tag, [...(raised.get(variant.tag) ?? []), alert]);
     }
     const rules = new Set([...variants.flatMap((v) => v.case.expect), ...alerts.map((a) => a.rule_id)]);
-    const score = new Map([...rules].map((rule) => [rule, { tp: 0, fn: 0, fp: 0 }] as const));
+    const score = new Map<string, { tp: number; fn: number; fp: number }>([...rules].map((rule) => [rule, { tp: 0, fn: 0, fp: 0 }]));
     const problems: string[] = [];
     for (const [tag, variant] of byTag) {
       const got = raised.get(tag) ?? [];
