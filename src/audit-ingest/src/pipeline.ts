@@ -90,6 +90,10 @@ export class IngestPipeline {
       } else if (item.kind === 'event') {
         events++;
         sends.push(this.#publishEvent(item.event));
+        for (const repeat of item.repeats ?? []) {
+          events++;
+          sends.push(this.#publishEvent(repeat));
+        }
       } else {
         report.deadLettered++;
         if (report.errors.length < 20) report.errors.push({ index, code: item.letter.code, reason: item.letter.reason });

@@ -206,3 +206,72 @@ describe('the normaliser builds contract events with a source block', () => {
 function pod() {
   return { kind: 'Pod', spec: { containers: [{ name: 'c', image: 'x', securityContext: { privileged: true } }] } };
 }
+
+describe('real formats the corpus found missing', () => {
+  const normaliser = new Normaliser({ clusterName: 'pi-cluster', zone: utc, clock: () => NOW });
+  const journald = { kind: 'journald' as const, transport: 'http', peer: undefined };
+  const eventsOf = (result: ReturnType<Normaliser['journald']>) =>
+    result.kind === 'event' ? [result.event, ...(result.repeats ?? [])] : [];
+
+  test('"message repeated N times" is N events with distinct ids, the same ids when the entry is resent', () => {
+    const entry = { __CURSOR: 's=abc;i=2f0', __REALTIME_TIMESTAMP: '1764678787123456', _HOSTNAME: 'pi-j', SYSLOG_IDENTIFIER: 'sshd', MESSAGE: 'message repeated 5 times: [ Failed password for root from 5.36.59.76 port 42393 ssh2]' };
+    const first = eventsOf(normaliser.journald(entry, JSON.stringify(entry), journald));
+    const again = eventsOf(normaliser.journald(entry, JSON.stringify(entry), journald));
+    assert.equal(first.length, 5);
+    assert.equal(new Set(first.map((e) => e.event_id)).size, 5);
+    assert.deepEqual(again.map((e) => e.event_id), first.map((e) => e.event_id));
+    assert.ok(first.every((e) => e.event_type === 'ssh_login' && e.user_id === 'root' && e.details['ip_address'] === '5.36.59.76'));
+  });
+
+  test('sshd: spaced user names, IPv6 without port, AllowUsers refusals, MaxAuthTries in three wordings', () => {
+    const map = (message: string) => mapProgramLine({ program: 'sshd', message });
+    const record = (message: string) => {
+      const outcome = map(message);
+      assert.equal(outcome.kind, 'event', message);
+      return (outcome as { record: { event_type: string; user_id: string; details: Record<string, unknown> } }).record;
+    };
+    assert.equal(record('Invalid user  0101 from 5.188.10.180').user_id, ' 0101');
+    assert.equal(record('Failed password for invalid user  0101 from 5.188.10.180 port 40000 ssh2').user_id, ' 0101');
+    assert.equal(record('Failed password for pi from 2001:db8::7 ssh2').details['ip_address'], '2001:db8::7');
+    assert.equal(record('User root from 192.0.2.1 not allowed because not listed in AllowUsers').event_type, 'ssh_user_refused');
+    for (const line of [
+      'error: maximum authentication attempts exceeded for root from 192.0.2.1 port 22 ssh2 [preauth]',
+      'Disconnecting authenticating user root 192.0.2.1 port 22: Too many authentication failures [preauth]',
+      'Disconnecting: Too many authentication failures for root [preauth]',
+    ]) {
+      const r = record(line);
+      assert.deepEqual([r.event_type, r.user_id], ['ssh_max_auth_tries', 'root'], line);
+    }
+  });
+
+  test('systemd before v249: the Description stands in for the unit', () => {
+    const outcome = mapProgramLine({ program: 'systemd', message: 'Stopped System Logging Service.' });
+    assert.equal(outcome.kind, 'event');
+    assert.deepEqual((outcome as { record: { details: Record<string, unknown> } }).record.details['description'], 'System Logging Service');
+    assert.equal(mapProgramLine({ program: 'systemd', message: 'Stopping System Logging Service...' }).kind, 'ignored');
+  });
+
+  test('exec at ResponseStarted is an event, with the same id as its ResponseComplete; controller pods get a key and a name', () => {
+    const base = { kind: 'Event', apiVersion: 'audit.k8s.io/v1', auditID: 'a-1', verb: 'create', user: { username: 'alice' }, stageTimestamp: new Date(NOW).toISOString(), objectRef: { resource: 'pods', subresource: 'exec', namespace: 'kube-system', name: 'p' } };
+    const meta = { kind: 'k8s_audit' as const, transport: 'https', peer: undefined };
+    const started = normaliser.k8sAudit({ ...base, stage: 'ResponseStarted' }, undefined, meta);
+    const complete = normaliser.k8sAudit({ ...base, stage: 'ResponseComplete' }, undefined, meta);
+    assert.equal(started.kind, 'event');
+    assert.equal((started as { event: { event_id: string } }).event.event_id, (complete as { event: { event_id: string } }).event.event_id);
+    const watch = normaliser.k8sAudit({ ...base, stage: 'ResponseStarted', verb: 'watch', objectRef: { resource: 'pods' } }, undefined, meta);
+    assert.equal(watch.kind, 'ignored');
+    const controllerPod = (generateName: string, auditID: string) =>
+      (normaliser.k8sAudit(
+        { ...base, auditID, stage: 'ResponseComplete', objectRef: { resource: 'pods', namespace: 'default' }, requestObject: { kind: 'Pod', metadata: { generateName, ownerReferences: [{ kind: 'ReplicaSet', name: 'web-5d9', controller: true }] }, spec: pod().spec } },
+        undefined,
+        meta,
+      ) as { event: { details: Record<string, unknown> } }).event.details;
+    const a = controllerPod('web-5d9-', 'b-1');
+    const b = controllerPod('web-5d9-', 'b-2');
+    assert.equal(a['name'], 'web-5d9-<generated>');
+    assert.equal(a['owner'], 'ReplicaSet/web-5d9');
+    assert.notEqual(a['pod_key'], b['pod_key']);
+    const beta = normaliser.k8sAudit({ ...base, apiVersion: 'audit.k8s.io/v1beta1', stageTimestamp: undefined, timestamp: new Date(NOW).toISOString(), stage: 'ResponseComplete' }, undefined, meta);
+    assert.equal(beta.kind, 'event');
+  });
+});

@@ -18,7 +18,7 @@ function loadStandaloneConfig(env: Env): AnalysisConfig & { rules: RuleSet } {
   } catch (error) {
     if (!(error instanceof RulesError)) throw error;
     throw new ConfigError(
-      error.problems.map((p) => ({ variable: 'RULES_FILE', problem: `${error.fileName}:${p.line}:${p.column}: ${p.message}` })),
+      error.problems.map((p) => ({ variable: 'RULES_FILE', problem: `${p.file ?? error.fileName}:${p.line}:${p.column}: ${p.message}` })),
     );
   }
 }

@@ -81,9 +81,9 @@ export class YamlLocator {
 }
 
 /** The first problems of a file as one line, each at `file:line:col`, for an error message. */
-export function problemSummary(fileName: string, problems: readonly YamlProblem[], max = 5): string {
+export function problemSummary(fileName: string, problems: readonly (YamlProblem & { file?: string })[], max = 5): string {
   return problems
     .slice(0, max)
-    .map((p) => `${fileName}:${p.line}:${p.column}: ${p.message}`)
+    .map((p) => `${p.file ?? fileName}:${p.line}:${p.column}: ${p.message}`)
     .join('; ');
 }

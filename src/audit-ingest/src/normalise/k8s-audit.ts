@@ -7,30 +7,43 @@ const str = (value: unknown): string | undefined => (typeof value === 'string' &
 
 /** Stages that describe a finished request; the others would count the same request twice. */
 const FINAL_STAGES = new Set(['ResponseComplete', 'Panic']);
+/**
+ * Streaming subresources: the API server writes ResponseStarted when the
+ * session opens and ResponseComplete only when it closes (hours later, or
+ * never), so the session is an event at whichever stage comes first; both
+ * stages get the same event id, so analysis counts it once.
+ */
+export const SESSION_SUBRESOURCES = new Set(['exec', 'attach', 'portforward']);
+export const AUDIT_API_VERSIONS = new Set(['audit.k8s.io/v1', 'audit.k8s.io/v1beta1']);
 
 export interface K8sAuditIdentity {
   auditId: string;
   stage: string;
   /** stageTimestamp (or requestReceivedTimestamp) in epoch ms. */
   timestampMs: number;
+  /** An exec/attach/portforward session: one event for its ResponseStarted and ResponseComplete stages. */
+  session: boolean;
 }
 
-/** Checks the fields every `audit.k8s.io/v1` Event has; returns the reason when the object is not one. */
+/** Checks the fields every `audit.k8s.io/v1` (or archived `v1beta1`) Event has; returns the reason when the object is not one. */
 export function k8sAuditIdentity(event: unknown): K8sAuditIdentity | string {
   if (!isObject(event)) return 'audit event is not a JSON object';
   if (event['kind'] !== undefined && event['kind'] !== 'Event') return `kind "${String(event['kind'])}" is not Event`;
   const apiVersion = event['apiVersion'];
-  if (apiVersion !== undefined && apiVersion !== 'audit.k8s.io/v1') return `apiVersion "${String(apiVersion)}" is not audit.k8s.io/v1`;
+  if (apiVersion !== undefined && !AUDIT_API_VERSIONS.has(String(apiVersion))) return `apiVersion "${String(apiVersion)}" is not audit.k8s.io/v1 or v1beta1`;
   const auditId = str(event['auditID']);
   if (!auditId) return 'audit event has no auditID';
   const stage = str(event['stage']);
   if (!stage) return 'audit event has no stage';
   if (!str(event['verb'])) return 'audit event has no verb';
   if (!isObject(event['user'])) return 'audit event has no user';
-  const time = str(event['stageTimestamp']) ?? str(event['requestReceivedTimestamp']);
+  // v1beta1 archives of 1.7-era servers carry only the deprecated `timestamp`.
+  const time = str(event['stageTimestamp']) ?? str(event['requestReceivedTimestamp']) ?? str(event['timestamp']);
   const timestampMs = time === undefined ? Number.NaN : Date.parse(time);
   if (Number.isNaN(timestampMs)) return 'audit event has no valid stageTimestamp';
-  return { auditId, stage, timestampMs };
+  const objectRef = isObject(event['objectRef']) ? event['objectRef'] : {};
+  const session = objectRef['resource'] === 'pods' && SESSION_SUBRESOURCES.has(String(objectRef['subresource']));
+  return { auditId, stage, timestampMs, session };
 }
 
 /**
@@ -42,7 +55,10 @@ export function k8sAuditIdentity(event: unknown): K8sAuditIdentity | string {
  * pods, the role a binding grants).
  */
 export function mapK8sAudit(event: Json, identity: K8sAuditIdentity): MapOutcome {
-  if (!FINAL_STAGES.has(identity.stage)) return ignored(`stage ${identity.stage} (only ResponseComplete and Panic are events)`);
+  const sessionStart = identity.session && identity.stage === 'ResponseStarted';
+  if (!FINAL_STAGES.has(identity.stage) && !sessionStart) {
+    return ignored(`stage ${identity.stage} (only ResponseComplete and Panic are events, and ResponseStarted of exec, attach and portforward)`);
+  }
   const user = event['user'] as Json;
   const username = str(user['username']) ?? 'system:anonymous';
   const groups = Array.isArray(user['groups']) ? user['groups'].filter((g): g is string => typeof g === 'string') : [];
@@ -83,8 +99,15 @@ export function mapK8sAudit(event: Json, identity: K8sAuditIdentity): MapOutcome
   details['human_user'] = isHumanUser(username, groups);
 
   const body = isObject(event['requestObject']) ? event['requestObject'] : undefined;
-  if (body && resource === 'pods' && subresource === undefined && verb === 'create') Object.assign(details, podRisk(body));
+  const response = isObject(event['responseObject']) ? event['responseObject'] : undefined;
+  if (resource === 'pods' && subresource === undefined && verb === 'create') {
+    if (body) Object.assign(details, podRisk(body));
+    Object.assign(details, podIdentity(body, response, name, identity.auditId));
+  }
   if (body && (resource === 'rolebindings' || resource === 'clusterrolebindings')) Object.assign(details, bindingFacts(body));
+  if (body && (resource === 'roles' || resource === 'clusterroles')) Object.assign(details, roleFacts(body));
+  if (body && resource === 'services' && subresource === undefined) Object.assign(details, serviceFacts(body));
+  if (groups.includes('system:masters')) details['system_masters'] = true;
 
   // 101 is the protocol switch that starts an exec/attach stream.
   const result = code >= 100 && code < 400 ? 'SUCCESS' : code === 401 || code === 403 ? 'DENIED' : 'FAILURE';
@@ -100,8 +123,10 @@ export function mapK8sAudit(event: Json, identity: K8sAuditIdentity): MapOutcome
 /**
  * A person, as opposed to a component: not a `system:` identity (service
  * accounts, nodes, controllers, anonymous) and not in a `system:serviceaccounts`
- * or `system:nodes` group. K3s' own admin user is `system:admin`, and counts
- * as a component too; people get named client certificates or OIDC users.
+ * or `system:nodes` group. K3s' `system:admin` (group `system:masters`) is both
+ * its own controllers' identity and the owner's kubeconfig, so the event says
+ * `system_masters: true` and the rules tell them apart by source address
+ * (the node addresses are in the rules file, not known here).
  */
 export function isHumanUser(username: string, groups: readonly string[]): boolean {
   if (username.startsWith('system:')) return false;
@@ -130,6 +155,58 @@ function podRisk(pod: Json): Record<string, unknown> {
     host_namespaces: hostNamespaces,
     images: containers.map((c) => str(c['image'])).filter(Boolean).slice(0, 16),
   };
+}
+
+/**
+ * Which pod this is. A controller's create request has no name yet (the API
+ * server derives it from metadata.generateName), so the response's name and
+ * uid are used when the audit level recorded them, else generateName plus the
+ * request's auditID: two pods never share a key, and no text reads `pod ''`.
+ */
+function podIdentity(body: Json | undefined, response: Json | undefined, objectName: string | undefined, auditId: string): Record<string, unknown> {
+  const requestMeta = body && isObject(body['metadata']) ? body['metadata'] : {};
+  const responseMeta = response && isObject(response['metadata']) ? response['metadata'] : {};
+  const realName = str(responseMeta['name']) ?? objectName ?? str(requestMeta['name']);
+  const generateName = str(requestMeta['generateName']) ?? str(responseMeta['generateName']);
+  const uid = str(responseMeta['uid']);
+  const owners = (Array.isArray(requestMeta['ownerReferences']) ? requestMeta['ownerReferences'] : Array.isArray(responseMeta['ownerReferences']) ? responseMeta['ownerReferences'] : []).filter(isObject);
+  const owner = owners.find((o) => o['controller'] === true) ?? owners[0];
+  const ownerText = owner && str(owner['kind']) && str(owner['name']) ? `${owner['kind']}/${owner['name']}` : undefined;
+  const name = realName ?? (generateName ? `${generateName}<generated>` : `<unnamed ${auditId.slice(0, 8)}>`);
+  return {
+    name,
+    pod_key: uid ?? realName ?? `${generateName ?? ''}<generated ${auditId}>`,
+    ...(uid ? { object_uid: uid } : {}),
+    ...(generateName ? { generate_name: generateName } : {}),
+    owner: ownerText ?? 'none',
+  };
+}
+
+/** The rules of a Role or ClusterRole that let its holder grant itself more: wildcards and bind/escalate/impersonate. */
+function roleFacts(role: Json): Record<string, unknown> {
+  const rules = Array.isArray(role['rules']) ? role['rules'].filter(isObject) : [];
+  const list = (rule: Json, key: string): string[] => (Array.isArray(rule[key]) ? rule[key].filter((v): v is string => typeof v === 'string') : []);
+  const verbs = new Set(rules.flatMap((rule) => list(rule, 'verbs')));
+  const resources = new Set(rules.flatMap((rule) => list(rule, 'resources')));
+  const wildcard = rules.some((rule) => list(rule, 'verbs').includes('*') || list(rule, 'resources').includes('*'));
+  const escalation = ['bind', 'escalate', 'impersonate'].filter((verb) => verbs.has(verb) || verbs.has('*'));
+  const aggregation = isObject(role['aggregationRule']);
+  return {
+    role_verbs: [...verbs].slice(0, 32),
+    role_resources: [...resources].slice(0, 32),
+    role_wildcard: wildcard,
+    role_escalation_verbs: escalation,
+    ...(aggregation ? { role_aggregated: true } : {}),
+  };
+}
+
+/** A Service's type and node ports: NodePort and LoadBalancer open a port on every node. */
+function serviceFacts(service: Json): Record<string, unknown> {
+  const spec = isObject(service['spec']) ? service['spec'] : {};
+  const type = str(spec['type']);
+  const ports = Array.isArray(spec['ports']) ? spec['ports'].filter(isObject) : [];
+  const nodePorts = ports.map((p) => p['nodePort']).filter((p): p is number => typeof p === 'number');
+  return { ...(type ? { service_type: type } : {}), ...(nodePorts.length > 0 ? { node_ports: nodePorts.slice(0, 16) } : {}) };
 }
 
 function bindingFacts(binding: Json): Record<string, unknown> {

@@ -7,13 +7,29 @@ export interface ProgramLine {
   message: string;
 }
 
-const IPV4_OR_6 = String.raw`([0-9A-Fa-f:.]+)`;
+const IPV4_OR_6 = String.raw`([0-9A-Fa-f:.]+(?:%[\w.-]+)?)`;
+// User names may contain spaces (`Invalid user  0101 from ...`), so they are matched lazily up to ` from <address>`.
+// The port is missing from IPv6 lines of some builds and from older OpenSSH; `[preauth]` ends pre-authentication lines.
 const SSH_ATTEMPT = new RegExp(
-  String.raw`^(Accepted|Failed) (password|publickey|keyboard-interactive/pam|keyboard-interactive|hostbased|none|gssapi-with-mic) for (invalid user )?(\S*) from ${IPV4_OR_6} port (\d+)(?: (ssh2))?(?:: (.*))?$`,
+  String.raw`^(Accepted|Failed) (password|publickey|keyboard-interactive/pam|keyboard-interactive|hostbased|none|gssapi-with-mic) for (invalid user )?(.*?) from ${IPV4_OR_6}(?: port (\d+))?(?: (ssh2))?(?:: (.*?))?(?: \[preauth\])?$`,
 );
-const SSH_INVALID_USER = new RegExp(String.raw`^Invalid user (\S*) from ${IPV4_OR_6}(?: port (\d+))?$`);
+const SSH_INVALID_USER = new RegExp(String.raw`^[Ii]nvalid user (.*?) from ${IPV4_OR_6}(?: port (\d+))?(?: \[preauth\])?$`);
+/** auth.c's allowed_user(): AllowUsers/DenyUsers/AllowGroups/DenyGroups, a locked account or a missing shell. */
+const SSH_NOT_ALLOWED = new RegExp(`^User (.*?)(?: from ${IPV4_OR_6})? not allowed because (.+)$`);
+/** MaxAuthTries reached: OpenSSH 7.4+ (`error: maximum authentication attempts exceeded ...`, `Disconnecting authenticating user ...`) and older (`Disconnecting: Too many ...`). */
+const SSH_MAX_TRIES = [
+  new RegExp(String.raw`^(?:error: )?maximum authentication attempts exceeded for (invalid user )?(.*?) from ${IPV4_OR_6}(?: port (\d+))?(?: ssh2)?(?: \[preauth\])?$`),
+  new RegExp(String.raw`^Disconnecting (authenticating|invalid) user (.*?) ${IPV4_OR_6} port (\d+): Too many authentication failures(?: \[preauth\])?$`),
+  /^Disconnecting: Too many authentication failures(?: for (invalid user )?(.*?))?(?: \[preauth\])?$/,
+];
+/** rsyslog's `$RepeatedMsgReduction` and journald-forwarders fold identical lines into one. */
+const REPEATED = /^message repeated (\d+) times: \[ ?(.*)\]$/;
+/** Guards against a forged count turning one line into a flood of events. */
+export const MAX_REPEAT = 1000;
 const SUDO_LINE = /^\s*(\S+) : (.*)$/;
 const SYSTEMD_UNIT = /^(Started|Stopped|Reloaded) (\S+\.(?:service|socket|timer|mount|target|path))(?: - (.*?))?\.?$/;
+/** systemd before 249 names only the unit's Description: `Stopped System Logging Service.` */
+const SYSTEMD_DESCRIPTION = /^(Started|Stopped|Reloaded) (?!target )(.+)\.$/;
 const SYSTEMD_FAILED = /^(\S+\.(?:service|socket|timer|mount)): Failed with result '([^']+)'\.$/;
 const AUDIT_RECORD = /^(?:node=\S+ )?type=([A-Z_0-9]+) msg=audit\((\d+)\.(\d+):(\d+)\): ?(.*)$/;
 
@@ -24,6 +40,21 @@ const AUDIT_RECORD = /^(?:node=\S+ )?type=([A-Z_0-9]+) msg=audit\((\d+)\.(\d+):(
  * "session opened") are ignored so one login attempt is one event.
  */
 export function mapProgramLine(line: ProgramLine): MapOutcome {
+  const repeated = REPEATED.exec(line.message);
+  if (repeated) {
+    const count = Number(repeated[1]);
+    if (!Number.isSafeInteger(count) || count < 1) return ignored('repeat line with an unusable count');
+    const inner = mapProgramLine({ program: line.program, message: repeated[2]! });
+    if (inner.kind !== 'event') return inner;
+    return mapped({ ...inner.record, occurrences: Math.min(count, MAX_REPEAT), details: { ...inner.record.details, repeated: count } });
+  }
+  const outcome = mapLine(line);
+  if (outcome.kind !== 'event') return outcome;
+  // The program's own words, for Sigma keyword rules (the source block keeps the whole record).
+  return mapped({ ...outcome.record, details: { ...outcome.record.details, message: line.message.slice(0, 2048) } });
+}
+
+function mapLine(line: ProgramLine): MapOutcome {
   const program = normaliseProgram(line.program);
   const message = line.message;
   switch (program) {
@@ -70,7 +101,7 @@ function mapSshd(message: string): MapOutcome {
     const success = verdict === 'Accepted';
     const details: Record<string, unknown> = {
       ip_address: ip,
-      port: Number(port),
+      ...(port ? { port: Number(port) } : {}),
       protocol: protocol ?? 'ssh',
       auth_method: method,
       resource: 'sshd',
@@ -81,7 +112,7 @@ function mapSshd(message: string): MapOutcome {
     return mapped({
       event_type: 'ssh_login',
       action_result: success ? 'SUCCESS' : 'FAILURE',
-      user_id: user || '(empty)',
+      user_id: userName(user),
       severity: success ? 'INFO' : 'WARNING',
       details,
     });
@@ -92,12 +123,48 @@ function mapSshd(message: string): MapOutcome {
     return mapped({
       event_type: 'ssh_invalid_user',
       action_result: 'FAILURE',
-      user_id: user || '(empty)',
+      user_id: userName(user),
       severity: 'WARNING',
       details: { ip_address: ip, ...(port ? { port: Number(port) } : {}), protocol: 'ssh', reason: 'invalid user', resource: 'sshd' },
     });
   }
+  const refused = SSH_NOT_ALLOWED.exec(message);
+  if (refused) {
+    const [, user, ip, reason] = refused;
+    return mapped({
+      event_type: 'ssh_user_refused',
+      action_result: 'DENIED',
+      user_id: userName(user),
+      severity: 'WARNING',
+      details: { ...(ip ? { ip_address: ip } : {}), protocol: 'ssh', reason: reason!.slice(0, 512), resource: 'sshd' },
+    });
+  }
+  const [modern, disconnect, legacy] = SSH_MAX_TRIES.map((pattern) => pattern.exec(message));
+  if (modern || disconnect || legacy) {
+    const match = (modern ?? disconnect ?? legacy)!;
+    const invalidUser = disconnect ? disconnect[1] === 'invalid' : match[1] !== undefined;
+    const [user, ip, port] = [match[2], match[3], match[4]];
+    return mapped({
+      event_type: 'ssh_max_auth_tries',
+      action_result: 'FAILURE',
+      user_id: userName(user),
+      severity: 'WARNING',
+      details: {
+        ...(ip ? { ip_address: ip } : {}),
+        ...(port ? { port: Number(port) } : {}),
+        ...(invalidUser ? { invalid_user: true } : {}),
+        protocol: 'ssh',
+        reason: 'too many authentication failures',
+        resource: 'sshd',
+      },
+    });
+  }
   return ignored('sshd message without an authentication verdict');
+}
+
+/** sshd writes an empty name as nothing; `user_id` must not be empty. */
+function userName(user: string | undefined): string {
+  return user === undefined || user === '' ? '(empty)' : user;
 }
 
 /**
@@ -222,6 +289,19 @@ function mapSystemd(message: string): MapOutcome {
       user_id: 'systemd',
       severity: 'WARNING',
       details: { resource: failed[1], reason: failed[2] },
+    });
+  }
+  const described = SYSTEMD_DESCRIPTION.exec(message);
+  if (described && !described[2]!.includes('...')) {
+    const [, verb, description] = described;
+    const result = verb === 'Started' ? 'STARTED' : verb === 'Stopped' ? 'STOPPED' : 'RELOADED';
+    return mapped({
+      event_type: 'service_status_change',
+      action_result: result,
+      user_id: 'systemd',
+      severity: result === 'STOPPED' ? 'WARNING' : 'INFO',
+      // Only the Description is known; it stands in for the unit name.
+      details: { resource: description, description },
     });
   }
   return ignored('systemd message without a unit state change');

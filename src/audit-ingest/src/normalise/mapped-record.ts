@@ -7,6 +7,11 @@ export interface MappedRecord {
   details: Record<string, unknown>;
   /** Overrides the transport's time when the record carries a better one (auditd's own stamp). */
   timestampMs?: number;
+  /**
+   * How many times the sender saw this record: rsyslog's and journald's
+   * "message repeated N times: [ ... ]" stand for N occurrences, each an event.
+   */
+  occurrences?: number;
 }
 
 /**

@@ -15,7 +15,21 @@ export interface DeadLetter {
   meta: SourceMeta;
 }
 
-export type Normalised = { kind: 'event'; event: AuditEvent } | { kind: 'ignored'; why: string } | { kind: 'dead'; letter: DeadLetter };
+/**
+ * `repeats` are the further occurrences a "message repeated N times" line
+ * stands for: the same record, each with its own event id derived from the
+ * first one's, so a resent journal entry yields the same ids again.
+ */
+export type Normalised =
+  | { kind: 'event'; event: AuditEvent; repeats?: readonly AuditEvent[] }
+  | { kind: 'ignored'; why: string }
+  | { kind: 'dead'; letter: DeadLetter };
+
+/** Every event of a normalised record: the event and its repeats. */
+export function eventsOf(item: Normalised): readonly AuditEvent[] {
+  if (item.kind !== 'event') return [];
+  return item.repeats ? [item.event, ...item.repeats] : [item.event];
+}
 
 export const DEAD_LETTER_CODES = {
   syslog: AfIngestSyslogUnparseableError.code,
@@ -112,7 +126,7 @@ export class Normaliser {
   }
 
   /**
-   * One `audit.k8s.io/v1` Event. Its id derives from auditID and stage, so the
+   * One `audit.k8s.io/v1` (or `v1beta1`) Event. Its id derives from auditID and stage, so the
    * API server's webhook retrying a batch never counts a request twice.
    */
   k8sAudit(event: unknown, raw: string | undefined, meta: SourceMeta): Normalised {
@@ -120,7 +134,8 @@ export class Normaliser {
     if (typeof identity === 'string') return dead(DEAD_LETTER_CODES.k8s, identity, raw ?? JSON.stringify(event) ?? '', meta);
     const object = event as Record<string, unknown>;
     return this.#toEvent(mapK8sAudit(object, identity), {
-      eventId: uuidV5(`k8s-audit|${identity.auditId}|${identity.stage}`),
+      // A session's two stages share one id (see SESSION_SUBRESOURCES); other requests have one final stage.
+      eventId: uuidV5(identity.session ? `k8s-audit|${identity.auditId}|session` : `k8s-audit|${identity.auditId}|${identity.stage}`),
       timestampMs: identity.timestampMs,
       sourceService: 'kube-apiserver',
       host: this.#clusterName,
@@ -147,7 +162,12 @@ export class Normaliser {
     if (outcome.kind === 'ignored') return outcome;
     if (outcome.kind === 'invalid') return dead(DEAD_LETTER_CODES.contract, outcome.message, input.raw, input.meta);
     try {
-      return { kind: 'event', event: buildEvent({ ...input, record: outcome.record }) };
+      const event = buildEvent({ ...input, record: outcome.record });
+      const occurrences = outcome.record.occurrences ?? 1;
+      if (occurrences <= 1) return { kind: 'event', event };
+      const repeats: AuditEvent[] = [];
+      for (let i = 1; i < occurrences; i++) repeats.push({ ...event, event_id: uuidV5(`${event.event_id}|repeat|${i}`) });
+      return { kind: 'event', event, repeats };
     } catch (error) {
       if (error instanceof ValidationError) return dead(DEAD_LETTER_CODES.contract, error.message, input.raw, input.meta);
       throw error;

@@ -21,6 +21,8 @@ export interface EngineHooks {
   ruleMatched?(ruleId: string): void;
   lateEvent?(ruleId: string): void;
   suppressed?(ruleId: string): void;
+  /** An event older than the open episode of its group: neither folded nor alerted, so it is reported here. */
+  stale?(ruleId: string, eventId: string, episode: { anchor: number; firstSeen: number }): void;
 }
 
 /**
@@ -314,8 +316,11 @@ export class AnalysisEngine {
 
   #outcome(entry: Pending, context: EventContext, redelivered: boolean, episode: EpisodeResult): AlertOutcome | undefined {
     const { rule, group, result } = entry;
+    if (episode.status === 'stale') {
+      this.#hooks.stale?.(rule.id, context.event.event_id, { anchor: episode.anchor, firstSeen: episode.firstSeen });
+      return undefined;
+    }
     if (episode.status !== 'new') this.#hooks.suppressed?.(rule.id);
-    if (episode.status === 'stale') return undefined;
     // Unchanged means another delivery already published this content, unless this is a redelivery after a lost publish.
     if (episode.status === 'unchanged' && !redelivered) return undefined;
     return new AlertOutcome(episode.status === 'new' ? 'new' : 'update', {

@@ -36,6 +36,9 @@ function tokenize(text: string): Token[] {
     if (!match) {
       if (text.slice(position).trim() === '') break;
       const offset = position + (text.slice(position).length - text.slice(position).trimStart().length);
+      if (text[offset] === '|') {
+        throw new ConditionSyntaxError("Sigma aggregations ('| count() by ...', '| near') are not supported; write a correlation rule", offset);
+      }
       throw new ConditionSyntaxError(`unexpected character '${text[offset]}' in condition`, offset);
     }
     const word = match[1] ?? '';

@@ -122,7 +122,7 @@ function toNumber(value: unknown): number | undefined {
   return undefined;
 }
 
-function cidrTest(expected: Scalar, field: string): ValueTest {
+export function cidrTest(expected: Scalar, field: string): ValueTest {
   if (typeof expected !== 'string') throw new MatcherError(`'cidr' of '${field}' needs a network such as 10.0.0.0/8`);
   const [address, prefixText] = expected.split('/');
   const family = isIP(address ?? '');

@@ -21,6 +21,7 @@ import {
 } from './rule-set.ts';
 import { MAX_CHAIN_STAGES } from '../store/window-store.ts';
 import { type RuleProblem, RulesError } from './rules-error.ts';
+import { compileSigmaFieldMatcher, compileSigmaKeywords, type SigmaLogsource, sigmaLogsource } from './sigma.ts';
 
 type Json = Record<string, unknown>;
 
@@ -32,7 +33,12 @@ const ALERT_KEYS = [
   'alert_name', 'alert_type', 'severity', 'description', 'rule_name', 'rule_description', 'action_observed',
   'impacted_resource', 'actor', 'tags', 'remediation_guidance', 'playbook_url',
 ];
-const CORRELATION_KEYS = ['type', 'rules', 'group-by', 'timespan', 'condition', 'generate', 'aliases'];
+const CORRELATION_KEYS = ['type', 'rules', 'group-by', 'timespan', 'condition', 'generate'];
+/** Sigma correlation features AuditFlow refuses rather than ignores. */
+const REFUSED_CORRELATION_KEYS: Record<string, string> = {
+  aliases: "correlation aliases are not supported; give the correlated rules' fields the same name",
+  timeframe: "'timeframe' is the old name; write 'timespan'",
+};
 const CONDITION_KEYS = ['gt', 'gte', 'lt', 'lte', 'eq', 'field'];
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const SPECIAL_PLACEHOLDERS = new Set(['resource', 'client_ip', 'count', 'window_count', 'timespan_seconds', 'threshold', 'rule_id', 'first_seen', 'last_seen']);
@@ -42,6 +48,8 @@ interface Draft {
   locator: Locator;
   references: string[];
   explicitGenerate: boolean;
+  /** The Sigma logsource of a detection written in Sigma's field names. */
+  sigma?: SigmaLogsource | undefined;
 }
 
 /**
@@ -49,10 +57,33 @@ interface Draft {
  * is collected with its line and column; any problem throws one RulesError.
  */
 export function parseRules(text: string, fileName: string): RuleSet {
+  return parseRuleFiles([{ text, fileName }], fileName);
+}
+
+/**
+ * Parses several rules files as one rule set (a rules directory): rules of
+ * one file may reference rules of another. Problems name their file.
+ */
+export function parseRuleFiles(files: readonly { text: string; fileName: string }[], setName: string): RuleSet {
   const problems: RuleProblem[] = [];
+  const drafts: Draft[] = [];
+  const perFile = files.map((file) => {
+    const fileProblems: RuleProblem[] = [];
+    parseFile(file.text, fileProblems, drafts);
+    return { file: file.fileName, problems: fileProblems };
+  });
+  if (drafts.length === 0 && perFile.every((f) => f.problems.length === 0)) {
+    perFile[0]?.problems.push({ line: 1, column: 1, path: '', message: files.length > 1 ? 'the directory contains no rules' : 'the file contains no rules' });
+  }
+  const ruleSet = link(drafts, setName);
+  for (const { file, problems: found } of perFile) for (const problem of found) problems.push({ ...problem, file });
+  if (problems.length > 0) throw new RulesError(files.length === 1 ? files[0]!.fileName : setName, problems);
+  return ruleSet;
+}
+
+function parseFile(text: string, problems: RuleProblem[], drafts: Draft[]): void {
   const lines = new LineCounter();
   const documents = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  const drafts: Draft[] = [];
 
   documents.forEach((document, index) => {
     const locator = new YamlLocator(document, lines, `[${index}]`, problems);
@@ -72,13 +103,6 @@ export function parseRules(text: string, fileName: string): RuleSet {
     const draft = parseRule(value, locator);
     if (draft) drafts.push(draft);
   });
-
-  if (drafts.length === 0 && problems.length === 0) {
-    problems.push({ line: 1, column: 1, path: '', message: 'the file contains no rules' });
-  }
-  const ruleSet = link(drafts, fileName);
-  if (problems.length > 0) throw new RulesError(fileName, problems);
-  return ruleSet;
 }
 
 function parseRule(value: Json, at: Locator): Draft | undefined {
@@ -105,6 +129,10 @@ function parseRule(value: Json, at: Locator): Draft | undefined {
   const generate = optionalBoolean(value, 'generate', at);
   const { groupBy: suppressionGroupBy, cooldownMs } = parseSuppression(value, at, isCorrelation);
   const alert = parseAlert(value, at, { title: title ?? '', description, tags, level });
+  const logsource = sigmaLogsource(value['logsource']);
+  if (typeof logsource === 'string') at.report(['logsource'], logsource);
+  const sigma = typeof logsource === 'string' ? undefined : logsource;
+  if (isCorrelation && sigma) at.report(['logsource'], 'a correlation takes its logsource from the rules it references', { atKey: true });
 
   const common = {
     id: id ?? '',
@@ -127,8 +155,10 @@ function parseRule(value: Json, at: Locator): Draft | undefined {
     return { rule, locator: at, references: parsed.references, explicitGenerate: false };
   }
   if (!('detection' in value)) return undefined;
-  const matches = parseDetection(value['detection'], at);
-  if (at.problems.length > before || !matches) return undefined;
+  const detected = parseDetection(value['detection'], at, sigma);
+  if (at.problems.length > before || !detected) return undefined;
+  // A Sigma rule sees only the events of its logsource.
+  const matches: EventPredicate = sigma ? (context) => sigma.scope(context) && detected(context) : detected;
   const rule: DetectionRule = {
     ...common,
     kind: 'detection',
@@ -137,12 +167,20 @@ function parseRule(value: Json, at: Locator): Draft | undefined {
     generate: generate === true,
     detection: value['detection'],
   };
-  return { rule, locator: at, references: [], explicitGenerate: generate === true };
+  return { rule, locator: at, references: [], explicitGenerate: generate === true, sigma };
 }
 
-function parseDetection(raw: unknown, at: Locator): EventPredicate | undefined {
+function parseDetection(raw: unknown, at: Locator, sigma: SigmaLogsource | undefined): EventPredicate | undefined {
   if (!isObject(raw)) {
     at.report(['detection'], 'detection must be a mapping of named selections plus a condition');
+    return undefined;
+  }
+  if ('timeframe' in raw) {
+    at.report(['detection', 'timeframe'], "'timeframe' with an aggregation condition is not supported; write a correlation rule (type event_count, timespan)", { atKey: true });
+    return undefined;
+  }
+  if (Array.isArray(raw['condition'])) {
+    at.report(['detection', 'condition'], 'a list of conditions is not supported; join them with or');
     return undefined;
   }
   const selections = new Map<string, EventPredicate>();
@@ -152,7 +190,7 @@ function parseDetection(raw: unknown, at: Locator): EventPredicate | undefined {
       at.report(['detection', name], `selection name '${name}' must start with a letter or _`, { atKey: true });
       continue;
     }
-    const compiled = compileSelection(body, ['detection', name], at);
+    const compiled = compileSelection(body, ['detection', name], at, sigma);
     if (compiled) selections.set(name, compiled);
   }
   const condition = raw['condition'];
@@ -178,8 +216,17 @@ function parseDetection(raw: unknown, at: Locator): EventPredicate | undefined {
   }
 }
 
-/** A map is AND of its fields; a list of maps is OR of the maps. */
-function compileSelection(body: unknown, path: (string | number)[], at: Locator): EventPredicate | undefined {
+/** A map is AND of its fields; a list of maps is OR of the maps; in a Sigma rule, a list of strings is keywords. */
+function compileSelection(body: unknown, path: (string | number)[], at: Locator, sigma: SigmaLogsource | undefined): EventPredicate | undefined {
+  if (sigma && (typeof body === 'string' || (Array.isArray(body) && body.length > 0 && body.every((item) => typeof item === 'string' || typeof item === 'number')))) {
+    try {
+      return compileSigmaKeywords(Array.isArray(body) ? body : [body], sigma);
+    } catch (error) {
+      if (!(error instanceof MatcherError)) throw error;
+      at.report(path, error.message);
+      return undefined;
+    }
+  }
   if (Array.isArray(body)) {
     if (body.length === 0) {
       at.report(path, 'a selection list must not be empty');
@@ -190,7 +237,7 @@ function compileSelection(body: unknown, path: (string | number)[], at: Locator)
         at.report([...path, index], 'each item of a selection list must be a mapping of fields');
         return undefined;
       }
-      return compileFieldMap(item, [...path, index], at);
+      return compileFieldMap(item, [...path, index], at, sigma);
     });
     if (parts.some((part) => part === undefined)) return undefined;
     const predicates = parts as EventPredicate[];
@@ -200,10 +247,10 @@ function compileSelection(body: unknown, path: (string | number)[], at: Locator)
     at.report(path, 'a selection must be a mapping of fields or a list of mappings');
     return undefined;
   }
-  return compileFieldMap(body, path, at);
+  return compileFieldMap(body, path, at, sigma);
 }
 
-function compileFieldMap(map: Json, path: (string | number)[], at: Locator): EventPredicate | undefined {
+function compileFieldMap(map: Json, path: (string | number)[], at: Locator, sigma: SigmaLogsource | undefined): EventPredicate | undefined {
   const entries = Object.entries(map);
   if (entries.length === 0) {
     at.report(path, 'a selection mapping must name at least one field');
@@ -213,7 +260,7 @@ function compileFieldMap(map: Json, path: (string | number)[], at: Locator): Eve
   let failed = false;
   for (const [key, value] of entries) {
     try {
-      predicates.push(compileFieldMatcher(key, value));
+      predicates.push(sigma ? compileSigmaFieldMatcher(key, value, sigma) : compileFieldMatcher(key, value));
     } catch (error) {
       if (!(error instanceof MatcherError)) throw error;
       at.report([...path, key], error.message, { atKey: true });
@@ -237,7 +284,8 @@ function parseCorrelation(raw: unknown, at: Locator): ParsedCorrelation | undefi
     return undefined;
   }
   for (const key of Object.keys(raw)) {
-    if (!CORRELATION_KEYS.includes(key)) at.report([...base, key], `unknown correlation key '${key}'`, { atKey: true });
+    if (Object.hasOwn(REFUSED_CORRELATION_KEYS, key)) at.report([...base, key], REFUSED_CORRELATION_KEYS[key]!, { atKey: true });
+    else if (!CORRELATION_KEYS.includes(key)) at.report([...base, key], `unknown correlation key '${key}'`, { atKey: true });
   }
   const type = raw['type'];
   if (typeof type !== 'string' || !(CORRELATION_TYPES as readonly string[]).includes(type)) {
@@ -414,7 +462,7 @@ function link(drafts: Draft[], fileName: string): RuleSet {
       else if (target === draft) draft.locator.report(['correlation', 'rules', index], 'a correlation cannot reference itself');
       else sources.push(target.rule.id);
     });
-    resolved.set(draft.rule, { ...draft.rule, sources });
+    resolved.set(draft.rule, { ...draft.rule, sources, ...sigmaFields(draft.rule, sources.map((id) => drafts.find((d) => d.rule.id === id)?.sigma)) });
   }
   const rules: Rule[] = drafts.map((draft) => (draft.rule.kind === 'correlation' ? resolved.get(draft.rule)! : draft.rule));
 
@@ -440,6 +488,17 @@ function link(drafts: Draft[], fileName: string): RuleSet {
     correlations: correlations.map((rule) => finalMap.get(rule.id) as CorrelationRule),
     byId: finalMap,
   };
+}
+
+/** A correlation of Sigma rules names their Sigma fields in group-by and condition.field; they read the mapped AuditFlow fields. */
+function sigmaFields(rule: CorrelationRule, sources: (SigmaLogsource | undefined)[]): Partial<CorrelationRule> {
+  const sigma = sources.find((source) => source !== undefined);
+  if (!sigma) return {};
+  const map = (ref: FieldRef): FieldRef => {
+    const path = sigma.resolve(ref.name);
+    return path ? { name: ref.name, path } : ref;
+  };
+  return { groupBy: rule.groupBy.map(map), ...(rule.valueField ? { valueField: map(rule.valueField) } : {}) };
 }
 
 function orderCorrelations(rules: Rule[], drafts: Draft[]): CorrelationRule[] {

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseRules } from './rule-parser.ts';
+import { parseRuleFiles } from './rule-parser.ts';
 import type { RuleSet } from './rule-set.ts';
 import { RulesError } from './rules-error.ts';
 
@@ -12,24 +12,30 @@ import { RulesError } from './rules-error.ts';
  */
 export const DEFAULT_RULES_FILE = fileURLToPath(new URL('../../rules/default.yaml', import.meta.url));
 
-/** Reads, parses and validates a rules file; throws RulesError (AF_RULES_INVALID). */
+/**
+ * Reads, parses and validates a rules file, or every `*.yml`/`*.yaml` file of
+ * a rules directory (in name order, hidden files and the ConfigMap's `..data`
+ * links skipped) as one rule set; throws RulesError (AF_RULES_INVALID).
+ */
 export async function loadRulesFile(path: string): Promise<RuleSet> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new RulesError(path, [{ line: 1, column: 1, path: '', message: `cannot read the file: ${(error as Error).message}` }]);
-  }
-  return parseRules(text, path);
+  return loadRulesFileSync(path);
 }
 
 /** The synchronous form, for start-up code that validates configuration before anything runs. */
 export function loadRulesFileSync(path: string): RuleSet {
-  let text: string;
+  const files: { text: string; fileName: string }[] = [];
   try {
-    text = readFileSync(path, 'utf8');
+    if (statSync(path).isDirectory()) {
+      const names = readdirSync(path)
+        .filter((name) => !name.startsWith('.') && /\.ya?ml$/.test(name))
+        .sort();
+      if (names.length === 0) throw new Error('the directory holds no .yml or .yaml file');
+      for (const name of names) files.push({ text: readFileSync(join(path, name), 'utf8'), fileName: join(path, name) });
+    } else {
+      files.push({ text: readFileSync(path, 'utf8'), fileName: path });
+    }
   } catch (error) {
-    throw new RulesError(path, [{ line: 1, column: 1, path: '', message: `cannot read the file: ${(error as Error).message}` }]);
+    throw new RulesError(path, [{ line: 1, column: 1, path: '', message: `cannot read the rules: ${(error as Error).message}` }]);
   }
-  return parseRules(text, path);
+  return parseRuleFiles(files, path);
 }

@@ -21,6 +21,7 @@ export class AnalysisMetrics {
   readonly alerts: Counter<'alert_type' | 'severity' | 'user_id' | 'server_hostname'>;
   readonly alertsPublished: Counter<'rule_id' | 'kind'>;
   readonly suppressed: Counter<'rule_id'>;
+  readonly staleEvents: Counter<'rule_id'>;
   readonly lateEvents: Counter<'rule_id'>;
   readonly ruleMatches: Counter<'rule_id'>;
   readonly handlerDuration: Histogram;
@@ -50,6 +51,12 @@ export class AnalysisMetrics {
       registers,
     });
     this.suppressed = new Counter({ name: 'audit_analysis_suppressed_total', help: 'Repeats folded into an open alert', labelNames: ['rule_id'], registers });
+    this.staleEvents = new Counter({
+      name: 'audit_analysis_stale_events_total',
+      help: 'Matches older than the open alert episode of their group, not folded into it',
+      labelNames: ['rule_id'],
+      registers,
+    });
     this.lateEvents = new Counter({ name: 'audit_analysis_late_events_total', help: 'Events older than the allowed lateness, not counted', labelNames: ['rule_id'], registers });
     this.ruleMatches = new Counter({ name: 'audit_analysis_rule_matches_total', help: 'Rule matches (base rules) and firings (correlations)', labelNames: ['rule_id'], registers });
     this.handlerDuration = new Histogram({
@@ -69,6 +76,7 @@ export class AnalysisMetrics {
     for (const rule_id of ruleIds) {
       this.ruleMatches.inc({ rule_id }, 0);
       this.suppressed.inc({ rule_id }, 0);
+      this.staleEvents.inc({ rule_id }, 0);
       this.lateEvents.inc({ rule_id }, 0);
     }
   }

@@ -58,6 +58,13 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
       ruleMatched: (rule_id) => metrics.ruleMatches.inc({ rule_id }),
       lateEvent: (rule_id) => metrics.lateEvents.inc({ rule_id }),
       suppressed: (rule_id) => metrics.suppressed.inc({ rule_id }),
+      stale: (rule_id, event_id, episode) => {
+        metrics.staleEvents.inc({ rule_id });
+        deps.logger.warn(
+          { rule_id, event_id, episode_first_seen: new Date(episode.firstSeen).toISOString() },
+          'match older than the open alert episode of its group; not folded into it',
+        );
+      },
     },
   });
 
