@@ -13,6 +13,7 @@ export * from './http/sse.ts';
 export * from './http/start-http-service.ts';
 export * from './ids.ts';
 export * from './logger.ts';
+export * from './memory/index.ts';
 export * from './metrics.ts';
 export * from './shutdown.ts';
 export * from './startup/index.ts';
