@@ -37,7 +37,7 @@ COPY src/common/ src/common/
 COPY src/${SERVICE}/ src/${SERVICE}/
 # After compiling, drop what only the compiler needs, so the runtime stage can copy the
 # workspace folders whole and pick up every asset (including non-TypeScript files that sit
-# in src/, such as Lua scripts) without listing them.
+# in src/) without listing them. The Lua scripts are bundled into the compiled code.
 RUN node_modules/.bin/tsc -b "src/$SERVICE" \
  && rm -rf src/common/node_modules "src/$SERVICE/node_modules" \
  && find src/common "src/$SERVICE" \( -name '*.ts' ! -name '*.d.ts' -o -name tsconfig.json -o -name '*.tsbuildinfo' \) -delete \
