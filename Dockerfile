@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1.12
 # One Dockerfile for the AuditFlow service images. The service is a build argument and
-# the final stage of the same name sets what differs (ports, memory flags, labels):
+# the final stage of the same name sets what differs (ports, labels):
 #   docker buildx build --build-arg SERVICE=audit-log-analysis --target audit-log-analysis \
 #     --platform linux/amd64,linux/arm64 .
 #   docker buildx bake            # all four, from docker-bake.hcl
@@ -39,7 +39,7 @@ COPY src/common/ src/common/
 COPY src/${SERVICE}/ src/${SERVICE}/
 # After compiling, drop what only the compiler needs, so the runtime stage can copy the
 # workspace folders whole and pick up every asset (including non-TypeScript files that sit
-# in src/, such as Lua scripts) without listing them.
+# in src/) without listing them. The Lua scripts are bundled into the compiled code.
 RUN node_modules/.bin/tsc -b "src/$SERVICE" \
  && rm -rf src/common/node_modules "src/$SERVICE/node_modules" \
  && find src/common "src/$SERVICE" \( -name '*.ts' ! -name '*.d.ts' -o -name tsconfig.json -o -name '*.tsbuildinfo' \) -delete \
@@ -73,6 +73,8 @@ USER 1000:1000
 # node as PID 1, so SIGTERM reaches the service's drain handler directly instead of a shell or
 # npm. CMD stays overridable through a pod's `args:`.
 STOPSIGNAL SIGTERM
+# No heap flags here: every service sizes its heap, semi-spaces and MALLOC_ARENA_MAX from the
+# cgroup limit it finds (src/common/src/memory), the same under npm start, --only and this image.
 ENTRYPOINT ["node"]
 CMD ["dist/main.js"]
 
@@ -90,11 +92,7 @@ HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
 FROM runtime AS audit-log-analysis
 LABEL org.opencontainers.image.title="audit-log-analysis" \
       org.opencontainers.image.description="AuditFlow correlation and alerting engine"
-# A small young generation and a capped old space keep RSS under 128 MiB with a full backlog
-# (the live heap stays near 25-40 MiB: prefetch bounds the work in flight), and fewer glibc
-# malloc arenas for V8's helper threads keep native memory down; see bench/drain.bench.ts.
-ENV NODE_OPTIONS="--enable-source-maps --max-semi-space-size=4 --max-old-space-size=80" \
-    MALLOC_ARENA_MAX=2 \
+ENV NODE_OPTIONS=--enable-source-maps \
     APP_PORT=5001 \
     PROMETHEUS_PORT=8001
 EXPOSE 5001 8001
@@ -104,10 +102,7 @@ HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
 FROM runtime AS notification-service
 LABEL org.opencontainers.image.title="notification-service" \
       org.opencontainers.image.description="AuditFlow alert store and REST API"
-# A small young generation keeps RSS under 128 MiB under load on a Pi (bench/bench-support.ts
-# uses the same flags, so the published figures are the deployed ones). 4 MiB semi-spaces instead
-# of 8 took 10-15 MiB off the peak RSS of both benchmarks for no measurable loss of req/s.
-ENV NODE_OPTIONS="--enable-source-maps --max-semi-space-size=4 --max-old-space-size=96" \
+ENV NODE_OPTIONS=--enable-source-maps \
     API_PORT=8000
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \

@@ -1,3 +1,5 @@
+// First: sizes the heap for this service's memory budget before anything else runs.
+import './size-memory.ts';
 import { type Env, EnvReader, createAmqpBroker, requireBrokerUrl, runService } from '@auditflow/common';
 import { type IngestConfig, loadIngestConfig } from './config.ts';
 import { SERVICE_NAME, startIngest } from './start-ingest.ts';

@@ -25,9 +25,6 @@ export interface AnalysisConfig {
   rulesTimezone: string;
   allowedLatenessSeconds: number;
   suppressionCooldownSeconds: number;
-  alertUpdateLingerMs: number;
-  /** batch: deliveries evaluated as batches (the default); per-event: one delivery at a time, as before. */
-  mode: 'batch' | 'per-event';
   /** Most deliveries per batch. */
   batchSize: number;
   /** How long a short batch waits for more deliveries. */
@@ -71,8 +68,6 @@ export function loadAnalysisConfig(env: Env, options: LoadAnalysisConfigOptions 
     rulesTimezone,
     allowedLatenessSeconds: reader.int('ALLOWED_LATENESS_SECONDS', 300, { min: 0, max: 86_400 }),
     suppressionCooldownSeconds: reader.int('SUPPRESSION_COOLDOWN_SECONDS', 300, { min: 0, max: 604_800 }),
-    alertUpdateLingerMs: reader.int('ALERT_UPDATE_LINGER_MS', 20, { min: 0, max: 10_000 }),
-    mode: reader.oneOf('ANALYSIS_MODE', ['batch', 'per-event'] as const, 'batch'),
     batchSize: reader.int('ANALYSIS_BATCH_SIZE', 250, { min: 1, max: 5000 }),
     batchLingerMs: reader.int('ANALYSIS_BATCH_LINGER_MS', 5, { min: 0, max: 1000 }),
   };

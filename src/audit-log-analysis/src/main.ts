@@ -1,3 +1,5 @@
+// First: sizes the heap for this service's memory budget before anything else runs.
+import './size-memory.ts';
 import { ConfigError, createAmqpBroker, type Env, runService } from '@auditflow/common';
 import { type AnalysisConfig, loadAnalysisConfig, SERVICE_NAME } from './config.ts';
 import type { RuleSet } from './rules/rule-set.ts';

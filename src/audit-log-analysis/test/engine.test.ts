@@ -26,7 +26,7 @@ function engineWith(rules: RuleSet, options: { latenessMs?: number; cooldownMs?:
   });
   const run = async (events: AuditEvent[], redelivered = false): Promise<AlertOutcome[]> => {
     const all: AlertOutcome[] = [];
-    for (const event of events) all.push(...(await engine.process(contextOf(event), redelivered)));
+    for (const event of events) all.push(...(await engine.processBatch([{ context: contextOf(event), redelivered }]))[0]!);
     return all;
   };
   return { engine, run, late, suppressed };

@@ -196,7 +196,8 @@ export async function expectedSummary(
   const clock = new EventClock(config.rulesTimezone);
   const alerts: Alert[] = [];
   for (const event of events) {
-    for (const outcome of await engine.process(new EventContext(event, Date.parse(event.timestamp), clock), false)) alerts.push(outcome.alert);
+    const [outcomes] = await engine.processBatch([{ context: new EventContext(event, Date.parse(event.timestamp), clock), redelivered: false }]);
+    for (const outcome of outcomes!) alerts.push(outcome.alert);
   }
   const folded = foldAlerts(alerts);
   return { summary: summarize(folded), alertIds: folded.size, ids: idsByRule(folded) };

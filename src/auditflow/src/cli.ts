@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { AuditFlowError, ConfigError, EXIT_CONFIG, StartupError } from '@auditflow/common';
+import { sizeMemory } from '@auditflow/common/memory/self-size';
 import { parseCommand, UsageError } from './args.ts';
 import { generate, migrate, validateRules } from './commands.ts';
 import { HELP } from './help.ts';
@@ -22,6 +23,8 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
     case 'generate':
       return generate(process.env, command, io);
     case 'start':
+      // The heap of the one process sized for what it runs: one service's budget or the all-in-one's.
+      sizeMemory(command.only ?? 'auditflow');
       if (command.only) {
         // Exactly what the service's container runs.
         await import(`@auditflow/${command.only}/main`);

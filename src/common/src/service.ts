@@ -3,6 +3,7 @@ import { AmqpBroker } from './broker/amqp-broker.ts';
 import type { MessageBroker } from './broker/port.ts';
 import { type BaseConfig, EnvReader, type Env, type RabbitConfig } from './config.ts';
 import { ConfigError, EXIT_CONFIG, StartupError } from './errors.ts';
+import { appliedMemoryPlan } from './memory/self-size.ts';
 import { createLogger } from './logger.ts';
 import { GracefulShutdown } from './shutdown.ts';
 
@@ -80,7 +81,7 @@ export async function runService<C extends { base: BaseConfig }>(options: {
       await handle.stop();
       await closeOwned();
     });
-    logger.info({ urls: handle.urls }, `${options.name} started`);
+    logger.info({ urls: handle.urls, memory: appliedMemoryPlan() }, `${options.name} started`);
   } catch (error) {
     await closeOwned();
     if (error instanceof StartupError) {

@@ -1,3 +1,5 @@
+// First: sizes the heap for this service's memory budget before anything else runs.
+import './size-memory.ts';
 import { runService } from '@auditflow/common';
 import { loadDashboardConfig, startDashboard } from './index.ts';
 

@@ -1,3 +1,5 @@
+// First: sizes the heap for this service's memory budget before anything else runs.
+import './size-memory.ts';
 import { accessSync, constants } from 'node:fs';
 import {
   ConfigError,

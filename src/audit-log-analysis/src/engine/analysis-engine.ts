@@ -1,5 +1,6 @@
 import type { Alert } from '@auditflow/common';
 import type { EventContext } from '../rules/event-context.ts';
+import { DetectionIndex } from '../rules/rule-index.ts';
 import type { CorrelationRule, Rule, RuleSet } from '../rules/rule-set.ts';
 import type { EpisodeResult, ScopeBatchEvent, ScopeBatchInput, ScopeStep, WindowResult, WindowStore } from '../store/window-store.ts';
 import { type AlertInput, alertIdOf, buildAlert } from './alert-builder.ts';
@@ -91,13 +92,23 @@ export class AnalysisEngine {
   readonly #hooks: EngineHooks;
   /** Correlations grouped by depth: each level only references earlier ones. */
   readonly #levels: CorrelationRule[][];
+  /** Detections by what an event must carry to match them: an event is only tested against its candidates. */
+  readonly index: DetectionIndex;
 
-  constructor(options: { rules: RuleSet; store: WindowStore; settings: EngineSettings; hooks?: EngineHooks }) {
+  constructor(options: {
+    rules: RuleSet;
+    store: WindowStore;
+    settings: EngineSettings;
+    hooks?: EngineHooks;
+    /** false tests every event against every detection: the reference the index is checked against. @default true */
+    indexRules?: boolean;
+  }) {
     this.rules = options.rules;
     this.#store = options.store;
     this.#settings = { maxEntries: 10_000, sampleSize: 20, ...options.settings };
     this.#hooks = options.hooks ?? {};
     this.#levels = levelsOf(options.rules);
+    this.index = new DetectionIndex(options.rules.detections, options.indexRules ?? true);
   }
 
   cooldownMsOf(rule: Rule): number {
@@ -105,42 +116,7 @@ export class AnalysisEngine {
   }
 
   /**
-   * Returns the alerts to publish for one event. `redelivered` republishes an
-   * episode the event was already folded into, in case its first publish was lost.
-   */
-  async process(context: EventContext, redelivered: boolean): Promise<AlertOutcome[]> {
-    let matched: Set<string> | undefined;
-    const pending: Pending[] = [];
-    for (const rule of this.rules.detections) {
-      if (!rule.matches(context)) continue;
-      matched ??= new Set();
-      matched.add(rule.id);
-      this.#hooks.ruleMatched?.(rule.id);
-      if (rule.alerts) pending.push({ rule, group: groupKeyOf(rule.suppressionGroupBy, context), result: undefined });
-    }
-    // Fast path: correlations only ever start from a base-rule match.
-    if (matched === undefined) return [];
-    const seen = matched;
-    for (const level of this.#levels) {
-      // Only correlations fed by this event touch the store.
-      const fed = level.filter((rule) => rule.sources.some((source) => seen.has(source)));
-      if (fed.length === 0) continue;
-      const fired = await Promise.all(fed.map((rule) => this.#correlate(rule, context, seen)));
-      fed.forEach((rule, index) => {
-        const entry = fired[index];
-        if (!entry) return;
-        seen.add(rule.id);
-        this.#hooks.ruleMatched?.(rule.id);
-        pending.push(entry);
-      });
-    }
-    if (pending.length === 0) return [];
-    const outcomes = await Promise.all(pending.map((entry) => this.#fold(entry, context, redelivered)));
-    return outcomes.filter((outcome): outcome is AlertOutcome => outcome !== undefined);
-  }
-
-  /**
-   * The batch form of process(), with the same answers: base rules are
+   * The one evaluation path (a batch of one is one event): base rules are
    * evaluated in memory for every event, then each (rule, group key) scope gets
    * one store call per batch that runs its events in batch order (correlations
    * level by level, since a level sees what the earlier ones fired for each
@@ -152,7 +128,7 @@ export class AnalysisEngine {
     const folds = new Map<string, ScopeBucket>();
     events.forEach(({ context }, index) => {
       let matched: Set<string> | undefined;
-      for (const rule of this.rules.detections) {
+      for (const rule of this.index.candidates(context)) {
         if (!rule.matches(context)) continue;
         matched ??= new Set();
         matched.add(rule.id);
@@ -263,55 +239,6 @@ export class AnalysisEngine {
       sampleSize: this.#settings.sampleSize,
       monotone: isMonotone(rule),
     };
-  }
-
-  async #correlate(rule: CorrelationRule, context: EventContext, matched: ReadonlySet<string>): Promise<Pending | undefined> {
-    const stages: number[] = [];
-    rule.sources.forEach((source, index) => {
-      if (matched.has(source)) stages.push(index);
-    });
-    if (stages.length === 0) return undefined;
-    const group = groupKeyOf(rule.groupBy, context);
-    const limits = {
-      scope: scopeOf(rule.id, group),
-      eventId: context.event.event_id,
-      ts: context.ts,
-      timespanMs: rule.timespanMs,
-      latenessMs: this.#settings.latenessMs,
-      maxEntries: this.#settings.maxEntries,
-      ttlMs: rule.timespanMs + this.#settings.latenessMs + TTL_SLACK_MS,
-    };
-    let result: WindowResult;
-    if (rule.type === 'event_count' || rule.type === 'value_count') {
-      const value = rule.type === 'value_count' && rule.valueField ? groupValue(context.get(rule.valueField.path)) : undefined;
-      // An event without the counted field has no value to count.
-      if (rule.type === 'value_count' && value === undefined) return undefined;
-      result = await this.#store.countWindow({ ...limits, condition: rule.condition ?? {}, ...(value === undefined ? {} : { value }) });
-    } else {
-      result = await this.#store.chainWindow({
-        ...limits,
-        stages,
-        stageCount: rule.sources.length,
-        ordered: rule.type === 'temporal_ordered',
-      });
-    }
-    if (result.late) this.#hooks.lateEvent?.(rule.id);
-    return result.fired ? { rule, group, result } : undefined;
-  }
-
-  async #fold(entry: Pending, context: EventContext, redelivered: boolean): Promise<AlertOutcome | undefined> {
-    const { rule, result } = entry;
-    const { monotone, ...limits } = this.#foldLimits(rule);
-    const episode = await this.#store.foldEpisode({
-      scope: scopeOf(rule.id, entry.group),
-      eventId: context.event.event_id,
-      ts: context.ts,
-      ...limits,
-      ...(result?.rangeStart !== undefined && result.rangeEnd !== undefined
-        ? { range: { start: result.rangeStart, end: result.rangeEnd }, monotone }
-        : {}),
-    });
-    return this.#outcome(entry, context, redelivered, episode);
   }
 
   #outcome(entry: Pending, context: EventContext, redelivered: boolean, episode: EpisodeResult): AlertOutcome | undefined {

@@ -1,10 +1,9 @@
-import { type BatchHandler, type InboundMessage, isPermanent, type Logger } from '@auditflow/common';
+import { type AuditEvent, type BatchHandler, type InboundMessage, isPermanent, type Logger } from '@auditflow/common';
 import type { AlertOutcome, AnalysisEngine, BatchEvent } from '../engine/analysis-engine.ts';
 import { decodeEvent } from '../engine/event-decoder.ts';
 import { EventContext, type EventClock } from '../rules/event-context.ts';
-import type { AlertPublisher } from './alert-publisher.ts';
+import type { AlertPublisher, PublishedAlert } from './alert-publisher.ts';
 import type { AnalysisMetrics } from './analysis-metrics.ts';
-import { recordPublished } from './event-handler.ts';
 
 export interface BatchEventHandlerDeps {
   engine: AnalysisEngine;
@@ -99,5 +98,33 @@ export function createBatchEventHandler(deps: BatchEventHandlerDeps): BatchHandl
   async function publishOne(entry: Newest): Promise<void> {
     const sent = await publisher.publish(entry.outcome, entry.event.event_id, entry.isNew);
     recordPublished({ metrics, logger }, entry.outcome, entry.event, sent);
+  }
+}
+
+/**
+ * Counts and logs a confirmed publish. Versions folded into one publish are
+ * counted once, by the caller whose version was sent.
+ */
+export function recordPublished(
+  deps: { metrics: AnalysisMetrics; logger: Logger },
+  outcome: AlertOutcome,
+  event: AuditEvent,
+  sent: PublishedAlert,
+): void {
+  if (sent.version !== outcome) return;
+  const { rule } = outcome;
+  const alert = sent.alert;
+  deps.metrics.alertsPublished.inc({ rule_id: rule.id, kind: sent.isNew ? 'new' : 'update' });
+  const fields = { correlation_id: event.event_id, alert_id: alert.alert_id, rule_id: rule.id };
+  if (sent.isNew) {
+    deps.metrics.alerts.inc({
+      alert_type: rule.name ?? rule.id,
+      severity: alert.severity,
+      user_id: event.user_id,
+      server_hostname: event.server_hostname,
+    });
+    deps.logger.info({ ...fields, group_key: alert.group_key }, 'alert opened');
+  } else {
+    deps.logger.debug({ ...fields, count: alert.count }, 'alert updated');
   }
 }

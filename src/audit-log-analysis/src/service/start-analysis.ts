@@ -9,7 +9,6 @@ import type { WindowStore } from '../store/window-store.ts';
 import { AlertPublisher } from './alert-publisher.ts';
 import { AnalysisMetrics, deadLetterReasonOf } from './analysis-metrics.ts';
 import { createBatchEventHandler } from './batch-event-handler.ts';
-import { createEventHandler } from './event-handler.ts';
 import { registerRuleRoutes } from './http-routes.ts';
 
 export interface AnalysisDeps {
@@ -121,28 +120,19 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
     logger.error({ err: error, code: AfRedisFullError.code }, 'Redis is out of memory; events are retried until it accepts writes');
   };
   const handlerDeps = { engine, metrics, logger, clock };
-  consumer =
-    config.mode === 'batch'
-      ? broker.consumeBatch(
-          {
-            ...consumeOptions,
-            // The next batch arrives while one is evaluated.
-            prefetch: Math.max(config.rabbit.prefetch, 2 * config.batchSize),
-            batchSize: config.batchSize,
-            batchLingerMs: config.batchLingerMs,
-          },
-          // A batch already folds the versions of an alert into one publish: no linger needed.
-          createBatchEventHandler({ ...handlerDeps, publisher: new AlertPublisher(broker, config.alertQueue) }),
-        )
-      : broker.consume(
-          consumeOptions,
-          createEventHandler({
-            ...handlerDeps,
-            publisher: new AlertPublisher(broker, config.alertQueue, { updateLingerMs: config.alertUpdateLingerMs }),
-          }),
-        );
+  consumer = broker.consumeBatch(
+    {
+      ...consumeOptions,
+      // The next batch arrives while one is evaluated.
+      prefetch: Math.max(config.rabbit.prefetch, 2 * config.batchSize),
+      batchSize: config.batchSize,
+      batchLingerMs: config.batchLingerMs,
+    },
+    // A batch already folds the versions of an alert into one publish.
+    createBatchEventHandler({ ...handlerDeps, publisher: new AlertPublisher(broker, config.alertQueue) }),
+  );
   logger.info(
-    { queue: config.queue, alert_queue: config.alertQueue, rules: rules.rules.length, rules_file: rules.fileName, store: windowStore.kind, mode: config.mode },
+    { queue: config.queue, alert_queue: config.alertQueue, rules: rules.rules.length, rules_file: rules.fileName, store: windowStore.kind, indexed: engine.index.stats() },
     'analysis consuming',
   );
 

@@ -56,7 +56,7 @@ export class RedisWindowStore implements WindowStore {
       retryStrategy: (attempt) => Math.min(100 * 2 ** attempt, 5000),
       lazyConnect: false,
     });
-    for (const file of ['count-window-3.lua', 'chain-window-6.lua', 'episode-fold-3.lua']) {
+    for (const file of ['count-window-3.lua', 'chain-window-6.lua', 'episode-fold-3.lua'] as const) {
       const script = loadLuaScript(file);
       const command = `af${script.name.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase())}`;
       redis.defineCommand(command, { numberOfKeys: script.numberOfKeys, lua: script.lua });

@@ -1,9 +1,9 @@
 --[[
   Runs the events of one batch that belong to one (rule, group) scope, in the
   order given, as one atomic unit: each event goes through count_window or
-  chain_window (the bodies of count-window-3.lua and chain-window-6.lua, which
-  are prepended as functions when the script is built) and, when its window
-  fires, through episode_fold (episode-fold-3.lua), exactly as the
+  chain_window (the bodies of count-window-3.lua and chain-window-6.lua, inlined
+  as functions by the @include lines below when the package is built) and, when
+  its window fires, through episode_fold (episode-fold-3.lua), exactly as the
   single-event scripts would run one after the other. 'fold' scopes (detections)
   fold every event.
 
@@ -18,6 +18,18 @@
 
   Returns one {window reply or {}, episode reply or {}} per event.
 ]]
+local function count_window(KEYS, ARGV)
+--- @include "count-window-3.lua"
+end
+
+local function chain_window(KEYS, ARGV)
+--- @include "chain-window-6.lua"
+end
+
+local function episode_fold(KEYS, ARGV)
+--- @include "episode-fold-3.lua"
+end
+
 local kind = ARGV[1]
 local n = tonumber(ARGV[7])
 local countKeys = {KEYS[1], KEYS[2], KEYS[3]}
