@@ -6,7 +6,11 @@ cd "$(dirname "$0")/.."
 
 # docker.io and debootstrap: the service images are built by a real engine on a debootstrap
 # bookworm base (scripts/build-base-image.sh); qemu-user-static runs arm64 binaries.
-apt_packages=(chromium prometheus prometheus-alertmanager ansible ansible-lint yamllint shellcheck python3-aiosmtpd docker.io debootstrap qemu-user-static)
+# The lab network's tests (docs/network.md): cloud-init's schema check, the edge's reverse proxy
+# and WireGuard in userspace, a test ACME CA, BIND for the lab zone and rsyslog with GnuTLS.
+apt_packages=(chromium prometheus prometheus-alertmanager ansible ansible-lint yamllint shellcheck python3-aiosmtpd
+  docker.io debootstrap qemu-user-static
+  cloud-init caddy wireguard-go wireguard-tools pebble bind9 bind9-dnsutils rsyslog rsyslog-gnutls iproute2 openssl)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

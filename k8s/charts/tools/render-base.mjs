@@ -30,8 +30,8 @@ const folders = {
   redis: 'redis',
 };
 
-function render(valuesFiles) {
-  const args = ['template', RELEASE, chart, '--namespace', 'auditflow', ...valuesFiles.flatMap((f) => ['-f', f])];
+function render(valuesFiles, namespace = 'auditflow') {
+  const args = ['template', RELEASE, chart, '--namespace', namespace, ...valuesFiles.flatMap((f) => ['-f', f])];
   const out = execFileSync(helm, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   return parseAllDocuments(out)
     .map((d) => d.toJS())
@@ -122,6 +122,26 @@ export function expectedFiles() {
   const pdbs = prod.filter((o) => o.kind === 'PodDisruptionBudget').map(clean);
   for (const o of pdbs) put(`k8s/components/pod-disruption-budgets/${fileName(o)}`, o);
   put('k8s/components/pod-disruption-budgets/kustomization.yaml', kustomization(pdbs.map(fileName).sort(), 'Component'));
+
+  // The lab network (docs/network.md) for prod: the release's own objects are a Component the
+  // overlay may add; the cluster-wide ones (issuers, the CA in cert-manager's namespace, the
+  // MetalLB pool, kube-system's coredns-custom) keep their namespaces in a Kustomization of
+  // their own, applied once per cluster.
+  const lab = render([join(chart, 'values-prod.yaml'), join(chart, 'values-lab-network.yaml')], 'prod').filter(
+    (o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'lab-network',
+  );
+  const own = lab.filter((o) => o.metadata.namespace === 'prod').map(clean);
+  const cluster = lab
+    .filter((o) => o.metadata.namespace !== 'prod')
+    .map((o) => {
+      const c = structuredClone(o);
+      c.metadata.labels = relabel(c.metadata.labels);
+      return c;
+    });
+  for (const o of own) put(`k8s/components/lab-network/${fileName(o)}`, o);
+  put('k8s/components/lab-network/kustomization.yaml', kustomization(own.map(fileName).sort(), 'Component'));
+  for (const o of cluster) put(`k8s/components/lab-network/cluster/${fileName(o)}`, o);
+  put('k8s/components/lab-network/cluster/kustomization.yaml', kustomization(cluster.map(fileName).sort()));
   return files;
 }
 

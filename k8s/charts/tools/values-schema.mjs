@@ -111,6 +111,25 @@ function documentedEnv(chartName) {
 
 // [path pattern, schema fragment]; `*` matches one path segment. The first match wins.
 const rules = [
+  // The umbrella's lab network (docs/network.md).
+  ['network.dns.records', {
+    type: 'array',
+    items: {
+      type: 'object',
+      required: ['name', 'type', 'value'],
+      additionalProperties: false,
+      properties: { name: { type: 'string', pattern: '^(@|[a-z0-9*]([a-z0-9.-]*[a-z0-9])?)$' }, type: { enum: ['A', 'AAAA', 'CNAME', 'TXT'] }, value: { type: 'string', minLength: 1 } },
+    },
+  }],
+  ['network.metallb.addresses', { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[0-9a-fA-F:.]+(/[0-9]{1,3}|-[0-9a-fA-F:.]+)$' } }],
+  ['network.*.*Address', { type: 'string', pattern: '^([0-9a-fA-F:.]+)?$' }],
+  ['network.*.*Addresses', { type: 'array', items: { type: 'string', pattern: '^[0-9a-fA-F:.]+$' } }],
+  ['network.metallb.interfaces', { type: 'array', items: { type: 'string', minLength: 1 } }],
+  ['network.labCA.commonName', { type: 'string', minLength: 1 }],
+  ['network.*.*Name', { type: 'string', pattern: '^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$' }],
+  ['network.domain', { type: 'string', pattern: '^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$' }],
+  ['network.dns.ttl', { type: 'integer', minimum: 1 }],
+  ['network.externalDns.tsigAlgorithm', { enum: ['hmac-sha256', 'hmac-sha512', 'hmac-sha1'] }],
   ['securityContext', k8sSchema('V1SecurityContext')],
   ['podSecurityContext', k8sSchema('V1PodSecurityContext')],
   ['**.securityContext', k8sSchema('V1SecurityContext')],

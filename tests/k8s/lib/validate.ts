@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as clientNode from '@kubernetes/client-node';
 import { Ajv } from 'ajv';
+import { crdModelModule, metallbSchemas } from './network-schemas.ts';
 import { REPO } from './render.ts';
 import type { K8sObject } from './render.ts';
 
@@ -218,6 +219,7 @@ const customSchemas: Record<string, object> = {
     },
   },
 };
+Object.assign(customSchemas, metallbSchemas);
 const customValidators = new Map(Object.entries(customSchemas).map(([key, schema]) => [key, ajv.compile(schema)]));
 
 /** Every problem of one object; an empty list means valid. */
@@ -228,7 +230,21 @@ export async function validateObject(obj: K8sObject): Promise<string[]> {
     if (custom(obj)) return [];
     return (custom.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
   }
+  const crdModule = crdModelModule(obj.apiVersion);
+  if (crdModule) return validateCrdModel(crdModule, obj);
   return validateCore(obj);
+}
+
+async function validateCrdModel(modulePath: string, obj: K8sObject): Promise<string[]> {
+  const mod = (await import(modulePath)) as Record<string, unknown>;
+  const Model = mod[obj.kind] as (new (data: unknown) => { validate(): void }) | undefined;
+  if (!Model) return [`${obj.apiVersion} has no kind ${obj.kind}`];
+  try {
+    new Model(obj).validate();
+    return [];
+  } catch (error) {
+    return [error instanceof Error ? error.message : String(error)];
+  }
 }
 
 export async function validateAll(objects: K8sObject[]): Promise<string[]> {
