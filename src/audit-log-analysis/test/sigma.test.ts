@@ -41,7 +41,7 @@ async function fired(rulesText: string, events: AuditEvent[]): Promise<string[]>
     settings: { latenessMs: 300_000, defaultCooldownMs: 300_000, environment: 'test' },
   });
   const ids: string[] = [];
-  for (const event of events) for (const outcome of await engine.process(contextOf(event), false)) ids.push(outcome.rule.id);
+  for (const event of events) for (const outcome of (await engine.processBatch([{ context: contextOf(event), redelivered: false }]))[0]!) ids.push(outcome.rule.id);
   return ids;
 }
 
@@ -150,9 +150,9 @@ describe('an older match for a group with a newer episode', () => {
       hooks: { stale: (ruleId, eventId) => stale.push(`${ruleId}|${eventId}`) },
     });
     const event = (at: number) => makeEvent({ event_type: 'x', at });
-    for (const e of [event(T0), event(T0 + 60_000)]) await engine.process(contextOf(e), false);
+    for (const e of [event(T0), event(T0 + 60_000)]) await engine.processBatch([{ context: contextOf(e), redelivered: false }]);
     const older = event(T0 + 30_000);
-    const outcomes = await engine.process(contextOf(older), false);
+    const outcomes = (await engine.processBatch([{ context: contextOf(older), redelivered: false }]))[0]!;
     assert.deepEqual(outcomes, []);
     assert.deepEqual(stale, [`d|${older.event_id}`]);
   });

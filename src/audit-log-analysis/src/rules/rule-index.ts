@@ -119,7 +119,7 @@ export class DetectionIndex {
   constructor(detections: readonly DetectionRule[], enabled = true) {
     this.#order = new Map(detections.map((rule, index) => [rule, index]));
     this.size = detections.length;
-    const requirements = detections.map((rule) => (enabled ? requirementOf(rule.detection) : NONE()));
+    const requirements = detections.map((rule) => (enabled && !rule.sigmaFields ? requirementOf(rule.detection) : NONE()));
     const share = new Map<string, number>();
     for (const requirement of requirements) {
       for (const [field, values] of requirement.literals) if (values.size > 0) share.set(field, (share.get(field) ?? 0) + 1);

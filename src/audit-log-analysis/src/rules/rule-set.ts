@@ -84,6 +84,8 @@ export interface DetectionRule extends RuleBase {
   suppressionGroupBy: readonly FieldRef[];
   generate: boolean;
   detection: unknown;
+  /** Written in Sigma's field names and value semantics: the rule index cannot read its literals. */
+  sigmaFields?: true;
 }
 
 export interface CorrelationRule extends RuleBase {
