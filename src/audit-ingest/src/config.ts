@@ -3,10 +3,13 @@ import {
   type BaseConfig,
   type Env,
   EnvReader,
+  type EventTimeBounds,
   type RabbitConfig,
   readBaseConfig,
+  readEventTimeBounds,
   readRabbitConfig,
 } from '@auditflow/common';
+import { assertCidrs, parseSenderHosts } from './listeners/sender-policy.ts';
 
 /** PEM material read at start-up, so a missing file fails the start (exit 78), not the first connection. */
 export interface TlsFiles {
@@ -56,6 +59,18 @@ export interface IngestConfig {
   syslogTimezone: string;
   /** RETRY_AFTER_SECONDS: what 429/503 answers ask the sender to wait. */
   retryAfterSeconds: number;
+  /** EVENT_MAX_FUTURE_SKEW_SECONDS / EVENT_MAX_PAST_SKEW_SECONDS. */
+  timeBounds: EventTimeBounds;
+  /** SYSLOG_PLAIN_ENABLED: the unauthenticated TCP and UDP listeners on SYSLOG_PORT. */
+  syslogPlainEnabled: boolean;
+  /** SYSLOG_ALLOWED_SENDERS: CIDRs plain TCP/UDP (and TLS without client certificates) accept senders from. */
+  syslogAllowedSenders: readonly string[];
+  /** SYSLOG_SENDER_HOSTS: host → addresses it sends from; a claimed HOSTNAME that does not fit is flagged. */
+  syslogSenderHosts: ReadonlyMap<string, readonly string[]>;
+  /** SYSLOG_IDLE_TIMEOUT_SECONDS: a TCP/TLS connection that sends nothing this long is closed. */
+  syslogIdleTimeoutMs: number;
+  /** SYSLOG_MAX_CONNECTIONS: open TCP plus TLS connections; more are refused. */
+  syslogMaxConnections: number;
 }
 
 /** Parses the ingest service's environment (docs/configuration.md); throws one ConfigError naming every bad variable. */
@@ -93,6 +108,22 @@ export function loadIngestConfig(env: Env, options: { reader?: EnvReader; deferD
     reader.fail('SYSLOG_TIMEZONE', `unknown time zone "${syslogTimezone}"`);
   }
   const retryAfterSeconds = reader.int('RETRY_AFTER_SECONDS', 5, { min: 1, max: 3600 });
+  const timeBounds = readEventTimeBounds(reader);
+  const syslogPlainEnabled = reader.bool('SYSLOG_PLAIN_ENABLED', true);
+  const syslogAllowedSenders = reader.list('SYSLOG_ALLOWED_SENDERS', ['127.0.0.0/8', '::1/128']);
+  try {
+    assertCidrs(syslogAllowedSenders);
+  } catch (error) {
+    reader.fail('SYSLOG_ALLOWED_SENDERS', (error as Error).message);
+  }
+  let syslogSenderHosts = new Map<string, string[]>();
+  try {
+    syslogSenderHosts = parseSenderHosts(reader.list('SYSLOG_SENDER_HOSTS'));
+  } catch (error) {
+    reader.fail('SYSLOG_SENDER_HOSTS', (error as Error).message);
+  }
+  const syslogIdleTimeoutMs = reader.int('SYSLOG_IDLE_TIMEOUT_SECONDS', 600, { min: 1, max: 86_400 }) * 1000;
+  const syslogMaxConnections = reader.int('SYSLOG_MAX_CONNECTIONS', 256, { min: 1, max: 65_536 });
   if (!options.deferDone) reader.done();
   return {
     base,
@@ -116,6 +147,12 @@ export function loadIngestConfig(env: Env, options: { reader?: EnvReader; deferD
     syslogMaxMessageBytes,
     syslogTimezone,
     retryAfterSeconds,
+    timeBounds,
+    syslogPlainEnabled,
+    syslogAllowedSenders,
+    syslogSenderHosts,
+    syslogIdleTimeoutMs,
+    syslogMaxConnections,
   };
 }
 

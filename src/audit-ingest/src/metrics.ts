@@ -7,6 +7,10 @@ export interface IngestMetrics {
   deadLettered: Counter<'source' | 'code'>;
   rejected: Counter<'reason'>;
   udpDropped: Counter<'reason'>;
+  clockSkew: Counter<'direction'>;
+  hostMismatch: Counter<'transport'>;
+  syslogRefused: Counter<'transport' | 'reason'>;
+  syslogConnections: Gauge;
   inFlight: Gauge;
   connectionStatus: Gauge;
 }
@@ -41,6 +45,25 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
       labelNames: ['reason'],
       registers,
     }),
+    clockSkew: new Counter({
+      name: 'audit_ingest_clock_skew_total',
+      help: 'Events whose claimed time lay outside the allowed skew of their receive time; they carry the receive time and clock_skew',
+      labelNames: ['direction'],
+      registers,
+    }),
+    hostMismatch: new Counter({
+      name: 'audit_ingest_host_mismatch_total',
+      help: 'Syslog events whose claimed HOSTNAME does not fit the sender (address map or client certificate); flagged source.host_mismatch',
+      labelNames: ['transport'],
+      registers,
+    }),
+    syslogRefused: new Counter({
+      name: 'audit_ingest_syslog_refused_total',
+      help: 'Syslog connections or datagrams refused: sender not allow-listed, too many connections, or idle too long',
+      labelNames: ['transport', 'reason'],
+      registers,
+    }),
+    syslogConnections: new Gauge({ name: 'audit_ingest_syslog_connections', help: 'Open syslog TCP and TLS connections', registers }),
     inFlight: new Gauge({ name: 'audit_ingest_in_flight_events', help: 'Events awaiting a broker confirm', registers }),
     connectionStatus: new Gauge({ name: 'audit_ingest_rabbitmq_connection_status', help: '1 while connected to RabbitMQ, 0 otherwise', registers }),
   };

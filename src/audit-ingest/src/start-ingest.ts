@@ -12,6 +12,7 @@ import {
 import type { FastifyInstance } from 'fastify';
 import type { IngestConfig } from './config.ts';
 import { registerIngestRoutes } from './http/routes.ts';
+import { SenderPolicy } from './listeners/sender-policy.ts';
 import { type SyslogServer, startSyslogServer } from './listeners/syslog-server.ts';
 import { createIngestMetrics, type IngestMetrics } from './metrics.ts';
 import { Normaliser } from './normalise/normaliser.ts';
@@ -62,6 +63,14 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestHa
     clusterName: config.clusterName,
     zone: new ZoneOffset(config.syslogTimezone),
     ...(options.clock ? { clock: options.clock } : {}),
+    timeBounds: config.timeBounds,
+    onClockSkew: (event, direction) => {
+      metrics.clockSkew.inc({ direction });
+      logger.warn(
+        { correlation_id: event.event_id, server_hostname: event.server_hostname, claimed: event.clock_skew?.claimed_timestamp, peer: event.source?.peer, direction },
+        'event time outside the allowed skew; the receive time is used',
+      );
+    },
   });
 
   const health = new HealthRegistry();
@@ -106,6 +115,10 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestHa
         pipeline,
         metrics,
         logger: logger.child({ component: 'syslog' }),
+        plain: config.syslogPlainEnabled,
+        senders: new SenderPolicy(config.syslogAllowedSenders, config.syslogSenderHosts),
+        idleTimeoutMs: config.syslogIdleTimeoutMs,
+        maxConnections: config.syslogMaxConnections,
       });
     }
   } catch (error) {
@@ -119,8 +132,8 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestHa
     metrics: `http://${shownHost}:${metricsPort}/metrics`,
   };
   if (syslog) {
-    urls['syslog_tcp'] = `tcp://${shownHost}:${syslog.tcpPort}`;
-    urls['syslog_udp'] = `udp://${shownHost}:${syslog.udpPort}`;
+    if (syslog.tcpPort !== undefined) urls['syslog_tcp'] = `tcp://${shownHost}:${syslog.tcpPort}`;
+    if (syslog.udpPort !== undefined) urls['syslog_udp'] = `udp://${shownHost}:${syslog.udpPort}`;
     if (syslog.tlsPort !== undefined) urls['syslog_tls'] = `tls://${shownHost}:${syslog.tlsPort}`;
   }
   logger.info({ queue: config.queue, dead_letter_queue: config.deadLetterQueue, cluster: config.clusterName }, 'ingest configured');

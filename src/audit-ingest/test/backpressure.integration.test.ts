@@ -56,7 +56,7 @@ describe('back-pressure while RabbitMQ is unreachable', () => {
 
   test('a syslog TCP sender is held, and every line arrives exactly once after the broker is back', async () => {
     const payload = lines.map((line) => octetCounted(rfc5424(line, 'pi-held', new Date()))).join('');
-    socket = connect(ingest.handle.syslog!.tcpPort, '127.0.0.1');
+    socket = connect(ingest.handle.syslog!.tcpPort!, '127.0.0.1');
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
     socket.write(payload);
     await new Promise((resolve) => setTimeout(resolve, 1500));

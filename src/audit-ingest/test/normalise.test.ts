@@ -163,13 +163,13 @@ describe('the normaliser builds contract events with a source block', () => {
     assert.equal((b as { letter: { code: string } }).letter.code, 'AF_INGEST_INVALID_UTF8');
   });
   test('journald entries, with a stable id from the cursor', () => {
-    const entry = { __CURSOR: 's=abc;i=1f2', __REALTIME_TIMESTAMP: '1764678787123456', _HOSTNAME: 'pi-j', SYSLOG_IDENTIFIER: 'sshd', MESSAGE: 'Failed password for pi from 203.0.113.7 port 51000 ssh2' };
+    const entry = { __CURSOR: 's=abc;i=1f2', __REALTIME_TIMESTAMP: '1796214787123456', _HOSTNAME: 'pi-j', SYSLOG_IDENTIFIER: 'sshd', MESSAGE: 'Failed password for pi from 203.0.113.7 port 51000 ssh2' };
     const first = normaliser.journald(entry, JSON.stringify(entry), { kind: 'journald', transport: 'http', peer: undefined });
     const again = normaliser.journald(entry, JSON.stringify(entry), { kind: 'journald', transport: 'http', peer: undefined });
     assert.equal(first.kind, 'event');
     const event = (first as { event: { event_id: string; timestamp: string; server_hostname: string } }).event;
     assert.equal(event.event_id, (again as { event: { event_id: string } }).event.event_id);
-    assert.equal(event.timestamp, '2025-12-02T12:33:07.123Z');
+    assert.equal(event.timestamp, '2026-12-02T12:33:07.123Z');
     assert.equal(event.server_hostname, 'pi-j');
     assert.equal(normaliser.journald({ MESSAGE: [1, 2] }, '{}', { kind: 'journald', transport: 'http', peer: undefined }).kind, 'dead');
   });
@@ -206,3 +206,25 @@ describe('the normaliser builds contract events with a source block', () => {
 function pod() {
   return { kind: 'Pod', spec: { containers: [{ name: 'c', image: 'x', securityContext: { privileged: true } }] } };
 }
+
+describe('a record claims its time only within the allowed skew of its receive time', () => {
+  const normaliser = new Normaliser({ clusterName: 'pi-cluster', zone: utc, clock: () => NOW, timeBounds: { maxFutureSkewMs: 60_000, maxPastSkewMs: 3_600_000 } });
+  const line = (at: string) => `<86>1 ${at} pi-a sshd 4100 - - Failed password for pi from 203.0.113.7 port 51000 ssh2`;
+  for (const [label, at, direction] of [
+    ['a year ahead', '2027-12-02T12:33:07.000Z', 'future'],
+    ['two hours behind', '2026-12-02T10:33:07.000Z', 'past'],
+  ] as const) {
+    test(`${label}: kept, at the receive time, with the claim in clock_skew`, () => {
+      const result = normaliser.syslog(Buffer.from(line(at)), meta);
+      const event = (result as { event: Record<string, unknown> }).event;
+      assert.ok(isAuditEvent(event));
+      assert.equal(event['timestamp'], new Date(NOW).toISOString());
+      assert.deepEqual({ ...(event['clock_skew'] as object) }, { claimed_timestamp: at, direction, skew_seconds: Math.round((Date.parse(at) - NOW) / 1000) });
+    });
+  }
+  test('within the skew: the claimed time, no clock_skew', () => {
+    const event = (normaliser.syslog(Buffer.from(line('2026-12-02T12:33:50.000Z')), meta) as { event: Record<string, unknown> }).event;
+    assert.equal(event['timestamp'], '2026-12-02T12:33:50.000Z');
+    assert.equal(event['clock_skew'], undefined);
+  });
+});

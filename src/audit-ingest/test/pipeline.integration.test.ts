@@ -35,14 +35,14 @@ describe('real audit samples raise exactly their expected alerts', () => {
     const now = new Date();
     const syslog = ingest.handle.syslog!;
     // pi-a: RFC 3164, newline framing (rsyslog's traditional forward format).
-    await sendTcp(syslog.tcpPort, `${linuxLines(hosts.a.ip).map((line) => rfc3164(line, hosts.a.host, now)).join('\n')}\n`);
+    await sendTcp(syslog.tcpPort!, `${linuxLines(hosts.a.ip).map((line) => rfc3164(line, hosts.a.host, now)).join('\n')}\n`);
     // pi-b: RFC 5424 with octet counting (rsyslog's RSYSLOG_SyslogProtocol23Format over omfwd TCP).
-    await sendTcp(syslog.tcpPort, linuxLines(hosts.b.ip).map((line) => octetCounted(rfc5424(line, hosts.b.host, now))).join(''));
+    await sendTcp(syslog.tcpPort!, linuxLines(hosts.b.ip).map((line) => octetCounted(rfc5424(line, hosts.b.host, now))).join(''));
     // pi-c: RFC 5424 over UDP, one datagram per message.
     const { createSocket } = await import('node:dgram');
     const udp = createSocket('udp4');
     for (const line of linuxLines(hosts.c.ip)) {
-      await new Promise<void>((resolve, reject) => udp.send(rfc5424(line, hosts.c.host, now), syslog.udpPort, '127.0.0.1', (error) => (error ? reject(error) : resolve())));
+      await new Promise<void>((resolve, reject) => udp.send(rfc5424(line, hosts.c.host, now), syslog.udpPort!, '127.0.0.1', (error) => (error ? reject(error) : resolve())));
     }
     udp.close();
     const response = await fetch(`${ingest.handle.urls['http']}/k8s/audit`, {
@@ -52,7 +52,7 @@ describe('real audit samples raise exactly their expected alerts', () => {
     });
     auditAnswer = { status: response.status, body: (await response.json()) as Record<string, unknown> };
     // Malformed input: a syslog line without a header, a line that is not JSON in an audit log, and a body that is no audit event at all.
-    await sendTcp(syslog.tcpPort, 'this is not syslog\n');
+    await sendTcp(syslog.tcpPort!, 'this is not syslog\n');
     for (const [type, body] of [
       ['application/x-ndjson', `${JSON.stringify((audit.body['items'] as unknown[])[0])}\n{not json\n`],
       ['application/json', JSON.stringify({ kind: 'PodList', items: 'nope' })],

@@ -5,6 +5,7 @@ import {
   type RabbitConfig,
   readBaseConfig,
   readRabbitConfig,
+  readEventTimeBounds,
   requireBrokerUrl,
 } from '@auditflow/common';
 import { type RedisConfig, readRedisConfig } from './redis-config.ts';
@@ -32,6 +33,10 @@ export interface AnalysisConfig {
   batchSize: number;
   /** How long a short batch waits for more deliveries. */
   batchLingerMs: number;
+  /** EVENT_MAX_FUTURE_SKEW_SECONDS in ms: a later claimed time is replaced by the receive time. */
+  maxFutureSkewMs: number;
+  /** ANALYSIS_STALL_SECONDS: readiness fails when events wait this long with none settled. */
+  stallSeconds: number;
 }
 
 export interface LoadAnalysisConfigOptions {
@@ -75,7 +80,13 @@ export function loadAnalysisConfig(env: Env, options: LoadAnalysisConfigOptions 
     mode: reader.oneOf('ANALYSIS_MODE', ['batch', 'per-event'] as const, 'batch'),
     batchSize: reader.int('ANALYSIS_BATCH_SIZE', 250, { min: 1, max: 5000 }),
     batchLingerMs: reader.int('ANALYSIS_BATCH_LINGER_MS', 5, { min: 0, max: 1000 }),
+    maxFutureSkewMs: readEventTimeBounds(reader).maxFutureSkewMs,
+    stallSeconds: reader.int('ANALYSIS_STALL_SECONDS', 120, { min: 5, max: 86_400 }),
   };
+  if (config.maxFutureSkewMs > config.allowedLatenessSeconds * 1000) {
+    // A future-dated event moves its scope's watermark by the skew: within the lateness, timely events still count.
+    reader.fail('EVENT_MAX_FUTURE_SKEW_SECONDS', `must not exceed ALLOWED_LATENESS_SECONDS (${config.allowedLatenessSeconds}), or an event dated ahead makes timely ones late`);
+  }
   if (config.queue === config.alertQueue) reader.fail('RABBITMQ_ALERT_QUEUE', 'must differ from RABBITMQ_QUEUE');
   reader.done();
   return config;

@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   AF_BAD_REQUEST: { status: 400, message: '%s' },
   AF_VALIDATION_FAILED: { status: 400, message: '%s' },
   AF_INVALID_BODY: { status: 400, message: 'invalid body: %s' },
+  AF_JSON_TOO_DEEP: { status: 400, message: 'the JSON body nests deeper than %s levels' },
   AF_INVALID_PARAMETER: { status: 400, message: '%s' },
   AF_INVALID_LIMIT: { status: 400, message: '%s' },
   AF_INVALID_OFFSET: { status: 400, message: '%s' },
@@ -62,6 +63,7 @@ export const ERROR_CODES = {
   AF_EVENT_INVALID_UTF8: { status: 400, message: 'the event body is not UTF-8' },
   AF_EVENT_SCHEMA: { status: 400, message: 'the event does not match the audit-event schema: %s' },
   AF_EVENT_NOT_OBJECT: { status: 400, message: 'the event body is JSON but not an object: %s' },
+  AF_EVENT_TOO_DEEP: { status: 400, message: 'the event nests deeper than %s levels' },
   AF_DELIVERY_LIMIT: { status: 500, message: 'delivered %s times without success' },
   AF_HANDLER_FAILED: { status: 500, message: 'failed %s times: %s' },
 

@@ -1,12 +1,13 @@
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { backoffDelay, type Logger, sleep } from '@auditflow/common';
 import type { TlsFiles } from '../config.ts';
 import type { IngestMetrics } from '../metrics.ts';
 import type { SourceMeta } from '../normalise/event-builder.ts';
 import { dead, DEAD_LETTER_CODES, type Normalised, type Normaliser } from '../normalise/normaliser.ts';
 import type { IngestPipeline } from '../pipeline.ts';
+import { flagHostMismatch, type SenderPolicy } from './sender-policy.ts';
 import { SyslogFramer } from './syslog-framing.ts';
 
 export interface SyslogServerOptions {
@@ -21,11 +22,20 @@ export interface SyslogServerOptions {
   pipeline: IngestPipeline;
   metrics: IngestMetrics;
   logger: Logger;
+  /** The unauthenticated TCP and UDP listeners. @default true */
+  plain?: boolean;
+  /** Who plain senders (and TLS senders without a client certificate) may be; everyone when omitted. */
+  senders?: SenderPolicy;
+  /** A TCP/TLS connection that sends nothing this long is closed. @default 600000 */
+  idleTimeoutMs?: number;
+  /** Open TCP plus TLS connections; further ones are refused. @default 256 */
+  maxConnections?: number;
 }
 
 export interface SyslogServer {
-  readonly tcpPort: number;
-  readonly udpPort: number;
+  /** Undefined when the plain listeners are off. */
+  readonly tcpPort: number | undefined;
+  readonly udpPort: number | undefined;
   readonly tlsPort: number | undefined;
   /** Stops accepting, lets every connection finish what it read (up to timeoutMs), then closes. */
   close(timeoutMs?: number): Promise<void>;
@@ -47,18 +57,41 @@ export async function startSyslogServer(options: SyslogServerOptions): Promise<S
   const chains = new Set<Promise<void>>();
   const abort = new AbortController();
 
-  const onConnection = (transport: 'tcp' | 'tls') => (socket: Socket) => {
+  const maxConnections = options.maxConnections ?? 256;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 600_000;
+  const refuse = (transport: string, reason: string, peer: string | undefined): void => {
+    options.metrics.syslogRefused.inc({ transport, reason });
+    options.logger.warn({ transport, reason, peer }, 'syslog sender refused');
+  };
+
+  const onConnection = (transport: 'tcp' | 'tls', authenticated: boolean) => (socket: Socket) => {
+    const peer = peerOf(socket.remoteAddress, socket.remotePort);
+    // Unauthenticated senders are known only by their address: it must be on the allow-list.
+    if (!authenticated && options.senders && !options.senders.allows(socket.remoteAddress)) {
+      refuse(transport, 'sender_not_allowed', peer);
+      socket.destroy();
+      return;
+    }
+    if (sockets.size >= maxConnections) {
+      refuse(transport, 'too_many_connections', peer);
+      socket.destroy();
+      return;
+    }
     sockets.add(socket);
-    const meta: SourceMeta = { kind: 'syslog', transport, peer: peerOf(socket.remoteAddress, socket.remotePort) };
+    options.metrics.syslogConnections.set(sockets.size);
+    const meta: SourceMeta = { kind: 'syslog', transport, peer };
     const framer = new SyslogFramer(options.maxMessageBytes);
+    // A client certificate names the host it was issued to: a HOSTNAME outside its names is a mismatch.
+    const certNames = authenticated ? certificateNames(socket as TLSSocket) : undefined;
+    const mismatch = (host: string): boolean =>
+      certNames !== undefined ? !certNames.has(host.toLowerCase()) : (options.senders?.mismatch(host, socket.remoteAddress) ?? false);
     let chain: Promise<void> = Promise.resolve();
     let busy = 0;
     socket.on('data', (chunk: Buffer) => {
-      const items = framer.push(chunk).map((item): Normalised =>
-        item.error === undefined
-          ? options.normaliser.syslog(item.frame, meta)
-          : dead(DEAD_LETTER_CODES.syslog, item.error, Buffer.from(item.raw), meta),
-      );
+      const items = framer.push(chunk).map((item): Normalised => {
+        if (item.error !== undefined) return dead(DEAD_LETTER_CODES.syslog, item.error, Buffer.from(item.raw), meta);
+        return checkHost(options.normaliser.syslog(item.frame, meta), transport, mismatch);
+      });
       if (items.length === 0) return;
       busy++;
       socket.pause();
@@ -71,8 +104,24 @@ export async function startSyslogServer(options: SyslogServerOptions): Promise<S
       void tracked.finally(() => chains.delete(tracked));
     });
     socket.on('error', (error) => options.logger.debug({ err: error, peer: meta.peer }, 'syslog connection error'));
-    socket.on('close', () => sockets.delete(socket));
+    socket.on('close', () => {
+      sockets.delete(socket);
+      options.metrics.syslogConnections.set(sockets.size);
+    });
     socket.setKeepAlive(true, 60_000);
+    // A connection that never finishes a message would hold a slot forever; one held back by the broker is not idle.
+    socket.setTimeout(idleTimeoutMs, () => {
+      if (busy > 0) return;
+      refuse(transport, 'idle_timeout', peer);
+      socket.destroy();
+    });
+  };
+
+  const checkHost = (item: Normalised, transport: string, mismatch: (host: string) => boolean): Normalised => {
+    if (item.kind !== 'event' || !mismatch(item.event.server_hostname)) return item;
+    options.metrics.hostMismatch.inc({ transport });
+    options.logger.warn({ transport, peer: item.event.source?.peer, claimed_host: item.event.server_hostname }, 'syslog HOSTNAME does not fit its sender');
+    return { kind: 'event', event: flagHostMismatch(item.event) };
   };
 
   /** Retries while the broker is down: the sender is held back, never answered early. */
@@ -92,8 +141,9 @@ export async function startSyslogServer(options: SyslogServerOptions): Promise<S
     }
   };
 
-  const tcp = createTcpServer({ pauseOnConnect: false }, onConnection('tcp'));
-  const tcpPort = await listenTcp(tcp, options.port, options.host);
+  const plain = options.plain ?? true;
+  const tcp = plain ? createTcpServer({ pauseOnConnect: false }, onConnection('tcp', false)) : undefined;
+  const tcpPort = tcp ? await listenTcp(tcp, options.port, options.host) : undefined;
   let tlsServer: Server | undefined;
   let tlsPort: number | undefined;
   if (options.tls) {
@@ -104,13 +154,18 @@ export async function startSyslogServer(options: SyslogServerOptions): Promise<S
         ...(options.tls.ca ? { ca: options.tls.ca, requestCert: true, rejectUnauthorized: true } : {}),
         minVersion: 'TLSv1.2',
       },
-      onConnection('tls'),
+      // With a client CA, every connection that completes the handshake presented a certificate it signed.
+      onConnection('tls', options.tls.ca !== undefined),
     );
+    tlsServer.on('tlsClientError', (error, socket) => {
+      options.metrics.syslogRefused.inc({ transport: 'tls', reason: 'handshake_failed' });
+      options.logger.warn({ err: error, peer: peerOf(socket.remoteAddress, socket.remotePort) }, 'syslog TLS handshake refused');
+    });
     tlsPort = await listenTcp(tlsServer, options.tlsPort ?? 6514, options.host);
   }
 
   // UDP: no way to hold a sender back, so batches are published as they come and losses are counted.
-  const udp = createSocket({ type: options.host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: 4 * 1024 * 1024 });
+  const udp = plain ? createSocket({ type: options.host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: 4 * 1024 * 1024 }) : undefined;
   let batch: Normalised[] = [];
   let timer: NodeJS.Timeout | undefined;
   const flushUdp = () => {
@@ -128,28 +183,36 @@ export async function startSyslogServer(options: SyslogServerOptions): Promise<S
     chains.add(tracked);
     void tracked.finally(() => chains.delete(tracked));
   };
-  udp.on('message', (message: Buffer, remote: RemoteInfo) => {
+  udp?.on('message', (message: Buffer, remote: RemoteInfo) => {
     const meta: SourceMeta = { kind: 'syslog', transport: 'udp', peer: peerOf(remote.address, remote.port) };
+    if (options.senders && !options.senders.allows(remote.address)) {
+      options.metrics.syslogRefused.inc({ transport: 'udp', reason: 'sender_not_allowed' });
+      return;
+    }
     if (message.length > options.maxMessageBytes) {
       batch.push(dead(DEAD_LETTER_CODES.oversized, `datagram of ${message.length} bytes exceeds ${options.maxMessageBytes}`, message.subarray(0, 256), meta));
     } else {
       let end = message.length;
       while (end > 0 && (message[end - 1] === 10 || message[end - 1] === 0)) end--;
-      batch.push(options.normaliser.syslog(message.subarray(0, end), meta));
+      const mismatch = (host: string): boolean => options.senders?.mismatch(host, remote.address) ?? false;
+      batch.push(checkHost(options.normaliser.syslog(message.subarray(0, end), meta), 'udp', mismatch));
     }
     if (batch.length >= UDP_BATCH_MAX) {
       clearTimeout(timer);
       flushUdp();
     } else timer ??= setTimeout(flushUdp, UDP_BATCH_MS);
   });
-  udp.on('error', (error) => options.logger.error({ err: error }, 'syslog UDP socket error'));
-  const udpPort = await new Promise<number>((resolve, reject) => {
-    udp.once('error', reject);
-    udp.bind(tcpPort, options.host, () => {
-      udp.off('error', reject);
-      resolve(udp.address().port);
-    });
-  });
+  udp?.on('error', (error) => options.logger.error({ err: error }, 'syslog UDP socket error'));
+  const udpPort =
+    udp === undefined
+      ? undefined
+      : await new Promise<number>((resolve, reject) => {
+          udp.once('error', reject);
+          udp.bind(tcpPort, options.host, () => {
+            udp.off('error', reject);
+            resolve(udp.address().port);
+          });
+        });
   options.logger.info({ tcp: tcpPort, udp: udpPort, tls: tlsPort }, 'syslog listeners open');
 
   return {
@@ -157,8 +220,8 @@ export async function startSyslogServer(options: SyslogServerOptions): Promise<S
     udpPort,
     tlsPort,
     close: async (timeoutMs = 10_000) => {
-      const closed = [closeServer(tcp), tlsServer ? closeServer(tlsServer) : Promise.resolve()];
-      await new Promise<void>((resolve) => udp.close(() => resolve()));
+      const closed = [tcp ? closeServer(tcp) : Promise.resolve(), tlsServer ? closeServer(tlsServer) : Promise.resolve()];
+      if (udp) await new Promise<void>((resolve) => udp.close(() => resolve()));
       clearTimeout(timer);
       flushUdp();
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
@@ -183,6 +246,19 @@ function listenTcp(server: Server, port: number, host: string): Promise<number> 
 
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** Lower-cased DNS names and common name of a verified client certificate. */
+function certificateNames(socket: TLSSocket): Set<string> {
+  const names = new Set<string>();
+  const certificate = socket.getPeerCertificate();
+  const cn = certificate?.subject?.CN;
+  if (typeof cn === 'string') names.add(cn.toLowerCase());
+  for (const part of (certificate?.subjectaltname ?? '').split(',')) {
+    const match = /^\s*DNS:(.+)$/.exec(part);
+    if (match) names.add(match[1]!.trim().toLowerCase());
+  }
+  return names;
 }
 
 export function peerOf(address: string | undefined, port: number | undefined): string | undefined {

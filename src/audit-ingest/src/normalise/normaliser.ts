@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type AuditEvent, uuidV5, ValidationError } from '@auditflow/common';
+import { type AuditEvent, DEFAULT_EVENT_TIME_BOUNDS, type EventTimeBounds, type SkewDirection, uuidV5, ValidationError, withBoundedTime } from '@auditflow/common';
 import { buildEvent, type SourceMeta } from './event-builder.ts';
 import { k8sAuditIdentity, mapK8sAudit } from './k8s-audit.ts';
 import { mapProgramLine } from './linux-auth.ts';
@@ -33,6 +33,10 @@ export interface NormaliserOptions {
   clusterName: string;
   zone: ZoneOffset;
   clock?: () => number;
+  /** How far a record's own time may lie from its receive time (EVENT_MAX_*_SKEW_SECONDS). */
+  timeBounds?: EventTimeBounds;
+  /** Told of every event whose claimed time was replaced by its receive time. */
+  onClockSkew?: (event: AuditEvent, direction: SkewDirection) => void;
 }
 
 /** Turns raw records of every source into contract events, ignored records or dead letters. */
@@ -40,11 +44,15 @@ export class Normaliser {
   readonly #clusterName: string;
   readonly #zone: ZoneOffset;
   readonly #clock: () => number;
+  readonly #timeBounds: EventTimeBounds;
+  readonly #onClockSkew: NormaliserOptions['onClockSkew'];
 
   constructor(options: NormaliserOptions) {
     this.#clusterName = options.clusterName;
     this.#zone = options.zone;
     this.#clock = options.clock ?? Date.now;
+    this.#timeBounds = options.timeBounds ?? DEFAULT_EVENT_TIME_BOUNDS;
+    this.#onClockSkew = options.onClockSkew;
   }
 
   /** One syslog message without its transport framing. */
@@ -146,7 +154,11 @@ export class Normaliser {
     if (outcome.kind === 'ignored') return outcome;
     if (outcome.kind === 'invalid') return dead(DEAD_LETTER_CODES.contract, outcome.message, input.raw, input.meta);
     try {
-      return { kind: 'event', event: buildEvent({ ...input, record: outcome.record }) };
+      const built = buildEvent({ ...input, record: outcome.record });
+      // The sender's claim of time is bounded by when it was received here; the claim is kept in clock_skew.
+      const bounded = withBoundedTime(built, Date.parse(built.timestamp), this.#clock(), this.#timeBounds);
+      if (bounded.skew !== undefined) this.#onClockSkew?.(bounded.event, bounded.skew);
+      return { kind: 'event', event: bounded.event };
     } catch (error) {
       if (error instanceof ValidationError) return dead(DEAD_LETTER_CODES.contract, error.message, input.raw, input.meta);
       throw error;

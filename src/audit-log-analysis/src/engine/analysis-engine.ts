@@ -3,7 +3,7 @@ import type { EventContext } from '../rules/event-context.ts';
 import type { CorrelationRule, Rule, RuleSet } from '../rules/rule-set.ts';
 import type { EpisodeResult, ScopeBatchEvent, ScopeBatchInput, ScopeStep, WindowResult, WindowStore } from '../store/window-store.ts';
 import { type AlertInput, alertIdOf, buildAlert } from './alert-builder.ts';
-import { type GroupKey, groupKeyOf, scopeOf } from './group-key.ts';
+import { type GroupKey, groupKeyOf, scopeOfEvent } from './group-key.ts';
 
 export interface EngineSettings {
   latenessMs: number;
@@ -157,7 +157,7 @@ export class AnalysisEngine {
         this.#hooks.ruleMatched?.(rule.id);
         if (!rule.alerts) continue;
         const group = groupKeyOf(rule.suppressionGroupBy, context);
-        const bucket = this.#bucket(folds, rule, group, () => ({ kind: 'fold', fold: this.#foldLimits(rule) }));
+        const bucket = this.#bucket(folds, rule, group, context, () => ({ kind: 'fold', fold: this.#foldLimits(rule) }));
         bucket.input.events.push({ eventId: context.event.event_id, ts: context.ts });
         bucket.indexes.push(index);
       }
@@ -173,7 +173,7 @@ export class AnalysisEngine {
           if (matched === undefined) return;
           const event = this.#scopeEvent(rule, context, matched);
           if (event === undefined) return;
-          const bucket = this.#bucket(buckets, rule, groupKeyOf(rule.groupBy, context), () => ({
+          const bucket = this.#bucket(buckets, rule, groupKeyOf(rule.groupBy, context), context, () => ({
             kind: rule.type === 'event_count' || rule.type === 'value_count' ? 'count' : 'chain',
             window: {
               timespanMs: rule.timespanMs,
@@ -203,9 +203,10 @@ export class AnalysisEngine {
     buckets: Map<string, ScopeBucket>,
     rule: Rule,
     group: GroupKey,
+    context: EventContext,
     limits: () => Omit<ScopeBatchInput, 'scope' | 'events'>,
   ): ScopeBucket {
-    const scope = scopeOf(rule.id, group);
+    const scope = scopeOfEvent(rule.id, group, context);
     let bucket = buckets.get(scope);
     if (bucket === undefined) {
       bucket = { rule, group, input: { scope, ...limits(), events: [] }, indexes: [] };
@@ -271,7 +272,7 @@ export class AnalysisEngine {
     if (stages.length === 0) return undefined;
     const group = groupKeyOf(rule.groupBy, context);
     const limits = {
-      scope: scopeOf(rule.id, group),
+      scope: scopeOfEvent(rule.id, group, context),
       eventId: context.event.event_id,
       ts: context.ts,
       timespanMs: rule.timespanMs,
@@ -301,7 +302,7 @@ export class AnalysisEngine {
     const { rule, result } = entry;
     const { monotone, ...limits } = this.#foldLimits(rule);
     const episode = await this.#store.foldEpisode({
-      scope: scopeOf(rule.id, entry.group),
+      scope: scopeOfEvent(rule.id, entry.group, context),
       eventId: context.event.event_id,
       ts: context.ts,
       ...limits,

@@ -43,3 +43,17 @@ export function groupKeyFromPairs(fields: readonly FieldRef[], pairs: ReadonlyMa
 export function scopeOf(ruleId: string, key: GroupKey): string {
   return `${ruleId}|${key.text}`;
 }
+
+/** Suffix of the scopes that hold events whose claimed time was out of bounds (`clock_skew`). */
+export const SKEWED_SCOPE_SUFFIX = '|clock-skew';
+
+/**
+ * The store scope of an event for a rule. Events whose claimed time was
+ * replaced (a wrong clock, or a forged line) get windows and episodes of their
+ * own: a sender that lies about time can raise alerts, but never fold the
+ * events of an honest sender into its episode nor hold back their windows.
+ */
+export function scopeOfEvent(ruleId: string, key: GroupKey, context: EventContext): string {
+  const scope = scopeOf(ruleId, key);
+  return context.event.clock_skew === undefined ? scope : `${scope}${SKEWED_SCOPE_SUFFIX}`;
+}

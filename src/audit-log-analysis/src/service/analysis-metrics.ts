@@ -25,6 +25,8 @@ export class AnalysisMetrics {
   readonly handlerDuration: Histogram;
   readonly rabbitStatus: Gauge;
   readonly redisStatus: Gauge;
+  readonly clockSkew: Counter<'direction'>;
+  readonly storeReset: Counter;
   /** Pre-bound series of the per-delivery counters: no label hashing on the hot path. */
   readonly acked: { inc(value?: number): void };
   readonly retried: { inc(): void };
@@ -59,12 +61,24 @@ export class AnalysisMetrics {
     });
     this.rabbitStatus = new Gauge({ name: 'audit_analysis_rabbitmq_consumer_connection_status', help: '1 when connected to RabbitMQ', registers });
     this.redisStatus = new Gauge({ name: 'audit_analysis_redis_connection_status', help: '1 when connected to the window store', registers });
+    this.clockSkew = new Counter({
+      name: 'audit_analysis_clock_skew_total',
+      help: 'Events whose claimed time lay beyond the allowed future skew of their receive time; they are evaluated at the receive time',
+      labelNames: ['direction'],
+      registers,
+    });
+    this.clockSkew.inc({ direction: 'future' }, 0);
+    this.storeReset = new Counter({
+      name: 'audit_analysis_window_store_resets_total',
+      help: 'Times the window store was found emptied (e.g. Redis FLUSHALL or a restart without persistence): open episodes were lost',
+      registers,
+    });
     // Series exist from the start, so rate() and absent() work before the first event.
     for (const outcome of ['ack', 'dead_letter', 'retry']) this.events.inc({ outcome }, 0);
     this.acked = this.events.labels('ack');
     this.retried = this.events.labels('retry');
     this.deadLettered = this.events.labels('dead_letter');
-    for (const reason of ['invalid_json', 'invalid_utf8', 'not_object', 'schema', 'oversized', 'delivery_limit', 'handler_error']) this.deadLetter.inc({ reason }, 0);
+    for (const reason of ['invalid_json', 'invalid_utf8', 'too_deep', 'not_object', 'schema', 'oversized', 'delivery_limit', 'handler_error']) this.deadLetter.inc({ reason }, 0);
     for (const rule_id of ruleIds) {
       this.ruleMatches.inc({ rule_id }, 0);
       this.suppressed.inc({ rule_id }, 0);

@@ -4,7 +4,7 @@ import { decodeEvent } from '../engine/event-decoder.ts';
 import { EventContext, type EventClock } from '../rules/event-context.ts';
 import type { AlertPublisher } from './alert-publisher.ts';
 import type { AnalysisMetrics } from './analysis-metrics.ts';
-import { recordPublished } from './event-handler.ts';
+import { noteSkew, recordPublished } from './event-handler.ts';
 
 export interface BatchEventHandlerDeps {
   engine: AnalysisEngine;
@@ -12,6 +12,8 @@ export interface BatchEventHandlerDeps {
   metrics: AnalysisMetrics;
   logger: Logger;
   clock: EventClock;
+  /** EVENT_MAX_FUTURE_SKEW_SECONDS in ms. */
+  maxFutureSkewMs: number;
 }
 
 /** The newest version of one alert in a batch and the messages whose events went into it. */
@@ -32,7 +34,7 @@ interface Newest {
  * anything else (Redis or RabbitMQ down) fails the batch, which is retried.
  */
 export function createBatchEventHandler(deps: BatchEventHandlerDeps): BatchHandler {
-  const { engine, publisher, metrics, logger, clock } = deps;
+  const { engine, publisher, metrics, logger, clock, maxFutureSkewMs } = deps;
   // The delivery policy retries with the same message objects, so a retry is recognised per object.
   const seen = new WeakSet<InboundMessage>();
 
@@ -48,7 +50,8 @@ export function createBatchEventHandler(deps: BatchEventHandlerDeps): BatchHandl
         const retry = seen.has(message);
         seen.add(message);
         try {
-          const { event, ts } = decodeEvent(message.body);
+          const { event, ts, skew } = decodeEvent(message.body, { now: Date.now(), maxFutureSkewMs });
+          if (skew !== undefined) noteSkew({ metrics, logger }, event, skew);
           // A retry may follow a fold whose publish failed: it must publish again.
           events.push({ context: new EventContext(event, ts, clock), redelivered: message.redelivered || retry });
           decoded.push(message);

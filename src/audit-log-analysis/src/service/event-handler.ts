@@ -11,6 +11,8 @@ export interface EventHandlerDeps {
   metrics: AnalysisMetrics;
   logger: Logger;
   clock: EventClock;
+  /** EVENT_MAX_FUTURE_SKEW_SECONDS in ms. */
+  maxFutureSkewMs: number;
 }
 
 /**
@@ -21,7 +23,7 @@ export interface EventHandlerDeps {
  * the policy's hooks count both (see startAnalysis).
  */
 export function createEventHandler(deps: EventHandlerDeps): MessageHandler {
-  const { engine, publisher, metrics, logger, clock } = deps;
+  const { engine, publisher, metrics, logger, clock, maxFutureSkewMs } = deps;
   // The delivery policy retries with the same message object, so a retry is recognised per object.
   const seen = new WeakSet<InboundMessage>();
 
@@ -32,7 +34,8 @@ export function createEventHandler(deps: EventHandlerDeps): MessageHandler {
     const retry = seen.has(message);
     seen.add(message);
     try {
-      const { event, ts } = decodeEvent(message.body);
+      const { event, ts, skew } = decodeEvent(message.body, { now: Date.now(), maxFutureSkewMs });
+          if (skew !== undefined) noteSkew({ metrics, logger }, event, skew);
       const context = new EventContext(event, ts, clock);
       // A retry may follow a fold whose publish failed: it must publish again.
       const outcomes = await engine.process(context, message.redelivered || retry);
@@ -49,6 +52,15 @@ export function createEventHandler(deps: EventHandlerDeps): MessageHandler {
       stopTimer();
     }
   };
+}
+
+/** Counts and logs an event whose claimed time was replaced by its receive time. */
+export function noteSkew(deps: { metrics: AnalysisMetrics; logger: Logger }, event: AuditEvent, direction: 'future' | 'past'): void {
+  deps.metrics.clockSkew.inc({ direction });
+  deps.logger.warn(
+    { correlation_id: event.event_id, server_hostname: event.server_hostname, claimed: event.clock_skew?.claimed_timestamp, peer: event.source?.peer },
+    'event time beyond the allowed skew; evaluated at its receive time',
+  );
 }
 
 /**

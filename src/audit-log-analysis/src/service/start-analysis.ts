@@ -1,4 +1,5 @@
 import {
+  ConsumerProgress,
   createHttpServer,
   createMetricsServer,
   createRegistry,
@@ -75,6 +76,14 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
   health.register('rabbitmq', () => broker.check());
   // The check keeps the name of the dependency it asks (the in-memory store of the all-in-one mode has none).
   health.register(windowStore.kind === 'redis' ? 'redis' : 'window_store', () => windowStore.check());
+  const progress = new ConsumerProgress();
+  // Dependencies that answer do not make a service ready: a consumer holding events it never settles is wedged.
+  health.register('consumer', () => {
+    const stalledMs = progress.stalledMs();
+    if (stalledMs >= config.stallSeconds * 1000) {
+      throw new Error(`${progress.inFlight} events held for ${Math.round(stalledMs / 1000)} s without one settled`);
+    }
+  });
   metrics.rabbitStatus.set(broker.isConnected() ? 1 : 0);
   metrics.redisStatus.set(windowStore.isConnected() ? 1 : 0);
   broker.onConnectionChange((connected) => metrics.rabbitStatus.set(connected ? 1 : 0));
@@ -102,6 +111,8 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
     prefetch: config.rabbit.prefetch,
     concurrency: deps.concurrency ?? config.rabbit.prefetch,
     maxAttempts: MAX_ATTEMPTS,
+    // Also the poison rule's evidence: a message failing the same way while others settle is poison, whatever its error.
+    progress,
     // Every dead letter and retry is counted here, where the delivery policy decides them.
     onDeadLetter: (message: { messageId: string | undefined }, letter: { code: string; reason: string }) => {
       const reason = deadLetterReasonOf(letter.code);
@@ -123,7 +134,7 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
     fullLoggedAt = Date.now();
     logger.error({ err: error, code: 'AF_REDIS_FULL' }, 'Redis is out of memory; events are retried until it accepts writes');
   };
-  const handlerDeps = { engine, metrics, logger, clock };
+  const handlerDeps = { engine, metrics, logger, clock, maxFutureSkewMs: config.maxFutureSkewMs };
   consumer =
     config.mode === 'batch'
       ? broker.consumeBatch(

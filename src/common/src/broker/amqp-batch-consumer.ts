@@ -80,6 +80,7 @@ export class AmqpBatchConsumer implements ConsumerHandle {
     try {
       outcomes = await deliverBatch(messages, handler, options, {
         signal: this.#closing.signal,
+        othersWaiting: () => this.#buffer.length > 0,
         deadLetter,
         onRetry: (message, error, attempt) => {
           this.stats.retries++;

@@ -89,6 +89,8 @@ export class AmqpBroker implements MessageBroker {
 
   async publish(queue: string, message: OutboundMessage): Promise<void> {
     const publisher = this.#getPublisher();
+    // Encoding fails the same way on every attempt (a cyclic or too deep value): it is no broker fault to retry.
+    const body = encodeBody(message.body);
     try {
       await publisher.send(
         {
@@ -101,7 +103,7 @@ export class AmqpBroker implements MessageBroker {
           timestamp: Math.floor(Date.now() / 1000),
           headers: { 'x-af-schema-version': 2, ...message.headers },
         },
-        encodeBody(message.body),
+        body,
       );
     } catch (error) {
       throw new TransientError('AF_PUBLISH_FAILED', `publish to ${queue} was not confirmed`, { cause: error });

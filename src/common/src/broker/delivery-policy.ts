@@ -3,6 +3,7 @@ import { errorMessage, isPermanent, isTransient } from '../errors.ts';
 import {
   type BatchHandler,
   type ConsumeOptions,
+  type ConsumerProgress,
   DEAD_LETTER_HEADERS,
   type InboundMessage,
   type MessageHandler,
@@ -20,6 +21,8 @@ export interface PolicyHooks {
   onRetry?: (message: InboundMessage, error: unknown, attempt: number) => void;
   /** Aborted when the consumer closes: transient retries stop and the message is requeued. */
   signal: AbortSignal;
+  /** Whether deliveries wait behind the batch in flight (batch consumers). */
+  othersWaiting?: () => boolean;
 }
 
 /**
@@ -27,6 +30,23 @@ export interface PolicyHooks {
  * broker adapter so they cannot drift apart.
  */
 export async function deliver(
+  message: InboundMessage,
+  handler: MessageHandler,
+  options: ConsumeOptions,
+  hooks: PolicyHooks,
+): Promise<Outcome> {
+  const progress = options.progress;
+  progress?.begin(1);
+  try {
+    const outcome = await deliverOne(message, handler, options, hooks);
+    if (outcome !== 'requeue') progress?.settle(1);
+    return outcome;
+  } finally {
+    progress?.end(1);
+  }
+}
+
+async function deliverOne(
   message: InboundMessage,
   handler: MessageHandler,
   options: ConsumeOptions,
@@ -45,7 +65,9 @@ export async function deliver(
       code: 'AF_DELIVERY_LIMIT',
     });
   }
+  const repeats = new RepeatedFailure(options);
   for (let attempt = 1; ; attempt++) {
+    const settledBefore = options.progress?.settled ?? 0;
     try {
       await handler(message);
       return 'ack';
@@ -55,6 +77,8 @@ export async function deliver(
       if (!transient && attempt >= maxAttempts) {
         return deadLetter({ reason: `failed ${attempt} times: ${errorMessage(error)}`, code: 'AF_HANDLER_FAILED' });
       }
+      const poison = repeats.record(error, settledBefore);
+      if (poison !== undefined) return deadLetter(poison);
       if (hooks.signal.aborted) return 'requeue';
       hooks.onRetry?.(message, error, attempt);
       options.onRetry?.(message, error, attempt);
@@ -79,6 +103,22 @@ export async function deliverBatch(
   options: ConsumeOptions,
   hooks: PolicyHooks,
 ): Promise<Outcome[]> {
+  const progress = options.progress;
+  progress?.begin(messages.length);
+  try {
+    return await deliverMany(messages, handler, options, hooks, progress);
+  } finally {
+    progress?.end(messages.length);
+  }
+}
+
+async function deliverMany(
+  messages: readonly InboundMessage[],
+  handler: BatchHandler,
+  options: ConsumeOptions,
+  hooks: PolicyHooks,
+  progress: ConsumerProgress | undefined,
+): Promise<Outcome[]> {
   const maxDeliveries = options.maxDeliveries ?? 10;
   const maxAttempts = options.maxAttempts ?? 5;
   const outcomes: Outcome[] = messages.map(() => 'ack');
@@ -87,7 +127,10 @@ export async function deliverBatch(
     await hooks.deadLetter(message, letter);
     options.onDeadLetter?.(message, letter);
     outcomes[index] = 'dead-letter';
+    progress?.settle(1);
+    progress?.clearSuspect(keyOf(message));
   };
+  const repeats = messages.map(() => new RepeatedFailure(options));
   let pending: number[] = [];
   for (const [index, message] of messages.entries()) {
     if (message.deliveryCount > maxDeliveries) {
@@ -99,23 +142,41 @@ export async function deliverBatch(
   }
   let isolate = false;
   for (let attempt = 1; pending.length > 0; attempt++) {
+    const settledBefore = progress?.settled ?? 0;
     const failed = await runBatchRound(pending, messages, handler, isolate);
+    const succeeded = pending.length - failed.size;
+    if (succeeded > 0) progress?.settle(succeeded);
+    for (const index of pending) if (!failed.has(index)) progress?.clearSuspect(keyOf(messages[index]!));
     const next: number[] = [];
     let anyTransient = false;
     for (const index of pending) {
       if (!failed.has(index)) continue;
       const error = failed.get(index);
+      const poison = isPermanent(error) ? undefined : repeats[index]!.record(error, settledBefore);
       if (isPermanent(error)) await deadLetter(index, { reason: errorMessage(error), code: error.code });
       else if (!isTransient(error) && attempt >= maxAttempts) {
         await deadLetter(index, { reason: `failed ${attempt} times: ${errorMessage(error)}`, code: 'AF_HANDLER_FAILED' });
-      } else {
+      } else if (poison !== undefined) await deadLetter(index, poison);
+      else {
         anyTransient ||= isTransient(error);
         next.push(index);
       }
     }
     pending = next;
     if (pending.length === 0) break;
-    if (failed.wholeBatch && !anyTransient && pending.length > 1) isolate = true;
+    // One batch is in flight per consumer: messages that failed while the rest of their batch settled would hold
+    // every later message back. They go back to the queue (their delivery count grows towards the delivery limit)
+    // and the consumer moves on; so does a redelivered suspect that came alone while others wait. Messages of an
+    // outage settle nothing and are never suspected, so they stay and are retried here as long as it lasts.
+    // (Other errors are bounded by maxAttempts right here.)
+    for (const index of pending) if (repeats[index]!.evidence > 0) progress?.suspect(keyOf(messages[index]!));
+    const parked = (index: number): boolean =>
+      isTransient(failed.get(index)) &&
+      (repeats[index]!.evidence > 0 || (progress?.isSuspect(keyOf(messages[index]!)) === true && hooks.othersWaiting?.() === true));
+    if (pending.every(parked)) break;
+    // A batch that keeps failing as a whole is split, so the one message behind it (if any) shows itself:
+    // at once for errors that are not transient, after a few rounds for transient ones (an outage fails every part alike).
+    if (failed.wholeBatch && pending.length > 1 && (!anyTransient || attempt >= 3)) isolate = true;
     if (hooks.signal.aborted) break;
     for (const index of pending) {
       hooks.onRetry?.(messages[index]!, failed.get(index), attempt);
@@ -126,6 +187,56 @@ export async function deliverBatch(
   }
   for (const index of pending) outcomes[index] = 'requeue';
   return outcomes;
+}
+
+/** How many poison attempts by default (ConsumeOptions.poisonAttempts). */
+export const DEFAULT_POISON_ATTEMPTS = 8;
+
+/**
+ * One message's run of failures with the same error. A failure counts as
+ * evidence against the message only when another message settled since its
+ * previous failure: the consumer works, this message does not. A dependency
+ * outage fails every message and settles none, so it never counts, however
+ * long it lasts. `evidence` reaching poisonAttempts makes the message poison.
+ */
+class RepeatedFailure {
+  readonly #limit: number;
+  readonly #progress: ConsumerProgress | undefined;
+  #signature: string | undefined;
+  #settledAtLast = 0;
+  evidence = 0;
+
+  constructor(options: ConsumeOptions) {
+    this.#limit = options.poisonAttempts ?? DEFAULT_POISON_ATTEMPTS;
+    this.#progress = options.progress;
+  }
+
+  /** `settledBefore`: the settled count when the failed attempt started (others settling beside it count too). */
+  record(error: unknown, settledBefore: number): DeadLetter | undefined {
+    const signature = signatureOf(error);
+    const settled = this.#progress?.settled ?? 0;
+    if (signature !== this.#signature) {
+      this.#signature = signature;
+      this.evidence = settled > settledBefore ? 1 : 0;
+    } else if (settled > this.#settledAtLast) this.evidence++;
+    this.#settledAtLast = settled;
+    if (this.evidence < this.#limit) return undefined;
+    return {
+      reason: `failed the same way ${this.evidence} times while other messages were processed: ${errorMessage(error)}`,
+      code: 'AF_HANDLER_FAILED',
+    };
+  }
+}
+
+/** What identifies a message across its redeliveries. */
+function keyOf(message: InboundMessage): string {
+  return message.messageId ?? `body:${message.body.byteLength}:${message.body.subarray(0, 64).toString('base64')}`;
+}
+
+function signatureOf(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const name = error instanceof Error ? error.name : typeof error;
+  return `${name}|${String(code ?? '')}|${errorMessage(error)}`;
 }
 
 /** Errors by message index; `wholeBatch` when one handler call threw for several messages. */

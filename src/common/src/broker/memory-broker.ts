@@ -183,7 +183,8 @@ export class MemoryBroker implements MessageBroker {
 
   #runBatch(queueName: string, subscriber: Subscriber, handler: BatchHandler, stored: Stored[]): void {
     const messages = stored.map((entry) => this.#toInbound(queueName, entry));
-    const task = deliverBatch(messages, handler, subscriber.options, this.#hooks(subscriber)).then(
+    const hooks = { ...this.#hooks(subscriber), othersWaiting: () => this.#queue(queueName).ready.length > 0 };
+    const task = deliverBatch(messages, handler, subscriber.options, hooks).then(
       (outcomes) => {
         const requeued: Stored[] = [];
         outcomes.forEach((outcome, index) => {

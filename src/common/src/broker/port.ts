@@ -53,6 +53,68 @@ export interface ConsumeOptions {
   onDeadLetter?: (message: InboundMessage, letter: { reason: string; code: string }) => void;
   /** Told of every failed attempt that will be retried (not of one requeued because the consumer closes). */
   onRetry?: (message: InboundMessage, error: unknown, attempt: number) => void;
+  /**
+   * Times a message may fail with the same error, transient or not, while
+   * other messages settle (so the failure is the message's own), before it is
+   * dead-lettered as poison. A dependency outage (Redis down or out of memory)
+   * fails every message alike, settles none, and is retried for as long as it
+   * lasts. Needs `progress`. @default 8
+   */
+  poisonAttempts?: number;
+  /** Shared record of settled and in-flight messages: readiness and the poison rule read it. */
+  progress?: ConsumerProgress;
+}
+
+/**
+ * What a consumer has settled and what it holds, so readiness can go false
+ * when a backlog makes no progress (a wedged handler) although every
+ * dependency answers.
+ */
+export class ConsumerProgress {
+  /** Messages acked or dead-lettered so far. */
+  settled = 0;
+  /** Messages handed to the handler and not yet settled. */
+  inFlight = 0;
+  #since = Date.now();
+
+  begin(count: number): void {
+    // A consumer that was idle starts its stall clock now, not at its last settle.
+    if (this.inFlight === 0) this.#since = Date.now();
+    this.inFlight += count;
+  }
+
+  settle(count: number): void {
+    this.settled += count;
+    this.#since = Date.now();
+  }
+
+  end(count: number): void {
+    this.inFlight = Math.max(0, this.inFlight - count);
+  }
+
+  readonly #suspects = new Set<string>();
+
+  /**
+   * Remembers a message that failed while others settled, so a redelivery of
+   * it that arrives alone is not retried in place while others wait behind it.
+   */
+  suspect(key: string): void {
+    if (this.#suspects.size >= 10_000) this.#suspects.clear();
+    this.#suspects.add(key);
+  }
+
+  isSuspect(key: string): boolean {
+    return this.#suspects.has(key);
+  }
+
+  clearSuspect(key: string): void {
+    this.#suspects.delete(key);
+  }
+
+  /** Milliseconds since the last message settled while messages wait (0 when nothing waits). */
+  stalledMs(now = Date.now()): number {
+    return this.inFlight > 0 ? now - this.#since : 0;
+  }
 }
 
 /**

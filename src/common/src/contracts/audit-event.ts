@@ -60,6 +60,21 @@ export const auditEventSchema = {
           description: 'the record as received: the syslog line, or the journald/audit JSON object',
         },
         truncated: { type: 'boolean', description: 'true when original had to be shortened to fit the event size limit' },
+        host_mismatch: {
+          type: 'boolean',
+          description: 'true when the sender address (peer) is not one the configured sender map allows for the claimed host',
+        },
+      },
+    },
+    clock_skew: {
+      type: 'object',
+      description:
+        'set when the claimed event time lay outside the allowed skew of the time the event was received; timestamp then holds the receive time',
+      required: ['claimed_timestamp', 'direction'],
+      properties: {
+        claimed_timestamp: { type: 'string', maxLength: 64, description: 'the time the sender claimed, as sent' },
+        direction: { type: 'string', enum: ['future', 'past'] },
+        skew_seconds: { type: 'number', description: 'claimed time minus receive time, in seconds' },
       },
     },
   },
