@@ -3,11 +3,19 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { TcpProxy } from '../../common/test/tcp-proxy.ts';
-import { waitFor } from '../../common/test/support.ts';
+import { RABBITMQ_URL, REDIS_URL, waitFor } from '../../common/test/support.ts';
 import { failedLogin, T0 } from './fixtures.ts';
 import { cleanup, foldAlerts, QueueCollector, startTestAnalysis, TestPublisher, testNames } from './integration-support.ts';
 
 const S = 1000;
+
+/** The same URL (user, password, vhost, database) pointed at a local relay port. */
+function throughRelay(url: string, port: number): string {
+  const relayed = new URL(url);
+  relayed.hostname = '127.0.0.1';
+  relayed.port = String(port);
+  return relayed.toString();
+}
 
 async function readiness(url: string): Promise<{ status: number; checks: Record<string, { ok: boolean }> }> {
   const response = await fetch(`${url}/readyz`);
@@ -24,13 +32,16 @@ describe('analysis through Redis and RabbitMQ outages', () => {
   });
 
   test('readiness follows each outage, processing resumes after it, and no alert is lost or duplicated', async () => {
-    const rabbit = await TcpProxy.start('127.0.0.1', 5672);
-    const redis = await TcpProxy.start('127.0.0.1', 6379);
+    const rabbitTarget = new URL(RABBITMQ_URL);
+    const redisTarget = new URL(REDIS_URL);
+    const rabbit = await TcpProxy.start(rabbitTarget.hostname, Number(rabbitTarget.port || 5672));
+    const redis = await TcpProxy.start(redisTarget.hostname, Number(redisTarget.port || 6379));
     await publisher.declare([names.queue, `${names.queue}.dlq`, names.alertQueue, `${names.alertQueue}.dlq`]);
     const alerts = new QueueCollector(names.alertQueue);
     const analysis = await startTestAnalysis(names, {
-      RABBITMQ_URL: `amqp://guest:guest@127.0.0.1:${rabbit.port}`,
-      REDIS_URL: `redis://127.0.0.1:${redis.port}`,
+      // The relays stand in for the servers' addresses only: credentials, vhost and database are the run's own.
+      RABBITMQ_URL: throughRelay(RABBITMQ_URL, rabbit.port),
+      REDIS_URL: throughRelay(REDIS_URL, redis.port),
     });
     const url = analysis.handle.urls['http']!;
     const burst = (user: string, at: number) => [0, 1, 2].map((i) => failedLogin(user, 'prod-db-02', at + i * S));
