@@ -228,3 +228,18 @@ describe('a record claims its time only within the allowed skew of its receive t
     assert.equal(event['clock_skew'], undefined);
   });
 });
+
+describe('a NUL in a record cannot make its alerts unstorable', () => {
+  test('removed from every field at normalisation, and recorded in source.sanitised', () => {
+    const normaliser = new Normaliser({ clusterName: 'pi-cluster', zone: utc, clock: () => NOW });
+    const text = `<86>1 ${new Date(NOW).toISOString()} pi-a sshd 4100 - - Failed password for mal\u0000lory from 203.0.113.7 port 51000 ssh2`;
+    const result = normaliser.syslog(Buffer.from(text), meta);
+    const event = (result as { event: Record<string, unknown> & { source: Record<string, unknown> } }).event;
+    assert.ok(isAuditEvent(event));
+    assert.equal(event['user_id'], 'mallory');
+    assert.equal(event.source['sanitised'], true);
+    assert.ok(!JSON.stringify(event).includes('\\u0000'), 'no NUL left anywhere');
+    const plain = (normaliser.syslog(Buffer.from(text.replace('\u0000', '')), meta) as { event: { source: Record<string, unknown> } }).event;
+    assert.equal(plain.source['sanitised'], undefined);
+  });
+});

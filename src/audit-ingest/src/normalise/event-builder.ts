@@ -55,7 +55,27 @@ export function buildEvent(input: BuildInput): AuditEvent {
       ...(original.truncated ? { truncated: true } : {}),
     },
   };
-  return assertAuditEvent(candidate);
+  const clean = withoutNul(candidate);
+  // A NUL (e.g. in a syslog user name) would make every alert on the event unstorable: removed, and recorded.
+  return assertAuditEvent(clean === candidate ? candidate : { ...clean, source: { ...clean.source, sanitised: true } });
+}
+
+/** The value with every NUL removed from its strings and keys; the same object when there was none. */
+function withoutNul<T>(value: T): T {
+  if (typeof value === 'string') return (value.includes('\u0000') ? value.replaceAll('\u0000', '') : value) as T;
+  if (Array.isArray(value)) {
+    const items = value.map(withoutNul);
+    return (items.some((item, index) => item !== value[index]) ? items : value) as T;
+  }
+  if (value === null || typeof value !== 'object') return value;
+  let changed = false;
+  const entries = Object.entries(value).map(([key, item]) => {
+    const cleanKey = withoutNul(key);
+    const cleanItem = withoutNul(item);
+    if (cleanKey !== key || cleanItem !== item) changed = true;
+    return [cleanKey, cleanItem] as const;
+  });
+  return (changed ? Object.fromEntries(entries) : value) as T;
 }
 
 function clip(value: string, max: number): string {

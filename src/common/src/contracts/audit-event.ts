@@ -60,6 +60,10 @@ export const auditEventSchema = {
           description: 'the record as received: the syslog line, or the journald/audit JSON object',
         },
         truncated: { type: 'boolean', description: 'true when original had to be shortened to fit the event size limit' },
+        sanitised: {
+          type: 'boolean',
+          description: 'true when NUL characters (which no database text column can hold) were removed from the record',
+        },
         host_mismatch: {
           type: 'boolean',
           description: 'true when the sender address (peer) is not one the configured sender map allows for the claimed host',
