@@ -8,7 +8,7 @@ import { connect as connectTls } from 'node:tls';
 import type { AuditEvent } from '@auditflow/common';
 import { waitFor } from '../../common/test/support.ts';
 import { cleanup, QueueCollector, TestPublisher, testNames } from '../../audit-log-analysis/test/integration-support.ts';
-import { type RunningIngest, sendTcp, startTestIngest } from './support.ts';
+import { sendTcp, startTestIngest } from './support.ts';
 import { makeTlsFixture, type TlsFixture } from './tls-fixture.ts';
 
 const line = (host: string, user: string) => `<86>1 ${new Date().toISOString()} ${host} sshd 4100 - - Failed password for ${user} from 203.0.113.7 port 51000 ssh2\n`;

@@ -422,29 +422,6 @@ for (const adapter of adapters) {
       assert.equal(dead[0]!.headers[DEAD_LETTER_HEADERS.code], 'AF_DELIVERY_LIMIT');
     });
 
-    // RabbitMQ adapters only: the embedded broker's batch dispatch does not park a lone suspect yet (see the issue 18 report).
-    if (adapter.name !== 'memory') test('batch: a message failing transiently while the rest settle cannot hold later messages back; it is dead-lettered at the delivery limit', async () => {
-      const { broker, queue } = await setup();
-      await broker.publish(queue, { body: 'poison', messageId: 'p-0' });
-      for (let i = 1; i <= 3; i++) await broker.publish(queue, { body: `ok-${i}`, messageId: `p-${i}` });
-      const handled = new Set<string>();
-      const progress = new ConsumerProgress();
-      const consumer = broker.consumeBatch({ queue, prefetch: 20, batchSize: 4, batchLingerMs: 20, maxDeliveries: 3, progress }, async (messages) => {
-        // Like a publish that can never succeed for this one message (the issue's 20,000-deep event before the fix).
-        if (messages.some((m) => m.body.toString() === 'poison')) throw new TransientError('AF_PUBLISH_FAILED', 'publish was not confirmed');
-        for (const m of messages) handled.add(m.body.toString());
-        return undefined;
-      });
-      consumers.push(consumer);
-      const dead = collect(broker, `${queue}.dlq`);
-      await waitFor(() => handled.size === 3 || undefined, 15_000, 'the messages behind the poison');
-      for (let i = 4; i <= 6; i++) await broker.publish(queue, { body: `ok-${i}`, messageId: `p-${i}` });
-      await waitFor(() => (handled.size === 6 && dead.length === 1) || undefined, 30_000, 'later messages handled and the poison dead-lettered');
-      assert.equal(dead[0]!.messageId, 'p-0');
-      assert.equal(dead[0]!.headers[DEAD_LETTER_HEADERS.code], 'AF_DELIVERY_LIMIT');
-      assert.equal(progress.settled, 7);
-    });
-
     test('per event: a message failing the same way while others settle is dead-lettered after poisonAttempts, whatever its error', async () => {
       const { broker, queue } = await setup();
       const progress = new ConsumerProgress();

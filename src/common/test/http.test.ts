@@ -81,3 +81,22 @@ test('uuidV5 matches the RFC 4122 reference vector and is stable', () => {
   assert.equal(uuidV5('a|b'), uuidV5('a|b'));
   assert.notEqual(uuidV5('a|b'), uuidV5('a|c'));
 });
+
+test('a JSON body nested 20,000 deep is a 400 problem+json on a real listener, not a 500', async () => {
+  const app = createHttpServer({ logger: silentLogger, health: new HealthRegistry() });
+  app.post('/echo', async (request) => ({ ok: typeof request.body === 'object' }));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/echo`;
+    const deep = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"a":${'['.repeat(20_000)}${']'.repeat(20_000)}}` });
+    assert.equal(deep.status, 400);
+    assert.match(deep.headers.get('content-type') ?? '', /application\/problem\+json/);
+    assert.equal(((await deep.json()) as { code: string }).code, 'AF_JSON_TOO_DEEP');
+    const fine = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":[[1]],"s":"[[[[{{{{"}' });
+    assert.equal(fine.status, 200);
+    const poisoned = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"__proto__":{"x":1}}' });
+    assert.equal(poisoned.status, 400, 'the default parser still refuses prototype poisoning');
+  } finally {
+    await app.close();
+  }
+});

@@ -26,7 +26,6 @@ export class AnalysisMetrics {
   readonly rabbitStatus: Gauge;
   readonly redisStatus: Gauge;
   readonly clockSkew: Counter<'direction'>;
-  readonly storeReset: Counter;
   /** Pre-bound series of the per-delivery counters: no label hashing on the hot path. */
   readonly acked: { inc(value?: number): void };
   readonly retried: { inc(): void };
@@ -68,11 +67,6 @@ export class AnalysisMetrics {
       registers,
     });
     this.clockSkew.inc({ direction: 'future' }, 0);
-    this.storeReset = new Counter({
-      name: 'audit_analysis_window_store_resets_total',
-      help: 'Times the window store was found emptied (e.g. Redis FLUSHALL or a restart without persistence): open episodes were lost',
-      registers,
-    });
     // Series exist from the start, so rate() and absent() work before the first event.
     for (const outcome of ['ack', 'dead_letter', 'retry']) this.events.inc({ outcome }, 0);
     this.acked = this.events.labels('ack');

@@ -174,6 +174,13 @@ async function deliverMany(
       isTransient(failed.get(index)) &&
       (repeats[index]!.evidence > 0 || (progress?.isSuspect(keyOf(messages[index]!)) === true && hooks.othersWaiting?.() === true));
     if (pending.every(parked)) break;
+    // A first delivery failing alone while others wait gets one turn behind them, so they show whether it is
+    // the message or an outage (an outage holds it in place from its second delivery on).
+    const lone = pending.length === 1 && messages.length === 1 && messages[pending[0]!]!.deliveryCount === 1;
+    if (lone && attempt >= 3 && isTransient(failed.get(pending[0]!)) && hooks.othersWaiting?.() === true) {
+      progress?.suspect(keyOf(messages[pending[0]!]!));
+      break;
+    }
     // A batch that keeps failing as a whole is split, so the one message behind it (if any) shows itself:
     // at once for errors that are not transient, after a few rounds for transient ones (an outage fails every part alike).
     if (failed.wholeBatch && pending.length > 1 && (!anyTransient || attempt >= 3)) isolate = true;

@@ -7,6 +7,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Logger } from 'pino';
+import { jsonNestingExceeds, MAX_JSON_DEPTH } from '../contracts/message-body.ts';
 import { codeForFastifyError } from '../error-codes.ts';
 import { AuditFlowError, EXIT_CONFIG, StartupError } from '../errors.ts';
 import type { HealthRegistry } from '../health.ts';
@@ -51,6 +52,17 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     requestIdHeader: CORRELATION_HEADER,
     genReqId: () => randomUUID(),
     ajv: ROUTE_AJV_OPTIONS,
+  });
+  // The one depth rule of message bodies holds for request bodies too: checked in one linear pass before
+  // parsing, so a body nested thousands deep is a 400, not a stack overflow (500) in a later recursive step.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (jsonNestingExceeds(body as string, MAX_JSON_DEPTH) !== undefined) {
+      done(new AuditFlowError('AF_JSON_TOO_DEEP', `the JSON body nests deeper than ${MAX_JSON_DEPTH} levels`), undefined);
+      return;
+    }
+    parseJson(request, body as string, done);
   });
   // Response schemas document the API (OpenAPI); they must not filter what is sent.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
