@@ -19,3 +19,4 @@ export * from './startup/index.ts';
 export * from './service.ts';
 export * from './yaml-locator.ts';
 export * from './duration.ts';
+export * from './linear-regex.ts';

@@ -54,7 +54,7 @@ route:
       '11:11 unknown output type "pager" (one of alertmanager, webhook, slack, ntfy, smtp)',
       '13:13 no output is named "nobody"',
       '14:15 `group_wait` is a duration such as 500ms, 30s, 5m or 4h',
-      "16:18 invalid regular expression: Invalid regular expression: /^(?:()$/u: Unterminated group",
+      '16:18 invalid RE2 regular expression: error parsing regexp: missing closing ): `(`',
       '17:18 a matcher reads `name=value`, `name!=value`, `name=~regex` or `name!~regex`',
     ]);
   });

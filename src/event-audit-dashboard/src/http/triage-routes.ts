@@ -1,4 +1,4 @@
-import { AuditFlowError, createError, errorMessage, ValidationError } from '@auditflow/common';
+import { AuditFlowError, createError, errorMessage, linearRegexProblem, ValidationError } from '@auditflow/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { AlertRow, NotificationClient } from '../backend/notification-client.ts';
@@ -203,11 +203,8 @@ export function newSilence(body: unknown): NewSilence {
       if (m['isRegex'] !== undefined && typeof m['isRegex'] !== 'boolean') problems.push({ param: `matchers[${i}].isRegex`, problem: 'must be a boolean' });
       if (m['isEqual'] !== undefined && typeof m['isEqual'] !== 'boolean') problems.push({ param: `matchers[${i}].isEqual`, problem: 'must be a boolean' });
       if (m['isRegex'] === true && typeof value === 'string') {
-        try {
-          new RegExp(value);
-        } catch {
-          problems.push({ param: `matchers[${i}].value`, problem: 'is not a valid regular expression' });
-        }
+        const invalid = linearRegexProblem(value);
+        if (invalid !== undefined) problems.push({ param: `matchers[${i}].value`, problem: `is not a valid RE2 regular expression: ${invalid}` });
       }
       matchers.push({ name: String(name), value: String(value ?? '').trim(), isRegex: m['isRegex'] === true, isEqual: m['isEqual'] !== false });
     });

@@ -166,7 +166,8 @@ export function registerSilenceRoutes(app: FastifyInstance, deps: SilenceRoutesD
         try {
           compileMatcher(matcher);
         } catch (error) {
-          throw new BadRequestError('AF_INVALID_MATCHER', `matchers[${index}]: invalid regular expression: ${(error as Error).message}`);
+          const problem = `is not a valid RE2 regular expression: ${(error as Error).message}`;
+          throw new BadRequestError('AF_INVALID_MATCHER', `matchers[${index}].value ${problem}`, [{ path: `/matchers/${index}/value`, message: problem }]);
         }
       });
       const json = await silences.create({

@@ -1,3 +1,4 @@
+import { compileLinearRegex } from '@auditflow/common';
 import type { Labels } from './alert-labels.ts';
 
 /** Alertmanager's matcher: `name=value`, `name!=value`, `name=~regex`, `name!~regex`. */
@@ -14,14 +15,13 @@ export interface CompiledMatcher {
 }
 
 /**
- * Compiles a matcher. Regexes are anchored (a whole-value match, as in Alertmanager), and a
- * missing label reads as the empty string, so `host!=web-1` matches alerts without a host.
- * Throws SyntaxError for an invalid regex.
+ * Compiles a matcher. Regexes are anchored (a whole-value match, as in Alertmanager) and run
+ * on RE2 (linear time: label values come from events anyone can send), and a missing label
+ * reads as the empty string, so `host!=web-1` matches alerts without a host.
+ * Throws InvalidPatternError for a regex RE2 refuses.
  */
 export function compileMatcher(matcher: Matcher): CompiledMatcher {
-  const test = matcher.isRegex
-    ? ((regex: RegExp) => (value: string) => regex.test(value))(new RegExp(`^(?:${matcher.value})$`, 'u'))
-    : (value: string) => value === matcher.value;
+  const test = matcher.isRegex ? compileLinearRegex(matcher.value).matchesWhole : (value: string) => value === matcher.value;
   return {
     matcher,
     matches: (labels) => test(labels[matcher.name] ?? '') === matcher.isEqual,

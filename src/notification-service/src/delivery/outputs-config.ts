@@ -328,7 +328,7 @@ class Parser {
     try {
       return compileMatcher(matcher);
     } catch (error) {
-      this.#at.report(path, `invalid regular expression: ${(error as Error).message}`);
+      this.#at.report(path, `invalid RE2 regular expression: ${(error as Error).message}`);
       return undefined;
     }
   }
