@@ -46,6 +46,8 @@ export const ERROR_CODES = {
   AF_UNAUTHORIZED: { status: 401, message: 'a valid bearer token is required' },
   AF_FORBIDDEN: { status: 403, message: "this token does not have the '%s' scope" },
   AF_CSRF_REJECTED: { status: 403, message: '%s' },
+  AF_LOGIN_REQUIRED: { status: 401, message: 'log in to the dashboard first (POST /login)' },
+  AF_HOST_NOT_ALLOWED: { status: 421, message: 'this dashboard does not answer to the host "%s" (DASHBOARD_ALLOWED_HOSTS)' },
   AF_ROUTE_NOT_FOUND: { status: 404, message: 'no route %s %s' },
   AF_ALERT_NOT_FOUND: { status: 404, message: 'Alert not found: %s' },
   AF_RULE_NOT_FOUND: { status: 404, message: "no rule with id '%s'" },

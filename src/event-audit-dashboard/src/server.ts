@@ -1,6 +1,9 @@
-import { createHttpServer, createRegistry, HealthRegistry } from '@auditflow/common';
+import { createHttpServer, createRegistry, EXIT_CONFIG, HealthRegistry, StartupError } from '@auditflow/common';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { registerAuthentication } from './auth/authentication.ts';
+import { SessionStore } from './auth/sessions.ts';
+import { readUsersFile, UsersFileError } from './auth/users-file.ts';
 import { BackendMetrics } from './backend/metrics.ts';
 import { NotificationClient } from './backend/notification-client.ts';
 import { TriageApi } from './backend/triage-api.ts';
@@ -8,7 +11,9 @@ import type { DashboardConfig } from './config.ts';
 import { registerApiRoutes } from './http/api-routes.ts';
 import { type AssetBundle, loadAssets, registerAssetRoutes } from './http/assets.ts';
 import { registerCompression } from './http/compress.ts';
+import { registerLoginRoutes } from './http/login-routes.ts';
 import { registerPageRoutes } from './http/page-routes.ts';
+import { registerPersonHeader } from './http/person-header.ts';
 import { registerStreamRoute, type StreamHub } from './http/stream-route.ts';
 import { registerTriageRoutes } from './http/triage-routes.ts';
 
@@ -44,9 +49,14 @@ export async function buildDashboardServer(options: BuildOptions): Promise<Dashb
   // Readiness really asks the notification API: a dashboard that cannot show alerts is not ready.
   health.register('notification_api', () => client.checkHealth());
 
+  const users = await loadUsers(config.auth.usersFile);
+  const sessions = new SessionStore({ ttlMs: config.auth.sessionTtlMs });
   const assets = await loadAssets(options.assetDir);
   const app = createHttpServer({ logger, health, metricsRegistry: registry });
+  const auth = registerAuthentication(app, config.auth, sessions);
+  registerPersonHeader(app);
   registerCompression(app);
+  registerLoginRoutes(app, { assets, users, sessions, auth, logger });
   registerAssetRoutes(app, assets);
   registerApiRoutes(app, { client, apiToken: config.apiToken, ...(options.now ? { now: options.now } : {}) });
   const streams = registerStreamRoute(app, { client, logger });
@@ -61,4 +71,17 @@ export async function buildDashboardServer(options: BuildOptions): Promise<Dashb
     ...(options.now ? { now: options.now } : {}),
   });
   return { app, health, streams, assets };
+}
+
+async function loadUsers(path: string | undefined): Promise<Map<string, string>> {
+  if (path === undefined) return new Map();
+  try {
+    return await readUsersFile(path);
+  } catch (error) {
+    if (!(error instanceof UsersFileError)) throw error;
+    throw new StartupError('AF_CONFIG_INVALID', `invalid configuration: DASHBOARD_USERS_FILE: ${error.message}`, {
+      variable: 'DASHBOARD_USERS_FILE',
+      exitCode: EXIT_CONFIG,
+    });
+  }
 }

@@ -4,6 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { silentLogger } from '../../common/test/support.ts';
 import { buildDashboardServer, type DashboardServer, loadDashboardConfig } from '../src/index.ts';
 import { type FakeNotification, startFakeNotification } from './support/fake-notification.ts';
+import { AUTH_ENV, signIn } from './support/login.ts';
 
 /** The budget for the page's JavaScript and CSS together, gzipped. */
 const BUDGET_BYTES = 60 * 1024;
@@ -15,10 +16,12 @@ describe('static assets', () => {
   before(async () => {
     backend = await startFakeNotification();
     backend.add();
-    server = await buildDashboardServer({
-      config: loadDashboardConfig({ APP_PORT: '0', NOTIFICATION_SERVICE_URL: backend.url }),
-      logger: silentLogger,
-    });
+    server = await signIn(
+      await buildDashboardServer({
+        config: loadDashboardConfig({ APP_PORT: '0', NOTIFICATION_SERVICE_URL: backend.url, ...AUTH_ENV }),
+        logger: silentLogger,
+      }),
+    );
   });
   after(async () => {
     await server.app.close();
@@ -91,12 +94,14 @@ describe('response compression', () => {
     const backend = await startFakeNotification();
     for (let i = 0; i < 10; i++) backend.add();
     const now = new Date();
-    const server = await buildDashboardServer({
-      config: loadDashboardConfig({ APP_PORT: '0', NOTIFICATION_SERVICE_URL: backend.url }),
+    const server = await signIn(
+      await buildDashboardServer({
+      config: loadDashboardConfig({ APP_PORT: '0', NOTIFICATION_SERVICE_URL: backend.url, ...AUTH_ENV }),
       logger: silentLogger,
       // A fixed clock, so the two renderings being compared are identical.
       now: () => now,
-    });
+    }),
+    );
     try {
       for (const url of ['/', '/api/alerts']) {
         const gz = await server.app.inject({ method: 'GET', url, headers: { 'accept-encoding': 'gzip, deflate, br' } });

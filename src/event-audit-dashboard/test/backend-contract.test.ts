@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { silentLogger } from '../../common/test/support.ts';
 import { buildDashboardServer, type DashboardServer, loadDashboardConfig } from '../src/index.ts';
+import { AUTH_ENV, signIn, TEST_USER } from './support/login.ts';
 import { contractAlert, type RealNotification, startRealNotification } from './support/real-notification.ts';
 
 const ACK_TOKEN = 'dashboard-ack-token-7c1e';
@@ -26,9 +27,9 @@ describe('dashboard and the real notification API', () => {
     await notification.publish(alert);
     const build = (token: string) =>
       buildDashboardServer({
-        config: loadDashboardConfig({ APP_PORT: '0', NOTIFICATION_SERVICE_URL: notification.url, NOTIFICATION_API_TOKEN: token }),
+        config: loadDashboardConfig({ APP_PORT: '0', NOTIFICATION_SERVICE_URL: notification.url, NOTIFICATION_API_TOKEN: token, ...AUTH_ENV }),
         logger: silentLogger,
-      });
+      }).then((server) => signIn(server));
     withAck = await build(ACK_TOKEN);
     readOnly = await build(READ_TOKEN);
   });
@@ -60,6 +61,6 @@ describe('dashboard and the real notification API', () => {
     const done = await withAck.app.inject({ method: 'POST', url, headers: SAME_ORIGIN, payload: { status: 'acknowledged', note: 'seen' } });
     assert.equal(done.statusCode, 200);
     assert.equal(done.json().status, 'acknowledged');
-    assert.equal(done.json().status_changed_by, 'event-audit-dashboard');
+    assert.equal(done.json().status_changed_by, TEST_USER, 'the logged-in person is recorded');
   });
 });

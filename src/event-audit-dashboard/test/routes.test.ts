@@ -3,17 +3,19 @@ import { after, before, describe, test } from 'node:test';
 import { silentLogger } from '../../common/test/support.ts';
 import { buildDashboardServer, type DashboardServer, loadDashboardConfig } from '../src/index.ts';
 import { type FakeNotification, makeAlert, startFakeNotification } from './support/fake-notification.ts';
+import { AUTH_ENV, signIn, TEST_USER } from './support/login.ts';
 
 const TOKEN = 'route-test-token-5f2d9c';
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 
 async function build(env: Record<string, string>, options: { fetch?: typeof fetch } = {}): Promise<DashboardServer> {
-  return buildDashboardServer({
-    config: loadDashboardConfig({ APP_PORT: '0', ...env }),
+  const server = await buildDashboardServer({
+    config: loadDashboardConfig({ APP_PORT: '0', ...AUTH_ENV, ...env }),
     logger: silentLogger,
     now: () => NOW,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
+  return signIn(server);
 }
 
 /** A closed port: connection refused, as when the service is down. */
@@ -194,7 +196,7 @@ describe('dashboard routes with the notification service up', () => {
     assert.equal((response.json() as { status: string }).status, 'acknowledged');
     const patch = backend.requests.filter((r) => r.method === 'PATCH').at(-1)!;
     assert.equal(patch.headers['authorization'], `Bearer ${TOKEN}`);
-    assert.deepEqual(patch.body, { status: 'acknowledged', note: 'on it', actor: 'event-audit-dashboard' });
+    assert.deepEqual(patch.body, { status: 'acknowledged', note: 'on it', actor: TEST_USER });
   });
 
   test('the status route refuses cross-site and non-JSON requests before calling the backend', async () => {

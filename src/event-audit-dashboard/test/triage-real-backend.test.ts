@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { silentLogger } from '../../common/test/support.ts';
 import { buildDashboardServer, loadDashboardConfig } from '../src/index.ts';
+import { AUTH_ENV, signIn, TEST_USER } from './support/login.ts';
 import { contractAlert, startRealNotification } from './support/real-notification.ts';
 
 const ADMIN_TOKEN = 'triage-admin-token-3e9d0c';
@@ -14,10 +15,12 @@ test('silences and deliveries through the dashboard against the real notificatio
   const dir = await mkdtemp(join(tmpdir(), 'af-dash-triage-'));
   await writeFile(join(dir, 'tokens'), `${ADMIN_TOKEN} scopes=read,ack,admin name=event-audit-dashboard\n`);
   const notification = await startRealNotification({ token: '', env: { API_TOKENS: '', API_TOKENS_FILE: join(dir, 'tokens') } });
-  const server = await buildDashboardServer({
-    config: loadDashboardConfig({ APP_PORT: '0', NOTIFICATION_SERVICE_URL: notification.url, NOTIFICATION_API_TOKEN: ADMIN_TOKEN }),
-    logger: silentLogger,
-  });
+  const server = await signIn(
+    await buildDashboardServer({
+      config: loadDashboardConfig({ APP_PORT: '0', NOTIFICATION_SERVICE_URL: notification.url, NOTIFICATION_API_TOKEN: ADMIN_TOKEN, ...AUTH_ENV }),
+      logger: silentLogger,
+    }),
+  );
   try {
     const alert = contractAlert({ host: 'triage-real-host' });
     await notification.publish(alert);
@@ -28,13 +31,14 @@ test('silences and deliveries through the dashboard against the real notificatio
       payload: {
         matchers: [{ name: 'host', value: 'triage-real-host', isRegex: false, isEqual: true }],
         comment: 'real backend',
-        created_by: 'dana',
+        created_by: 'mallory',
         ends_at: new Date(Date.now() + 3_600_000).toISOString(),
       },
     });
     assert.equal(created.statusCode, 201, created.body);
     const silence = created.json() as Record<string, unknown>;
     assert.equal(silence['status'], 'active');
+    assert.equal(silence['created_by'], TEST_USER, 'recorded under the logged-in person, not the name in the body');
     const page = await server.app.inject({ url: '/silences' });
     assert.equal(page.statusCode, 200);
     assert.match(page.body, /<code>triage-real-host<\/code>/);

@@ -3,15 +3,16 @@ import { after, before, describe, test } from 'node:test';
 import { silentLogger } from '../../common/test/support.ts';
 import { buildDashboardServer, type DashboardServer, loadDashboardConfig } from '../src/index.ts';
 import { type FakeNotification, startFakeNotification } from './support/fake-notification.ts';
+import { AUTH_ENV, signIn, TEST_USER } from './support/login.ts';
 
 const TOKEN = 'triage-route-token-51aa';
 const SAME_ORIGIN = { 'content-type': 'application/json', origin: 'http://dashboard.test', host: 'dashboard.test', 'sec-fetch-site': 'same-origin' };
 const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
 
 async function build(url: string, token = TOKEN): Promise<DashboardServer> {
-  const env: Record<string, string> = { APP_PORT: '0', NOTIFICATION_SERVICE_URL: url };
+  const env: Record<string, string> = { APP_PORT: '0', NOTIFICATION_SERVICE_URL: url, ...AUTH_ENV };
   if (token) env['NOTIFICATION_API_TOKEN'] = token;
-  return buildDashboardServer({ config: loadDashboardConfig(env), logger: silentLogger });
+  return signIn(await buildDashboardServer({ config: loadDashboardConfig(env), logger: silentLogger }));
 }
 
 describe('triage routes against the contract fake', () => {
@@ -78,7 +79,7 @@ describe('triage routes against the contract fake', () => {
       payload: { matchers: [{ name: 'host', value: '(' , isRegex: true, isEqual: true }], comment: '', ends_at: 'tomorrow' },
     });
     assert.equal(bad.statusCode, 400);
-    assert.match(bad.json().detail, /matchers\[0\]\.value is not a valid regular expression.*comment.*ends_at/);
+    assert.match(bad.json().detail, /matchers\[0\]\.value is not a valid RE2 regular expression.*comment.*ends_at/);
     const before = backend.requests.length;
     const created = await server.app.inject({
       method: 'POST',
@@ -89,7 +90,7 @@ describe('triage routes against the contract fake', () => {
     assert.equal(created.statusCode, 201);
     const silence = created.json() as Record<string, unknown>;
     assert.equal(silence['status'], 'active');
-    assert.equal(silence['created_by'], 'event-audit-dashboard');
+    assert.equal(silence['created_by'], TEST_USER, 'the logged-in person');
     const post = backend.requests.slice(before).find((r) => r.method === 'POST')!;
     assert.equal(post.headers['authorization'], `Bearer ${TOKEN}`);
     assert.ok(!created.body.includes(TOKEN));

@@ -4,7 +4,6 @@ import { ApiError, postJson } from './api.js';
 import { localizeTimes } from './time.js';
 
 const actionsEnabled = document.body.dataset['actions'] === 'enabled';
-const AUTHOR_KEY = 'auditflow.silence-author';
 const DURATION_MS = { '1h': 3_600_000, '4h': 4 * 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000 };
 const OPS = { '=': [false, true], '!=': [false, false], '=~': [true, true], '!~': [true, false] };
 
@@ -13,8 +12,6 @@ for (const hint of document.querySelectorAll('[data-needs-js]')) /** @type {HTML
 
 const form = document.querySelector('[data-silence-form]');
 if (form instanceof HTMLFormElement && actionsEnabled) {
-  const author = form.querySelector('[data-author]');
-  if (author instanceof HTMLInputElement && !author.value) author.value = localStorage.getItem(AUTHOR_KEY) ?? '';
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const data = new FormData(form);
@@ -32,15 +29,12 @@ if (form instanceof HTMLFormElement && actionsEnabled) {
       return;
     }
     const duration = /** @type {keyof typeof DURATION_MS} */ (String(data.get('duration') ?? '4h'));
-    const createdBy = String(data.get('created_by') ?? '').trim();
-    localStorage.setItem(AUTHOR_KEY, createdBy);
     if (submit instanceof HTMLButtonElement) submit.disabled = true;
     if (out) out.textContent = 'Creating…';
     try {
       const silence = await postJson('/api/silences', {
         matchers,
         comment: String(data.get('comment') ?? '').trim(),
-        created_by: createdBy,
         ends_at: new Date(Date.now() + (DURATION_MS[duration] ?? DURATION_MS['4h'])).toISOString(),
       });
       location.assign(`/silences?highlight=${encodeURIComponent(String(silence?.id ?? ''))}`);

@@ -24,8 +24,16 @@ export interface ApiRouteOptions {
   now?: () => Date;
 }
 
-/** Who the notification service records as having changed a status. */
+/** Who the notification service records when no person is known (never on a route that needs a login). */
 export const ACTOR = 'event-audit-dashboard';
+
+/**
+ * The person recorded on a status change or silence: the logged-in person
+ * (docs/dashboard.md, "Logging in"), never a name the browser sends.
+ */
+export function actorOf(request: FastifyRequest): string {
+  return request.person?.name ?? ACTOR;
+}
 
 /**
  * The same-origin JSON API of the browser code. It validates everything
@@ -81,7 +89,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRouteOptions
     if (options.apiToken === undefined) throw new ActionsDisabledError();
     const note = request.body.note?.trim() ?? '';
     const change = note === '' ? { status: request.body.status } : { status: request.body.status, note };
-    const updated = await client.changeStatus(id, { ...change, actor: ACTOR }, options.apiToken);
+    const updated = await client.changeStatus(id, { ...change, actor: actorOf(request) }, options.apiToken);
     if (updated === undefined) throw new AlertNotFoundError(id);
     return updated;
   });

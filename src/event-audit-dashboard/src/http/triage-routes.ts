@@ -7,7 +7,7 @@ import { ActionsDisabledError } from '../errors.ts';
 import { PAGE_HEADERS } from '../views/layout.ts';
 import { silencesPage } from '../views/silences-page.ts';
 import { messagePage } from '../views/states.ts';
-import { ACTOR } from './api-routes.ts';
+import { ACTOR, actorOf } from './api-routes.ts';
 import type { AssetBundle } from './assets.ts';
 import { assertSameOriginJson } from './csrf.ts';
 import { type AlertStatus, isAlertId, STATUSES } from './filters.ts';
@@ -46,12 +46,13 @@ export function registerTriageRoutes(app: FastifyInstance, options: TriageRouteO
   app.post('/api/alerts/status', csrf, async (request) => {
     const change = bulkChange(request.body);
     const auth = token();
+    const actor = actorOf(request);
     const results: { id: string; ok: boolean; status?: unknown; error?: string }[] = [];
     const queue = [...change.ids];
     const worker = async () => {
       for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
         try {
-          const body = { status: change.status, actor: ACTOR, ...(change.note ? { note: change.note } : {}) };
+          const body = { status: change.status, actor, ...(change.note ? { note: change.note } : {}) };
           const updated = await client.changeStatus(id, body, auth);
           results.push(updated === undefined ? { id, ok: false, error: 'not found' } : { id, ok: true, status: updated['status'] });
         } catch (error) {
@@ -76,7 +77,8 @@ export function registerTriageRoutes(app: FastifyInstance, options: TriageRouteO
   });
 
   app.post('/api/silences', csrf, async (request, reply) => {
-    const silence = newSilence(request.body);
+    // The silence is recorded under the logged-in person, whatever the body claims.
+    const silence = { ...newSilence(request.body), created_by: actorOf(request) };
     const created = await triage.createSilence(silence, token());
     return reply.status(201).send(created);
   });
@@ -85,6 +87,7 @@ export function registerTriageRoutes(app: FastifyInstance, options: TriageRouteO
     const id = silenceId(request.params.id);
     const expired = await triage.expireSilence(id, token());
     if (expired === undefined) throw new SilenceNotFoundError(id);
+    options.logger.info({ silence: id, user: actorOf(request) }, 'silence expired');
     return expired;
   });
 

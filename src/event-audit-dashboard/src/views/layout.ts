@@ -11,6 +11,13 @@ export interface LayoutOptions {
   data?: Record<string, string>;
 }
 
+/**
+ * Where the signed-in person and the logout button go. Filled per request by
+ * personInHeader() (src/http/person-header.ts) so that no view has to be
+ * handed the person; an HTML comment, so an unfilled slot shows nothing.
+ */
+export const PERSON_SLOT = html`<!--af:person-->`;
+
 /** The page shell: no inline script or style, so the CSP can forbid both. */
 export function layout(options: LayoutOptions): string {
   const data = Object.entries(options.data ?? {}).map(([key, value]) => html` data-${key}="${value}"`);
@@ -30,6 +37,7 @@ ${options.script ? html`<script type="module" src="${options.assets.url(`js/${op
 <header class="topbar">
 <a class="brand" href="/"><span class="brand-mark" aria-hidden="true"></span>AuditFlow <span class="brand-sub">security alerts</span></a>
 <p class="conn" data-conn hidden><span class="conn-dot" aria-hidden="true"></span><span data-conn-text role="status">Connecting…</span><span data-conn-detail aria-hidden="true"></span></p>
+${PERSON_SLOT}
 </header>
 <main id="main" tabindex="-1">
 ${options.body}

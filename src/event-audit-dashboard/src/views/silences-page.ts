@@ -103,7 +103,7 @@ ${rows.map(
 <div class="field"><label for="s-duration">Duration</label><select id="s-duration" name="duration">${DURATIONS.map(
     ([value, label]) => html`<option value="${value}"${value === '4h' ? html` selected` : ''}>${label}</option>`,
   )}</select></div>
-<div class="field"><label for="s-author">Author</label><input id="s-author" name="created_by" maxlength="255" autocomplete="name" required data-author></div>
+
 <div class="field field-wide"><label for="s-comment">Comment</label><input id="s-comment" name="comment" maxlength="1000" required placeholder="why, and who follows up"></div>
 </div>
 <div class="form-actions"><button type="submit" class="btn btn-primary"${disabled ? html` disabled aria-describedby="silence-disabled"` : ''}>Create silence</button></div>
