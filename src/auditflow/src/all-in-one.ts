@@ -12,7 +12,7 @@ import {
 import { loadAnalysisConfig, startAnalysis } from '@auditflow/audit-log-analysis';
 import { loadGeneratorConfig, startGenerator } from '@auditflow/audit-event-generator';
 import { loadIngestConfig, startIngest } from '@auditflow/audit-ingest';
-import { loadDashboardConfig, startDashboard } from '@auditflow/event-audit-dashboard';
+import { ensureFirstAdmin, FIRST_ADMIN, loadDashboardConfig, startDashboard } from '@auditflow/event-audit-dashboard';
 import { loadNotificationConfig, loadOutputs, openAlertStore, startNotificationService } from '@auditflow/notification-service';
 import { checkConfiguredServers, describeAlertStore, openAdapters, readAdapterConfig } from './adapters.ts';
 import { ignoredVariableWarnings } from './ignored-variables.ts';
@@ -160,10 +160,16 @@ export async function startAllInOne(env: Env, output: StartOutput = QUIET): Prom
     started.push(analysis);
     const notificationUrl = notification.urls['http'] ?? `http://127.0.0.1:${layout.ports.notification}`;
     output.progress('starting event-audit-dashboard');
+    // Nobody configured how people log in: one admin with a password printed once (README, "Logging in").
+    const firstAdmin =
+      env['DASHBOARD_USERS_FILE'] === undefined && env['DASHBOARD_FORWARD_AUTH_PROXIES'] === undefined
+        ? await ensureFirstAdmin(adapterConfig.postgres.dataDir)
+        : undefined;
     const dashboardConfig = loadDashboardConfig(
       serviceEnv({
         APP_PORT: String(layout.ports.dashboard),
         NOTIFICATION_SERVICE_URL: notificationUrl,
+        ...(firstAdmin ? { DASHBOARD_USERS_FILE: firstAdmin.path } : {}),
         ...(tokens ? { NOTIFICATION_API_TOKEN: token } : {}),
       }),
     );
@@ -182,6 +188,11 @@ export async function startAllInOne(env: Env, output: StartOutput = QUIET): Prom
     const summary = [
       'AuditFlow is running (all-in-one)',
       `  dashboard             ${dashboard.urls['http']}`,
+      ...(firstAdmin?.password
+        ? [`  dashboard login       ${FIRST_ADMIN} / ${firstAdmin.password}  (shown only now; stored hashed in ${firstAdmin.path})`]
+        : firstAdmin
+          ? [`  dashboard login       ${FIRST_ADMIN} (password printed on the first start; delete ${firstAdmin.path} for a new one)`]
+          : []),
       `  notification API      ${notificationUrl}  (OpenAPI: ${notificationUrl}/openapi.json)`,
       `  generator API         ${generator.urls['http']}`,
       `  analysis API          ${analysis.urls['http']}`,

@@ -34,3 +34,5 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Se
     drain: () => server.streams.closeAll(),
   });
 }
+export { ensureFirstAdmin, FIRST_ADMIN } from './auth/first-admin.ts';
+export { hashPassword, verifyPassword } from './auth/passwords.ts';

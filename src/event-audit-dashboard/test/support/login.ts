@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { InjectOptions } from 'fastify';
 import type { BrowserContext } from 'playwright-core';
 import type { DashboardServer } from '../../src/index.ts';
 
@@ -51,10 +52,10 @@ export async function signIn(server: DashboardServer, user = TEST_USER, password
   const set = response.headers['set-cookie'];
   if (response.statusCode !== 303 || typeof set !== 'string') throw new Error(`login as ${user} failed: ${response.statusCode}`);
   const cookie = set.split(';')[0]!;
-  const inject = server.app.inject.bind(server.app);
-  const withCookie = (options: Parameters<typeof inject>[0]) => {
-    const opts = typeof options === 'string' ? { url: options } : options;
-    return inject({ ...opts, headers: { cookie, ...(opts as { headers?: Record<string, string> }).headers } } as Parameters<typeof inject>[0]);
+  const inject = server.app.inject.bind(server.app) as (options: InjectOptions) => ReturnType<typeof server.app.inject>;
+  const withCookie = (options: InjectOptions | string) => {
+    const opts: InjectOptions = typeof options === 'string' ? { url: options } : options;
+    return inject({ ...opts, headers: { cookie, ...(opts.headers as Record<string, string> | undefined) } });
   };
   (server.app as unknown as { inject: typeof withCookie }).inject = withCookie;
   return server;
