@@ -4,6 +4,7 @@ import type { ServiceHandle } from '@auditflow/common';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { silentLogger } from '../../common/test/support.ts';
 import { loadDashboardConfig, startDashboard } from '../src/index.ts';
+import { AUTH_ENV, signedInBrowser } from './support/login.ts';
 import { launchBrowser, screenshot, watchErrors } from './support/browser.ts';
 import { startFakeNotification } from './support/fake-notification.ts';
 import { contractAlert, type RealNotification, startRealNotification } from './support/real-notification.ts';
@@ -33,9 +34,9 @@ describe('dashboard in a browser against the real notification-service', () => {
       seeded.push(alert);
       await backend.publish(alert);
     }
-    const config = loadDashboardConfig({ APP_PORT: '0', NOTIFICATION_SERVICE_URL: backend.url, NOTIFICATION_API_TOKEN: TOKEN });
+    const config = loadDashboardConfig({ APP_PORT: '0', NOTIFICATION_SERVICE_URL: backend.url, NOTIFICATION_API_TOKEN: TOKEN, ...AUTH_ENV });
     dashboard = await startDashboard({ config: { ...config, host: '127.0.0.1' }, logger: silentLogger });
-    browser = await launchBrowser();
+    browser = signedInBrowser(await launchBrowser(), dashboard.urls.http!);
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'Europe/Berlin', locale: 'en-GB' });
   });
 
@@ -247,9 +248,9 @@ describe('dashboard in a browser when the notification service is down', () => {
     const unused = await startFakeNotification();
     const deadUrl = unused.url;
     await unused.close();
-    const config = loadDashboardConfig({ APP_PORT: '0', NOTIFICATION_SERVICE_URL: deadUrl, REQUEST_TIMEOUT_MS: '1000' });
+    const config = loadDashboardConfig({ APP_PORT: '0', NOTIFICATION_SERVICE_URL: deadUrl, REQUEST_TIMEOUT_MS: '1000', ...AUTH_ENV });
     const dashboard = await startDashboard({ config: { ...config, host: '127.0.0.1' }, logger: silentLogger });
-    const browser = await launchBrowser();
+    const browser = signedInBrowser(await launchBrowser(), dashboard.urls.http!);
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
       const response = await page.goto(`${dashboard.urls.http}/`);
@@ -270,9 +271,9 @@ describe('dashboard in a browser when the live connection drops', () => {
     let backend = await startFakeNotification();
     const port = Number(new URL(backend.url).port);
     backend.add({ alert_name: 'before the outage' });
-    const config = loadDashboardConfig({ APP_PORT: '0', NOTIFICATION_SERVICE_URL: backend.url, REQUEST_TIMEOUT_MS: '1000' });
+    const config = loadDashboardConfig({ APP_PORT: '0', NOTIFICATION_SERVICE_URL: backend.url, REQUEST_TIMEOUT_MS: '1000', ...AUTH_ENV });
     const dashboard = await startDashboard({ config: { ...config, host: '127.0.0.1' }, logger: silentLogger });
-    const browser = await launchBrowser();
+    const browser = signedInBrowser(await launchBrowser(), dashboard.urls.http!);
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
       await page.goto(`${dashboard.urls.http}/`);

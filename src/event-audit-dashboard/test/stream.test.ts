@@ -5,6 +5,7 @@ import { formatSseEvent, type ServiceHandle } from '@auditflow/common';
 import { silentLogger, waitFor } from '../../common/test/support.ts';
 import { SseParser } from '../src/http/sse.ts';
 import { loadDashboardConfig, startDashboard } from '../src/index.ts';
+import { AUTH_ENV, loginCookie } from './support/login.ts';
 import { type FakeNotification, startFakeNotification } from './support/fake-notification.ts';
 
 describe('SseParser', () => {
@@ -34,7 +35,7 @@ describe('GET /api/alerts/stream', () => {
 
   before(async () => {
     backend = await startFakeNotification();
-    const config = loadDashboardConfig({ APP_PORT: '0', NOTIFICATION_SERVICE_URL: backend.url });
+    const config = loadDashboardConfig({ APP_PORT: '0', NOTIFICATION_SERVICE_URL: backend.url, ...AUTH_ENV });
     dashboard = await startDashboard({ config: { ...config, host: '127.0.0.1' }, logger: silentLogger });
   });
   after(async () => {
@@ -45,7 +46,8 @@ describe('GET /api/alerts/stream', () => {
   test('passes alert events through and closes the upstream stream when the browser leaves', async () => {
     const received: string[] = [];
     // A reconnecting browser sends the last id it saw; nothing replays, so it is not forwarded.
-    const req = request(`${dashboard.urls.http}/api/alerts/stream`, { headers: { accept: 'text/event-stream', 'last-event-id': '41' } });
+    const cookie = await loginCookie(dashboard.urls.http!);
+    const req = request(`${dashboard.urls.http}/api/alerts/stream`, { headers: { cookie, accept: 'text/event-stream', 'last-event-id': '41' } });
     const response = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
       req.on('response', resolve);
       req.on('error', reject);
@@ -71,10 +73,10 @@ describe('GET /api/alerts/stream', () => {
   });
 
   test('a stream outlives REQUEST_TIMEOUT_MS: the timeout bounds connecting only', async () => {
-    const config = loadDashboardConfig({ APP_PORT: '0', NOTIFICATION_SERVICE_URL: backend.url, REQUEST_TIMEOUT_MS: '200' });
+    const config = loadDashboardConfig({ APP_PORT: '0', NOTIFICATION_SERVICE_URL: backend.url, REQUEST_TIMEOUT_MS: '200', ...AUTH_ENV });
     const own = await startDashboard({ config: { ...config, host: '127.0.0.1' }, logger: silentLogger });
     const received: string[] = [];
-    const req = request(`${own.urls.http}/api/alerts/stream`);
+    const req = request(`${own.urls.http}/api/alerts/stream`, { headers: { cookie: await loginCookie(own.urls.http!) } });
     try {
       await new Promise<void>((resolve, reject) => {
         req.on('response', (response) => {
@@ -98,10 +100,11 @@ describe('GET /api/alerts/stream', () => {
   });
 
   test('stop() ends open streams', async () => {
-    const config = loadDashboardConfig({ APP_PORT: '0', NOTIFICATION_SERVICE_URL: backend.url });
+    const config = loadDashboardConfig({ APP_PORT: '0', NOTIFICATION_SERVICE_URL: backend.url, ...AUTH_ENV });
     const own = await startDashboard({ config: { ...config, host: '127.0.0.1' }, logger: silentLogger });
+    const cookie = await loginCookie(own.urls.http!);
     const ended = new Promise<void>((resolve, reject) => {
-      const req = request(`${own.urls.http}/api/alerts/stream`);
+      const req = request(`${own.urls.http}/api/alerts/stream`, { headers: { cookie } });
       req.on('response', (response) => {
         response.resume();
         response.on('end', resolve);

@@ -4,6 +4,7 @@ import type { ServiceHandle } from '@auditflow/common';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { silentLogger } from '../../common/test/support.ts';
 import { loadDashboardConfig, startDashboard } from '../src/index.ts';
+import { AUTH_ENV, signedInBrowser } from './support/login.ts';
 import { launchBrowser, screenshot, watchErrors } from './support/browser.ts';
 import { type FakeNotification, startFakeNotification } from './support/fake-notification.ts';
 
@@ -51,9 +52,9 @@ describe('triage view in a browser (contract fake of the notification API)', () 
         description: `${name} for ${user} on ${host}.`,
       });
     }
-    const config = loadDashboardConfig({ APP_PORT: '0', NOTIFICATION_SERVICE_URL: backend.url, NOTIFICATION_API_TOKEN: TOKEN });
+    const config = loadDashboardConfig({ APP_PORT: '0', NOTIFICATION_SERVICE_URL: backend.url, NOTIFICATION_API_TOKEN: TOKEN, ...AUTH_ENV });
     dashboard = await startDashboard({ config: { ...config, host: '127.0.0.1' }, logger: silentLogger });
-    browser = await launchBrowser();
+    browser = signedInBrowser(await launchBrowser(), dashboard.urls.http!);
     wide = await browser.newContext({ viewport: { width: 1440, height: 900 }, timezoneId: 'Europe/Berlin', locale: 'en-GB' });
   });
 
@@ -373,9 +374,9 @@ describe('triage view against an older notification-service (no silences, no del
   test('the silences page and the deliveries panel say so clearly', async () => {
     const backend = await startFakeNotification({ tokens: [TOKEN], legacy: true });
     const alert = backend.add({ alert_name: 'On an old service' });
-    const config = loadDashboardConfig({ APP_PORT: '0', NOTIFICATION_SERVICE_URL: backend.url, NOTIFICATION_API_TOKEN: TOKEN });
+    const config = loadDashboardConfig({ APP_PORT: '0', NOTIFICATION_SERVICE_URL: backend.url, NOTIFICATION_API_TOKEN: TOKEN, ...AUTH_ENV });
     const dashboard = await startDashboard({ config: { ...config, host: '127.0.0.1' }, logger: silentLogger });
-    const browser = await launchBrowser();
+    const browser = signedInBrowser(await launchBrowser(), dashboard.urls.http!);
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
       const response = await page.goto(`${dashboard.urls.http}/silences`);

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { InjectOptions } from 'fastify';
-import type { BrowserContext } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import type { DashboardServer } from '../../src/index.ts';
 
 /** The test people; hashes made once with `auditflow hash-password` (test passwords, not secrets). */
@@ -65,4 +65,24 @@ export async function signIn(server: DashboardServer, user = TEST_USER, password
 export async function signInBrowser(context: BrowserContext, baseUrl: string, user = TEST_USER, password = TEST_PASSWORD): Promise<void> {
   const [name, value] = (await loginCookie(baseUrl, user, password)).split('=') as [string, string];
   await context.addCookies([{ name, value, url: baseUrl, httpOnly: true, sameSite: 'Strict' }]);
+}
+
+/**
+ * The browser with every new context (and page) already logged in to the
+ * dashboard at `baseUrl`, for tests about what a logged-in person sees.
+ */
+export function signedInBrowser(browser: Browser, baseUrl: string): Browser {
+  const newContext = async (...args: Parameters<Browser['newContext']>): Promise<BrowserContext> => {
+    const context = await browser.newContext(...args);
+    await signInBrowser(context, baseUrl);
+    return context;
+  };
+  return new Proxy(browser, {
+    get(target, property) {
+      if (property === 'newContext') return newContext;
+      if (property === 'newPage') return async (...args: Parameters<Browser['newContext']>) => (await newContext(...args)).newPage();
+      const value = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
