@@ -10,7 +10,7 @@ export function registerPersonHeader(app: FastifyInstance): void {
     if (typeof payload !== 'string' || !String(reply.getHeader('content-type') ?? '').startsWith('text/html')) return payload;
     const person = request.person;
     if (person === undefined) return payload;
-    const who = html`<form class="whoami" method="post" action="/logout"><span class="whoami-name">Signed in as <strong data-person>${person.name}</strong></span>${
+    const who = html`<form class="whoami" method="post" action="/logout"><span class="whoami-name"><span class="whoami-label">Signed in as </span><strong data-person>${person.name}</strong></span>${
       person.via === 'session' ? html` <button class="btn btn-quiet btn-small" type="submit">Log out</button>` : ''
     }</form>`;
     return payload.replace(SLOT, who.toString());
