@@ -7,6 +7,7 @@ import { launchBrowser, SCREENSHOT_DIR } from '../support/browser.ts';
 import { createTestDatabase } from '../support/databases.ts';
 import { freePort, type RunningProcess, startService, waitForHttp } from '../support/processes.ts';
 import { deleteQueues, RABBITMQ_URL, REDIS_URL } from '../../src/common/test/support.ts';
+import { TEST_PASSWORD, TEST_USER, USERS_FILE } from '../../src/event-audit-dashboard/test/support/login.ts';
 
 /**
  * The whole pipeline as it runs in the cluster: four processes started from
@@ -53,6 +54,7 @@ before(async () => {
       NOTIFICATION_SERVICE_HOST: '127.0.0.1',
       NOTIFICATION_SERVICE_PORT: String(ports['notification']),
       NOTIFICATION_API_TOKEN: token,
+      DASHBOARD_USERS_FILE: USERS_FILE,
     }),
     startService('audit-event-generator', {
       ...common,
@@ -112,6 +114,10 @@ test('a brute-force scenario becomes one alert in the API and on the dashboard, 
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`http://127.0.0.1:${ports['dashboard']}/`);
+    // The dashboard asks who you are first (docs/dashboard.md, "Logging in").
+    await page.getByLabel('User name').fill(TEST_USER);
+    await page.getByLabel('Password').fill(TEST_PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByText(user).filter({ visible: true }).first().waitFor({ timeout: 15_000 });
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'e2e-pipeline-dashboard.png'), fullPage: true });
     await page.goto(`http://127.0.0.1:${ports['dashboard']}/alert/${alert!.alert_id}`);

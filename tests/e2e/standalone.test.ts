@@ -81,12 +81,22 @@ test('npm start on a clean checkout shows a scenario alert within 30 s, drains o
   let alertIds: string[] = [];
   try {
     const [, dashboardUrl] = await waitForOutput(first.process, /dashboard\s+(http:\/\/\S+)/, 30_000);
+    // The first start prints the first admin's password once; the dashboard needs it.
+    const [, password] = await waitForOutput(first.process, /dashboard login\s+admin \/ (\S+)/, 5_000);
     const [, apiUrl] = await waitForOutput(first.process, /notification API\s+(http:\/\/\S+)/, 5_000);
+    const login = await fetch(`${dashboardUrl}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(dashboardUrl!).origin },
+      body: new URLSearchParams({ username: 'admin', password: password!, next: '/' }).toString(),
+    });
+    assert.equal(login.status, 303, 'the printed first-admin password logs in');
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
     let html = '';
     while (Date.now() - first.started < 30_000) {
       const alerts = (await (await fetch(`${apiUrl}/alerts?limit=10`)).json()) as { alert_id: string; alert_name: string }[];
       if (alerts.length > 0) {
-        html = await (await fetch(`${dashboardUrl}/`)).text();
+        html = await (await fetch(`${dashboardUrl}/`, { headers: { cookie } })).text();
         if (alerts.some((a) => html.includes(a.alert_name))) {
           alertIds = alerts.map((a) => a.alert_id);
           break;

@@ -45,6 +45,11 @@ test('silences and deliveries through the dashboard against the real notificatio
     const deliveries = await server.app.inject({ url: `/api/alerts/${String(alert['alert_id'])}/deliveries` });
     assert.equal(deliveries.statusCode, 200, deliveries.body);
     assert.ok(Array.isArray((deliveries.json() as { deliveries: unknown[] }).deliveries));
+    // An alert the service does not know: 404, not "the service lacks deliveries" (501).
+    const unknown = await server.app.inject({ url: '/api/alerts/00000000-0000-4000-8000-00000000abcd/deliveries' });
+    assert.equal(unknown.statusCode, 404, unknown.body);
+    assert.match(String(unknown.headers['content-type']), /^application\/problem\+json/);
+    assert.equal(unknown.json().code, 'AF_ALERT_NOT_FOUND');
     const detail = await server.app.inject({ url: `/alert/${String(alert['alert_id'])}` });
     assert.match(detail.body, /<h2 id="card-deliveries">Deliveries<\/h2>/);
     const expired = await server.app.inject({ method: 'POST', url: `/api/silences/${String(silence['id'])}/expire`, headers: SAME_ORIGIN, payload: {} });

@@ -60,11 +60,17 @@ export class TriageApi {
     return body;
   }
 
-  /** The deliveries of an alert the caller knows exists (so a 404 means "no such route"). */
-  async deliveries(alertId: string): Promise<Delivery[]> {
+  /**
+   * The deliveries of an alert; undefined when the alert does not exist. A 404
+   * for an alert the service does know means the route is missing (an older service).
+   */
+  async deliveries(alertId: string): Promise<Delivery[] | undefined> {
     const path = `/alerts/${encodeURIComponent(alertId)}/deliveries`;
     const { status, body } = await this.#client.send('GET', path, { passStatuses: [404] });
-    if (status === 404) throw new BackendFeatureMissingError('deliveries', 'GET /alerts/{id}/deliveries');
+    if (status === 404) {
+      if ((await this.#client.getAlert(alertId)) === undefined) return undefined;
+      throw new BackendFeatureMissingError('deliveries', 'GET /alerts/{id}/deliveries');
+    }
     const items = isObject(body) ? body['deliveries'] : undefined;
     if (!Array.isArray(items) || !items.every(isObject)) {
       throw new BackendBadResponseError('GET /alerts/{id}/deliveries did not return {deliveries: [...]}');

@@ -120,7 +120,7 @@ export function registerPageRoutes(app: FastifyInstance, options: PageRouteOptio
     const { id } = request.params;
     // Asked at once beside the alert; secondary, so a failure only becomes a note on the page.
     const deliveriesAnswer = options.triage.deliveries(id.toLowerCase()).then(
-      (items): Delivery[] | string => items,
+      (items): Delivery[] | string => items ?? [],
       (error: unknown) => describe(error),
     );
     try {

@@ -1,4 +1,4 @@
-import { AuditFlowError, createError, errorMessage, linearRegexProblem, ValidationError } from '@auditflow/common';
+import { AlertNotFoundError, AuditFlowError, createError, errorMessage, linearRegexProblem, ValidationError } from '@auditflow/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { AlertRow, NotificationClient } from '../backend/notification-client.ts';
@@ -68,7 +68,9 @@ export function registerTriageRoutes(app: FastifyInstance, options: TriageRouteO
 
   app.get<{ Params: { id: string } }>('/api/alerts/:id/deliveries', async (request) => {
     const id = alertId(request.params.id);
-    return { deliveries: await triage.deliveries(id) };
+    const deliveries = await triage.deliveries(id);
+    if (deliveries === undefined) throw new AlertNotFoundError(id);
+    return { deliveries };
   });
 
   app.get('/api/silences', async (request) => {
