@@ -59,7 +59,9 @@ export function registerLoginRoutes(app: FastifyInstance, options: LoginRouteOpt
       return page(reply, 429, loginPage({ assets, next, name, passwords: users.size > 0, problem: 'Too many failed logins from this address. Wait a few minutes and try again.' }));
     }
     const hash = users.get(name);
-    const ok = hash === undefined ? (await burnPasswordCheck(password), false) : await verifyPassword(password, hash);
+    let ok = false;
+    if (hash === undefined) await burnPasswordCheck(password);
+    else ok = await verifyPassword(password, hash);
     if (!ok) {
       const entry = seen && seen.until > now ? seen : { count: 0, until: now + windowMs };
       entry.count++;
@@ -93,5 +95,5 @@ export function sessionCookie(id: string, maxAgeSeconds: number, secure: boolean
 export function localPath(value: unknown): string {
   if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\') || value.length > 2000) return '/';
   if (value.startsWith('/login') || value.startsWith('/logout')) return '/';
-  return /[\u0000-\u001f\u007f]/.test(value) ? '/' : value;
+  return [...value].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f) ? '/' : value;
 }
