@@ -286,7 +286,8 @@ describe('service images (Dockerfile replay)', { concurrency: false }, () => {
         'audit-event-generator': { EVENTS_PER_SECOND: '0', SCENARIO_INTERVAL_SECONDS: '0' },
         'audit-log-analysis': { REDIS_URL, REDIS_KEY_PREFIX: keyPrefix },
         'notification-service': { DATABASE_URL: dbUrl.toString(), API_HOST: '0.0.0.0' },
-        'event-audit-dashboard': { NOTIFICATION_SERVICE_URL: `http://127.0.0.1:${ports.get('notification-service')}` },
+        // The dashboard has no open mode: here an identity proxy on loopback stands for how people log in.
+        'event-audit-dashboard': { NOTIFICATION_SERVICE_URL: `http://127.0.0.1:${ports.get('notification-service')}`, DASHBOARD_FORWARD_AUTH_PROXIES: '127.0.0.1' },
       };
 
       const rootBefore = new Map<string, Map<string, string>>();

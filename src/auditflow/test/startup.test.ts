@@ -166,7 +166,13 @@ describe('auditflow start: start-up failures are one line naming the variable', 
   test('start --only: a busy port is one fatal log line naming APP_PORT, exit 78', async () => {
     const { port, release } = await occupyPort('0.0.0.0');
     try {
-      const run = await cli(['start', '--only', 'event-audit-dashboard'], { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', APP_PORT: String(port) });
+      const run = await cli(['start', '--only', 'event-audit-dashboard'], {
+        PATH: process.env['PATH'] ?? '',
+        LOG_LEVEL: 'warn',
+        APP_PORT: String(port),
+        // Valid otherwise (the dashboard has no open mode), so the port is the one problem.
+        DASHBOARD_FORWARD_AUTH_PROXIES: '127.0.0.1',
+      });
       assert.equal(run.code, 78, `${run.stdout}${run.stderr}`);
       const lines = (run.stdout + run.stderr).split('\n').filter((line) => line.includes('"level":"fatal"'));
       assert.equal(lines.length, 1, run.stdout + run.stderr);
