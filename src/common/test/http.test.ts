@@ -81,3 +81,38 @@ test('uuidV5 matches the RFC 4122 reference vector and is stable', () => {
   assert.equal(uuidV5('a|b'), uuidV5('a|b'));
   assert.notEqual(uuidV5('a|b'), uuidV5('a|c'));
 });
+
+test('414 and 431, answered before any route runs, are problem+json too', async () => {
+  const { connect } = await import('node:net');
+  const app = createHttpServer({ logger: silentLogger, health: new HealthRegistry() });
+  app.get('/things/:id', async () => ({ ok: true }));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as import('node:net').AddressInfo;
+  const raw = (request: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write(request));
+      let answer = '';
+      socket.on('data', (chunk) => {
+        answer += chunk.toString('utf8');
+      });
+      socket.on('close', () => resolve(answer));
+      socket.on('error', reject);
+    });
+  try {
+    const long = await fetch(`http://127.0.0.1:${port}/things/${'x'.repeat(500)}`);
+    assert.equal(long.status, 414);
+    assert.match(String(long.headers.get('content-type')), /^application\/problem\+json/);
+    assert.equal(((await long.json()) as { code: string }).code, 'AF_URI_TOO_LONG');
+
+    const answer = await raw(`GET /things/1 HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    const [head = '', body = ''] = answer.split('\r\n\r\n');
+    assert.match(head, /^HTTP\/1\.1 431 /);
+    assert.match(head, /content-type: application\/problem\+json/i);
+    const problemBody = JSON.parse(body) as { code: string; status: number; title: string };
+    assert.equal(problemBody.code, 'AF_HEADERS_TOO_LARGE');
+    assert.equal(problemBody.status, 431);
+    assert.equal(problemBody.title, 'Request Header Fields Too Large');
+  } finally {
+    await app.close();
+  }
+});

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -11,7 +13,7 @@ import { codeForFastifyError } from '../error-codes.ts';
 import { AuditFlowError, EXIT_CONFIG, StartupError } from '../errors.ts';
 import type { HealthRegistry } from '../health.ts';
 import { Histogram, METRICS_CONTENT_TYPE, type Registry } from '../metrics.ts';
-import { problem, sendProblem } from './problem.ts';
+import { PROBLEM_CONTENT_TYPE, problem, sendProblem } from './problem.ts';
 import { normaliseQuery, ROUTE_AJV_OPTIONS, validationProblem } from './route-validation.ts';
 
 export interface HttpServerOptions {
@@ -51,6 +53,13 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     requestIdHeader: CORRELATION_HEADER,
     genReqId: () => randomUUID(),
     ajv: ROUTE_AJV_OPTIONS,
+    // Errors fastify answers before any route or hook runs: problem+json like every other error.
+    frameworkErrors: (error, _request, reply) => {
+      const status = error.statusCode ?? 400;
+      const code = status === 414 ? 'AF_URI_TOO_LONG' : 'AF_BAD_REQUEST';
+      return sendProblem(reply, problem(status, code, error.message));
+    },
+    clientErrorHandler: answerClientError,
   });
   // Response schemas document the API (OpenAPI); they must not filter what is sent.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
@@ -109,6 +118,29 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     if (metricsRegistry) registerMetricsRoute(routes, metricsRegistry);
   });
   return app;
+}
+
+/**
+ * Errors Node's HTTP parser raises before there is a request at all (headers
+ * over the size limit, a request that never finished, malformed HTTP): the
+ * answer is written to the socket as problem+json, as fastify's default does
+ * with its own JSON shape, and the connection closed.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, detail] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'AF_HEADERS_TOO_LARGE', 'the request headers (or the URL) exceed the size limit']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'AF_REQUEST_TIMEOUT', 'the request was not completed in time']
+        : [400, 'AF_BAD_REQUEST', 'malformed HTTP request'];
+  const body = JSON.stringify(problem(status, code, detail));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }
 
 /** OpenAPI fields of an operation route (read by @fastify/swagger where a service serves a document). */
