@@ -78,3 +78,16 @@ export const SOURCE_SERVICES = {
   api: 'audit-event-generator-api',
   scenario: 'audit-event-generator-scenario',
 } as const;
+
+/**
+ * The provenance block of every event the generator makes up: `kind: synthetic`
+ * lets analysis, the store, outputs and the dashboard tell the demo stream from
+ * real records. `program` says which part made it (loop, scenario, generate_event).
+ */
+export function syntheticSource(program: 'loop' | 'scenario' | 'generate_event'): {
+  kind: 'synthetic';
+  host: string;
+  program: string;
+} {
+  return { kind: 'synthetic', host: SOURCE_SERVICES.loop, program };
+}

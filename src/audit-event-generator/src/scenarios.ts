@@ -7,6 +7,7 @@ import {
   SOURCE_SERVICES,
   SPRAY_TARGETS,
   SUDO_ALLOWLIST,
+  syntheticSource,
   USERS,
 } from './catalog.ts';
 import { ScenarioOptionError, UnknownScenarioError } from './errors.ts';
@@ -231,6 +232,7 @@ function toEvent(scenario: string, step: Step): AuditEvent {
     action_result: template.action_result,
     ...withTopLevelResource(template.event_type, step.details),
     scenario,
+    source: syntheticSource('scenario'),
   };
 }
 

@@ -8,6 +8,7 @@ import {
   LAN_PREFIX,
   SECURITY_SERVICES,
   SOURCE_SERVICES,
+  syntheticSource,
   USERS,
 } from './catalog.ts';
 import { UnknownTemplateError } from './errors.ts';
@@ -244,6 +245,7 @@ export function generateEvent(template?: TemplateName | EventTemplate, options: 
     user_id: user,
     action_result: chosen.action_result,
     ...withTopLevelResource(chosen.event_type, chosen.details({ random, user, host, ip: options.ip })),
+    source: syntheticSource('loop'),
   };
 }
 

@@ -10,7 +10,7 @@ import {
   ValidationError,
 } from '@auditflow/common';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { HOSTS, SOURCE_SERVICES, USERS } from '../catalog.ts';
+import { HOSTS, SOURCE_SERVICES, syntheticSource, USERS } from '../catalog.ts';
 import { pick } from '../random.ts';
 import type { RouteDeps } from './deps.ts';
 import { assertJsonContentType, isPlainObject } from './request-body.ts';
@@ -56,6 +56,8 @@ function fillLegacyEvent(body: Record<string, unknown>, deps: RouteDeps): AuditE
   candidate['event_id'] = randomUUID();
   candidate['timestamp'] = new Date(deps.clock()).toISOString();
   candidate['source_service'] = SOURCE_SERVICES.api;
+  // Made up here whatever the caller sent: never passed off as a real record.
+  candidate['source'] = syntheticSource('generate_event');
   return assertAuditEvent(candidate);
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ALERT_SCHEMA_VERSION, type Alert, eventClientIp, eventResource, uuidV5 } from '@auditflow/common';
+import { ALERT_SCHEMA_VERSION, type Alert, type AuditEvent, eventClientIp, eventResource, uuidV5 } from '@auditflow/common';
 import type { EventContext } from '../rules/event-context.ts';
 import { type Rule, thresholdOf } from '../rules/rule-set.ts';
 import type { Episode } from '../store/window-store.ts';
@@ -78,8 +78,23 @@ export function buildAlert(input: AlertInput): Alert {
     first_seen: new Date(episode.firstSeen).toISOString(),
     last_seen: new Date(episode.lastSeen).toISOString(),
     event_ids: episode.sample.slice(0, 20),
+    ...originOf(event),
   };
   return alert;
+}
+
+/** The provenance of the triggering event, carried into the alert so every consumer can tell real from synthetic. */
+export function originOf(event: AuditEvent): { origin?: { kind: string; sender?: string; program?: string } } {
+  const source = event.source;
+  if (source === undefined) return {};
+  const sender = source.peer ?? source.host;
+  return {
+    origin: {
+      kind: source.kind,
+      ...(sender === undefined ? {} : { sender: sender.slice(0, 255) }),
+      ...(source.program === undefined ? {} : { program: source.program }),
+    },
+  };
 }
 
 function renderDescription(input: AlertInput): string {

@@ -1,4 +1,4 @@
-import type { Alert } from '@auditflow/common';
+import type { Alert, AuditEvent } from '@auditflow/common';
 import type { EventContext } from '../rules/event-context.ts';
 import type { CorrelationRule, Rule, RuleSet } from '../rules/rule-set.ts';
 import type { EpisodeResult, ScopeBatchEvent, ScopeBatchInput, ScopeStep, WindowResult, WindowStore } from '../store/window-store.ts';
@@ -21,6 +21,10 @@ export interface EngineHooks {
   ruleMatched?(ruleId: string): void;
   lateEvent?(ruleId: string): void;
   suppressed?(ruleId: string): void;
+  /** A base rule matched the event: it may become an alert's evidence. */
+  eventMatched?(event: AuditEvent): void;
+  /** The event was folded into the alert (every version, including those folded away before publishing). */
+  alertFolded?(alertId: string, event: AuditEvent): void;
 }
 
 /**
@@ -118,6 +122,7 @@ export class AnalysisEngine {
     }
     // Fast path: correlations only ever start from a base-rule match.
     if (matched === undefined) return [];
+    this.#hooks.eventMatched?.(context.event);
     const seen = matched;
     for (const level of this.#levels) {
       // Only correlations fed by this event touch the store.
@@ -161,6 +166,7 @@ export class AnalysisEngine {
         bucket.input.events.push({ eventId: context.event.event_id, ts: context.ts });
         bucket.indexes.push(index);
       }
+      if (matched !== undefined) this.#hooks.eventMatched?.(context.event);
       seen.push(matched);
     });
     // Detection episodes never feed a correlation: their store calls go out with the first level's.
@@ -318,7 +324,7 @@ export class AnalysisEngine {
     if (episode.status === 'stale') return undefined;
     // Unchanged means another delivery already published this content, unless this is a redelivery after a lost publish.
     if (episode.status === 'unchanged' && !redelivered) return undefined;
-    return new AlertOutcome(episode.status === 'new' ? 'new' : 'update', {
+    const outcome = new AlertOutcome(episode.status === 'new' ? 'new' : 'update', {
       rule,
       context,
       group,
@@ -326,6 +332,8 @@ export class AnalysisEngine {
       windowCount: result?.count ?? 1,
       environment: this.#settings.environment,
     });
+    this.#hooks.alertFolded?.(outcome.alertId, context.event);
+    return outcome;
   }
 }
 

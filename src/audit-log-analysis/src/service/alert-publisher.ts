@@ -29,6 +29,8 @@ export interface AlertPublisherOptions {
    * alerts never wait. @default 0
    */
   updateLingerMs?: number;
+  /** Adds what is known only at publish time (the evidence of the events folded in so far). */
+  decorate?: (alert: Alert) => Alert;
 }
 
 /**
@@ -45,6 +47,7 @@ export class AlertPublisher {
   readonly #broker: MessageBroker;
   readonly #queue: string;
   readonly #lingerMs: number;
+  readonly #decorate: (alert: Alert) => Alert;
   readonly #waiting = new Map<string, Slot>();
   readonly #inFlight = new Map<string, Promise<unknown>>();
 
@@ -52,6 +55,7 @@ export class AlertPublisher {
     this.#broker = broker;
     this.#queue = queue;
     this.#lingerMs = options.updateLingerMs ?? 0;
+    this.#decorate = options.decorate ?? ((alert) => alert);
   }
 
   publish(version: AlertVersion, correlationId: string, isNew: boolean): Promise<PublishedAlert> {
@@ -75,7 +79,7 @@ export class AlertPublisher {
         this.#waiting.delete(id);
         const sent = slot.version;
         // The contract is checked on what is sent; a violation is a PermanentError that dead-letters the events behind it.
-        const alert = assertAlert(sent.alert);
+        const alert = assertAlert(this.#decorate(sent.alert));
         await this.#broker.publish(this.#queue, {
           body: alert,
           messageId: alert.alert_id,

@@ -1,4 +1,5 @@
 import {
+  type Alert,
   createHttpServer,
   createMetricsServer,
   createRegistry,
@@ -15,6 +16,7 @@ import { AnalysisEngine } from '../engine/analysis-engine.ts';
 import { EventClock } from '../rules/event-context.ts';
 import type { RuleSet } from '../rules/rule-set.ts';
 import { loadRulesFile } from '../rules/rules-file.ts';
+import { EvidenceBook } from '../engine/evidence-book.ts';
 import type { WindowStore } from '../store/window-store.ts';
 import { AlertPublisher } from './alert-publisher.ts';
 import { AnalysisMetrics, deadLetterReasonOf } from './analysis-metrics.ts';
@@ -56,6 +58,7 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
   const registry = deps.registry ?? createRegistry(SERVICE_NAME);
   const metrics = new AnalysisMetrics(registry, rules.rules.map((rule) => rule.id));
   const clock = new EventClock(config.rulesTimezone);
+  const evidence = new EvidenceBook();
   const engine = new AnalysisEngine({
     rules,
     store: windowStore,
@@ -68,6 +71,8 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
       ruleMatched: (rule_id) => metrics.ruleMatches.inc({ rule_id }),
       lateEvent: (rule_id) => metrics.lateEvents.inc({ rule_id }),
       suppressed: (rule_id) => metrics.suppressed.inc({ rule_id }),
+      eventMatched: (event) => evidence.remember(event),
+      alertFolded: (alertId, event) => evidence.folded(alertId, event),
     },
   });
 
@@ -124,6 +129,7 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
     logger.error({ err: error, code: 'AF_REDIS_FULL' }, 'Redis is out of memory; events are retried until it accepts writes');
   };
   const handlerDeps = { engine, metrics, logger, clock };
+  const decorate = (alert: Alert) => evidence.attach(alert);
   consumer =
     config.mode === 'batch'
       ? broker.consumeBatch(
@@ -135,13 +141,13 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
             batchLingerMs: config.batchLingerMs,
           },
           // A batch already folds the versions of an alert into one publish: no linger needed.
-          createBatchEventHandler({ ...handlerDeps, publisher: new AlertPublisher(broker, config.alertQueue) }),
+          createBatchEventHandler({ ...handlerDeps, publisher: new AlertPublisher(broker, config.alertQueue, { decorate }) }),
         )
       : broker.consume(
           consumeOptions,
           createEventHandler({
             ...handlerDeps,
-            publisher: new AlertPublisher(broker, config.alertQueue, { updateLingerMs: config.alertUpdateLingerMs }),
+            publisher: new AlertPublisher(broker, config.alertQueue, { updateLingerMs: config.alertUpdateLingerMs, decorate }),
           }),
         );
   logger.info(

@@ -3,6 +3,23 @@ import type { FromSchema } from 'json-schema-to-ts';
 const shortText = (max: number) => ({ type: 'string', maxLength: max }) as const;
 const nullableText = (max: number) => ({ type: ['string', 'null'], maxLength: max }) as const;
 
+const evidenceEvent = {
+  type: 'object',
+  required: ['event_id', 'timestamp'],
+  properties: {
+    event_id: shortText(64),
+    timestamp: shortText(64),
+    event_type: shortText(128),
+    user_id: shortText(255),
+    server_hostname: shortText(255),
+    action_result: shortText(64),
+    severity: shortText(32),
+    ip_address: shortText(64),
+    resource: shortText(255),
+    origin: shortText(32),
+  },
+} as const;
+
 /**
  * The alert on `audit_alerts`: every field of the original (section 1.3 of the
  * reference) with its meaning kept, plus optional aggregation fields. String
@@ -45,6 +62,27 @@ export const alertSchema = {
     first_seen: { type: 'string', format: 'date-time' },
     last_seen: { type: 'string', format: 'date-time' },
     event_ids: { type: 'array', maxItems: 50, items: { type: 'string', maxLength: 64 } },
+    origin: {
+      type: 'object',
+      description: "where the triggering event came from: its source block's kind (k8s_audit, syslog, journald, synthetic) and sender",
+      required: ['kind'],
+      properties: {
+        kind: { type: 'string', minLength: 1, maxLength: 32 },
+        sender: { type: 'string', maxLength: 255, description: 'the network peer, else the host, that sent the record' },
+        program: { type: 'string', maxLength: 128 },
+      },
+    },
+    evidence: {
+      type: 'object',
+      description: 'the events that made the alert, bounded: the earliest and the latest, with the total they stand for',
+      required: ['total', 'first', 'last'],
+      properties: {
+        total: { type: 'integer', minimum: 0 },
+        first: { type: 'array', maxItems: 20, items: evidenceEvent },
+        last: { type: 'array', maxItems: 20, items: evidenceEvent },
+        unresolved: { type: 'integer', minimum: 0, description: 'earliest member ids whose event the producer no longer held' },
+      },
+    },
   },
 } as const;
 

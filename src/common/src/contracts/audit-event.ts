@@ -47,14 +47,19 @@ export const auditEventSchema = {
     scenario: { type: 'string', maxLength: 64, description: 'set on events a generator scenario produced' },
     source: {
       type: 'object',
-      description: 'set on events audit-ingest normalised from a real source (syslog line, journald entry, Kubernetes audit event)',
+      description:
+        'where the event came from: set by audit-ingest on events normalised from a real source (syslog line, journald entry, Kubernetes audit event), and by the generator (kind synthetic) on the demo events it makes up',
       required: ['kind'],
       properties: {
-        kind: { type: 'string', enum: ['syslog', 'journald', 'k8s_audit'] },
+        kind: { type: 'string', enum: ['syslog', 'journald', 'k8s_audit', 'synthetic'] },
         host: { type: 'string', maxLength: 255, description: 'the host (or cluster) that wrote the record' },
         transport: { type: 'string', maxLength: 32, description: 'tcp, tls, udp, http or https' },
         peer: { type: 'string', maxLength: 128, description: 'network address the record came from' },
-        program: { type: 'string', maxLength: 128, description: 'syslog APP-NAME or journald SYSLOG_IDENTIFIER' },
+        program: {
+          type: 'string',
+          maxLength: 128,
+          description: 'syslog APP-NAME or journald SYSLOG_IDENTIFIER; for synthetic events what made it up (loop, scenario, generate_event)',
+        },
         original: {
           type: ['string', 'object'],
           description: 'the record as received: the syslog line, or the journald/audit JSON object',
