@@ -14,6 +14,7 @@ import {
 } from '@auditflow/common';
 import type { FastifyInstance } from 'fastify';
 import { registerAlertRoutes } from './api/alert-routes.ts';
+import { registerEvidenceRoutes } from './api/evidence-routes.ts';
 import { type ApiToken, BearerAuth, registerScopeEnforcement } from './api/bearer-auth.ts';
 import { registerDeliveryRoutes } from './api/delivery-routes.ts';
 import { registerOpenApi } from './api/openapi-document.ts';
@@ -145,6 +146,7 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
   // Inside a plugin, so the OpenAPI generator registered before sees these routes.
   app.register(async (api) => {
     registerAlertRoutes(api, { store: apiStore, sse, metrics, now });
+    registerEvidenceRoutes(api, { store: apiStore, now });
     registerSilenceRoutes(api, { silences: store.silences, annotator, now });
     registerDeliveryRoutes(api, { store });
   });

@@ -78,6 +78,15 @@ export const AlertSchema = Type.Object(
     fingerprint: NullableString,
     group_key: Type.Unsafe<Record<string, string> | null>({ type: ['object', 'null'], additionalProperties: { type: 'string' } }),
     updated_at: Instant,
+    origin: Type.Optional(
+      nullable(
+        Type.String({
+          description: "where the triggering event came from: k8s_audit, syslog, journald, synthetic (the generator's demo stream); null when the producer did not say",
+        }),
+      ),
+    ),
+    origin_sender: Type.Optional(nullable(Type.String({ description: 'the peer address or host that sent the triggering record' }))),
+    has_evidence: Type.Optional(Type.Boolean({ description: 'the producer attached the events that made the alert (GET /alerts/{id}/evidence)' })),
     silenced: Type.Optional(Type.Boolean({ description: 'an active silence matches the alert' })),
     silenced_by: Type.Optional(Type.Array(Type.String({ format: 'uuid' }), { description: 'ids of the matching silences' })),
   },
@@ -162,11 +171,13 @@ const FilterProperties = {
   rule_id: CommaList('Comma-separated rule ids (at most 20).', 5200),
   user: Type.String({ maxLength: 255, description: 'actor_id equals this.' }),
   host: Type.String({ maxLength: 255, description: 'server_hostname equals this.' }),
+  origin: CommaList('Comma-separated origins: k8s_audit, syslog, journald, synthetic, or none (alerts whose producer named no origin).', 200),
+  source_service: Type.String({ maxLength: 255, description: 'source_service_name equals this.' }),
   since: QueryInstant('timestamp >= this (ISO-8601 date or date-time; without a zone read as UTC).'),
   until: QueryInstant('timestamp < this (ISO-8601); must be after since.'),
   q: Type.String({
     maxLength: 200,
-    description: `Words (at most ${MAX_SEARCH_WORDS}; letters and digits, punctuation separates them) that must all occur, as prefixes, in alert_name or description; case-insensitive. A q without any letter or digit is refused.`,
+    description: `Words (at most ${MAX_SEARCH_WORDS}; letters and digits, punctuation separates them) that must all occur, as prefixes, in alert_name, description, origin, origin sender or the program that wrote the record; case-insensitive. A q without any letter or digit is refused.`,
   }),
 };
 
@@ -229,5 +240,69 @@ export const AlertIdParamsSchema = Type.Object({
   }),
 });
 
+export const EvidenceEventSchema = Type.Object(
+  {
+    event_id: Type.String(),
+    timestamp: Type.String(),
+    event_type: Type.Optional(Type.String()),
+    user_id: Type.Optional(Type.String()),
+    server_hostname: Type.Optional(Type.String()),
+    action_result: Type.Optional(Type.String()),
+    severity: Type.Optional(Type.String()),
+    ip_address: Type.Optional(Type.String()),
+    resource: Type.Optional(Type.String()),
+    origin: Type.Optional(Type.String()),
+  },
+  { $id: 'EvidenceEvent', description: 'A summary of one event that made an alert.' },
+);
+export type EvidenceEventRow = Static<typeof EvidenceEventSchema>;
+
+export const AlertEvidenceSchema = Type.Object(
+  {
+    alert_id: Type.String({ format: 'uuid' }),
+    origin: NullableString,
+    total: Type.Integer({ description: 'events folded into the alert' }),
+    events: Type.Array(Type.Ref(EvidenceEventSchema), { description: 'the known events, oldest first: the earliest and the latest of the episode' }),
+    omitted: Type.Integer({ description: 'events of the episode between the earliest and the latest that are not kept (total minus the events shown)' }),
+    complete: Type.Boolean({ description: 'the producer attached evidence; false when only the triggering event is known (e.g. the original analysis)' }),
+  },
+  { $id: 'AlertEvidence' },
+);
+export type AlertEvidence = Static<typeof AlertEvidenceSchema>;
+
+export const ActivityQuerySchema = Type.Object(
+  {
+    host: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'server_hostname equals this' })),
+    user: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'actor_id equals this' })),
+    address: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'client_ip equals this address' })),
+    since: Type.Optional(QueryInstant('episodes still open at or after this; default 24 hours before until')),
+    until: Type.Optional(QueryInstant('episodes that started before this; default now')),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+  },
+  { additionalProperties: false },
+);
+export type ActivityQuery = Static<typeof ActivityQuerySchema>;
+
+export const ActivitySchema = Type.Object(
+  {
+    since: Instant,
+    until: Instant,
+    alerts: Type.Array(Type.Ref(AlertSchema)),
+    events: Type.Array(Type.Ref(EvidenceEventSchema), { description: 'evidence events of those alerts that involve the host, user or address, oldest first, without repeats' }),
+  },
+  { $id: 'Activity' },
+);
+export type Activity = Static<typeof ActivitySchema>;
+
 /** The schemas referenced by $id from route schemas; each server adds them once (app.addSchema). */
-export const NOTIFICATION_API_SHARED_SCHEMAS = [AlertSchema, StatusHistoryEntrySchema, AlertWithHistorySchema, StatusChangeSchema, AlertStatsSchema, ProblemSchema];
+export const NOTIFICATION_API_SHARED_SCHEMAS = [
+  AlertSchema,
+  StatusHistoryEntrySchema,
+  AlertWithHistorySchema,
+  StatusChangeSchema,
+  AlertStatsSchema,
+  ProblemSchema,
+  EvidenceEventSchema,
+  AlertEvidenceSchema,
+  ActivitySchema,
+];

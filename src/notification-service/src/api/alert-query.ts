@@ -56,6 +56,9 @@ function toFilters(query: AlertStatsQuery): AlertFilters {
   if (ruleId) filters.ruleId = ruleId;
   if (query.user !== undefined) filters.actorId = query.user;
   if (query.host !== undefined) filters.host = query.host;
+  const origin = list(query.origin, 'origin', 32, 8);
+  if (origin) filters.origin = origin;
+  if (query.source_service !== undefined) filters.sourceService = query.source_service;
   const since = instant(query.since, 'since');
   if (since) filters.since = since;
   const until = instant(query.until, 'until');
@@ -96,6 +99,10 @@ function list(value: string | undefined, name: string, maxLength: number, maxIte
 }
 
 /** A date-time without a zone is read as UTC (the schema checked the ISO-8601 shape). */
+export function parseInstantParam(value: string | undefined, name: string): Date | undefined {
+  return instant(value, name);
+}
+
 function instant(value: string | undefined, name: string): Date | undefined {
   if (value === undefined) return undefined;
   const zoned = /(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$/.test(value.slice(10));

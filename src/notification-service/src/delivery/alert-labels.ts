@@ -11,13 +11,15 @@ export interface LabelSource {
   source_service_name: string | null;
   metadata?: object | null;
   group_key: Record<string, string> | null;
+  /** k8s_audit, syslog, journald, synthetic; absent or null when the producer did not say. */
+  origin?: string | null;
 }
 
 export type Labels = Record<string, string>;
 
 /**
  * An alert as a flat label set, the vocabulary silences and routes match on (docs/outputs.md):
- * `alert_name`, `severity`, `rule_id`, `host`, `user`, `source_service`, `environment`, `alert_id`, plus every
+ * `alert_name`, `severity`, `rule_id`, `host`, `user`, `source_service`, `origin`, `environment`, `alert_id`, plus every
  * group-key field and every string in `metadata.labels`. The fixed names win over a group-key
  * field of the same name, so a producer cannot disguise an alert's severity.
  */
@@ -38,6 +40,7 @@ export function alertLabels(alert: LabelSource): Labels {
   set(labels, 'host', alert.server_hostname);
   set(labels, 'user', alert.actor_id);
   set(labels, 'source_service', alert.source_service_name);
+  set(labels, 'origin', alert.origin);
   set(labels, 'environment', typeof metadata.environment === 'string' ? metadata.environment : undefined);
   return labels;
 }

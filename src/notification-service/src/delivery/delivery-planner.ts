@@ -13,6 +13,8 @@ export function createDeliveryPlanner(config: OutputsConfig, onEnqueued: () => v
         for (const match of routeAlert(config.route, alertLabels(record))) {
           const output = config.outputs.get(match.receiver);
           if (output === undefined) continue;
+          // The demo stream reaches an output only where a route asked for it (`synthetic: true`).
+          if (record.origin === 'synthetic' && !match.route.synthetic) continue;
           planned.push({
             alert_id: record.alert_id,
             output: output.name,

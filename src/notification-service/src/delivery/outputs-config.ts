@@ -69,6 +69,11 @@ export interface RouteConfig {
   groupWaitMs: number;
   repeatIntervalMs: number;
   continue: boolean;
+  /**
+   * Whether synthetic alerts (origin `synthetic`, the generator's demo stream) are sent on this
+   * route. Off by default, so a configured phone never rings for the demo; inherited by children.
+   */
+  synthetic: boolean;
   routes: RouteConfig[];
 }
 
@@ -271,7 +276,7 @@ class Parser {
       this.#at.report(path, 'a route must be a mapping');
       return undefined;
     }
-    this.#keys(raw, path, ['receiver', 'matchers', 'group_by', 'group_wait', 'repeat_interval', 'continue', 'routes']);
+    this.#keys(raw, path, ['receiver', 'matchers', 'group_by', 'group_wait', 'repeat_interval', 'continue', 'synthetic', 'routes']);
     const id = this.#at.describe(path).replace(/^\./, '');
     let receiver = parent?.receiver;
     if (raw.receiver !== undefined || parent === undefined) {
@@ -296,6 +301,9 @@ class Parser {
       } else groupBy = raw.group_by as string[];
     }
     if (raw.continue !== undefined && typeof raw.continue !== 'boolean') this.#at.report([...path, 'continue'], '`continue` is true or false');
+    if (raw.synthetic !== undefined && typeof raw.synthetic !== 'boolean') {
+      this.#at.report([...path, 'synthetic'], '`synthetic` is true (send the demo stream\'s alerts too) or false');
+    }
     const route: RouteConfig = {
       id,
       receiver: receiver ?? '',
@@ -304,6 +312,7 @@ class Parser {
       groupWaitMs: this.#duration(raw, path, 'group_wait') ?? parent?.groupWaitMs ?? DEFAULTS.groupWaitMs,
       repeatIntervalMs: this.#duration(raw, path, 'repeat_interval') ?? parent?.repeatIntervalMs ?? DEFAULTS.repeatIntervalMs,
       continue: raw.continue === true,
+      synthetic: typeof raw.synthetic === 'boolean' ? raw.synthetic : (parent?.synthetic ?? false),
       routes: [],
     };
     if (raw.routes !== undefined) {

@@ -77,6 +77,11 @@ export function silenceAwareStore(store: AlertStore, annotator: SilenceAnnotator
       const [json] = await Promise.all([store.getAlert(alertId), annotator.refresh()]);
       return json === undefined ? undefined : annotator.annotate(json);
     },
+    getEvidence: (alertId) => store.getEvidence(alertId),
+    activity: async (query) => {
+      const [rows] = await Promise.all([store.activity(query), annotator.refresh()]);
+      return rows.map((row) => ({ ...row, json: annotator.annotate(row.json) }));
+    },
     updateStatus: async (alertId, change) => {
       const [result] = await Promise.all([store.updateStatus(alertId, change), annotator.refresh()]);
       return result === undefined ? undefined : { ...result, json: annotator.annotate(result.json) };

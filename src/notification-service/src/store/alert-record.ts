@@ -44,7 +44,23 @@ export function toAlertRecord(alert: Alert): AlertRecord {
     last_seen: alert.last_seen ? normaliseInstant(alert.last_seen) : timestamp,
     fingerprint: alert.fingerprint ?? fingerprintOf(alert, ruleId, groupKey),
     group_key: groupKey,
+    ...originColumns(alert),
+    evidence: alert.evidence ?? null,
   };
+}
+
+/**
+ * The producer's origin, else the source block of the raw event (alerts of the
+ * original analysis carry the event but no origin field).
+ */
+function originColumns(alert: Alert): { origin: string | null; origin_sender: string | null } {
+  if (alert.origin) return { origin: alert.origin.kind, origin_sender: alert.origin.sender ?? null };
+  const source = (alert.raw_event_data as { source?: unknown }).source;
+  if (source === null || typeof source !== 'object') return { origin: null, origin_sender: null };
+  const { kind, peer, host } = source as Record<string, unknown>;
+  if (typeof kind !== 'string' || kind === '') return { origin: null, origin_sender: null };
+  const sender = typeof peer === 'string' ? peer : typeof host === 'string' ? host : null;
+  return { origin: kind.slice(0, 32), origin_sender: sender?.slice(0, 255) ?? null };
 }
 
 /** Rejects instants JavaScript cannot read (the contract's format check is syntactic only). */

@@ -5,12 +5,13 @@ const RECORD_COLUMNS = `
   description text, source_service_name text, rule_id text, rule_name text, actor_type text, actor_id text,
   client_ip inet, resource_type text, resource_id text, server_hostname text, action_observed text,
   analysis_rule_details jsonb, triggered_by_details jsonb, impacted_resource_details jsonb, metadata jsonb,
-  raw_event_data jsonb, count integer, first_seen timestamptz, last_seen timestamptz, fingerprint text, group_key jsonb`;
+  raw_event_data jsonb, count integer, first_seen timestamptz, last_seen timestamptz, fingerprint text, group_key jsonb,
+  origin text, origin_sender text, evidence jsonb`;
 
 const INSERT_COLUMNS = `alert_id, correlation_id, "timestamp", alert_name, alert_type, severity, description,
   source_service_name, rule_id, rule_name, actor_type, actor_id, client_ip, resource_type, resource_id,
   server_hostname, action_observed, analysis_rule_details, triggered_by_details, impacted_resource_details,
-  metadata, raw_event_data, count, first_seen, last_seen, fingerprint, group_key`;
+  metadata, raw_event_data, count, first_seen, last_seen, fingerprint, group_key, origin, origin_sender, evidence`;
 
 /**
  * The whole batch travels as one JSON parameter, so the statement text never
@@ -29,7 +30,7 @@ SELECT ${INSERT_COLUMNS}, NOW(), NOW(), af_row_json(
   r.source_service_name, r.rule_id, r.rule_name, r.actor_type, r.actor_id, r.client_ip, r.resource_type,
   r.resource_id, r.server_hostname, r.action_observed, r.analysis_rule_details, r.triggered_by_details,
   r.impacted_resource_details, r.metadata, r.raw_event_data, 'open', NULL, NULL, NULL, r.count, r.first_seen,
-  r.last_seen, r.fingerprint, r.group_key, NOW())
+  r.last_seen, r.fingerprint, r.group_key, NOW(), r.origin, r.origin_sender, r.evidence)
 FROM jsonb_to_recordset($1::jsonb) AS r(${RECORD_COLUMNS})
 ON CONFLICT (alert_id) DO UPDATE SET
   count = GREATEST(alerts.count, EXCLUDED.count),
@@ -40,6 +41,16 @@ ON CONFLICT (alert_id) DO UPDATE SET
   raw_event_data = CASE WHEN EXCLUDED.last_seen >= alerts.last_seen THEN EXCLUDED.raw_event_data ELSE alerts.raw_event_data END,
   -- Always the event of raw_event_data: the one that produced the stored version (docs/api.md).
   correlation_id = CASE WHEN EXCLUDED.last_seen >= alerts.last_seen THEN EXCLUDED.correlation_id ELSE alerts.correlation_id END,
+  origin = CASE WHEN EXCLUDED.last_seen >= alerts.last_seen THEN coalesce(EXCLUDED.origin, alerts.origin) ELSE alerts.origin END,
+  origin_sender = CASE WHEN EXCLUDED.last_seen >= alerts.last_seen THEN coalesce(EXCLUDED.origin_sender, alerts.origin_sender) ELSE alerts.origin_sender END,
+  -- The newer version's evidence, except that its earliest events stay when the stored version
+  -- knew more of them (a producer restarted in the middle of the episode forgot them).
+  evidence = CASE
+    WHEN EXCLUDED.last_seen < alerts.last_seen OR EXCLUDED.evidence IS NULL THEN alerts.evidence
+    WHEN alerts.evidence IS NOT NULL
+      AND jsonb_array_length(alerts.evidence->'first') > jsonb_array_length(EXCLUDED.evidence->'first')
+      THEN EXCLUDED.evidence || jsonb_build_object('first', alerts.evidence->'first', 'unresolved', coalesce(alerts.evidence->'unresolved', '0'::jsonb))
+    ELSE EXCLUDED.evidence END,
   updated_at = NOW()
 WHERE EXCLUDED.count > alerts.count OR EXCLUDED.last_seen > alerts.last_seen OR EXCLUDED.first_seen < alerts.first_seen
 RETURNING alert_id::text AS alert_id, (xmax = 0) AS inserted`;
@@ -56,6 +67,22 @@ SELECT a.row_json AS json,
       ORDER BY h.at, h.id), '[]'::json)::text
    FROM alert_status_history h WHERE h.alert_id = a.alert_id) AS history
 FROM alerts a WHERE a.alert_id = $1::uuid`;
+
+/** The stored evidence of one alert with the raw event it was last updated by (the only event an alert without evidence has). */
+export const GET_EVIDENCE = `
+SELECT a.evidence::text AS evidence, a.raw_event_data::text AS raw, a.count, a.origin FROM alerts a WHERE a.alert_id = $1::uuid`;
+
+/**
+ * Alerts about one host, user or address whose episode overlaps [since, until), newest first,
+ * with their evidence: the activity view. The column tests match the indexes of 006.
+ */
+export const ACTIVITY = `
+SELECT a.row_json AS json, a.evidence::text AS evidence, a.raw_event_data::text AS raw FROM alerts a
+WHERE ($1::text IS NULL OR a.server_hostname = $1)
+  AND ($2::text IS NULL OR a.actor_id = $2)
+  AND ($3::inet IS NULL OR a.client_ip = $3::inet)
+  AND a.last_seen >= $4::timestamptz AND a.first_seen < $5::timestamptz
+ORDER BY a.last_seen DESC, a.alert_id LIMIT $6`;
 
 export const LOCK_FOR_STATUS = `SELECT status, status_note FROM alerts WHERE alert_id = $1::uuid FOR UPDATE`;
 

@@ -40,6 +40,11 @@ export interface AlertRecord {
   last_seen: string;
   fingerprint: string;
   group_key: Record<string, string> | null;
+  /** Kind of the triggering event's source (k8s_audit, syslog, journald, synthetic); null when not said. */
+  origin: string | null;
+  origin_sender: string | null;
+  /** The producer's bounded evidence (alert.evidence), kept as sent. */
+  evidence: object | null;
 }
 
 /** inserted: a new row; updated: an existing row moved on (count, last_seen); duplicate: nothing new. */
@@ -51,11 +56,14 @@ export interface AlertFilters {
   ruleId?: readonly string[];
   actorId?: string;
   host?: string;
+  /** Origins; `none` stands for alerts whose producer named no origin. */
+  origin?: readonly string[];
+  sourceService?: string;
   /** Inclusive lower bound on `timestamp`. */
   since?: Date;
   /** Exclusive upper bound on `timestamp`. */
   until?: Date;
-  /** Words, each matched as a prefix in alert_name or description. */
+  /** Words, each matched as a prefix in alert_name, description, origin, its sender or program. */
   text?: readonly string[];
 }
 
@@ -94,6 +102,29 @@ export interface AlertStats {
   by_status: Record<string, number>;
   by_rule: { rule_id: string | null; rule_name: string | null; count: number }[];
   timeline: { bucket: string; counts: Record<string, number> }[];
+}
+
+/** The raw material of GET /alerts/{id}/evidence: the stored evidence, and the last triggering event. */
+export interface StoredEvidence {
+  evidence: string | null;
+  raw: string;
+  count: number;
+  origin: string | null;
+}
+
+export interface ActivityQuery {
+  host?: string;
+  user?: string;
+  address?: string;
+  since: Date;
+  until: Date;
+  limit: number;
+}
+
+export interface ActivityRow {
+  json: string;
+  evidence: string | null;
+  raw: string;
 }
 
 export interface StatusChange {
@@ -141,6 +172,10 @@ export interface AlertStore {
   listAlerts(query: AlertListQuery): Promise<AlertPage>;
   /** Row JSON plus a `history` array, or undefined for an unknown id. */
   getAlert(alertId: string): Promise<string | undefined>;
+  /** The stored evidence of one alert, or undefined for an unknown id. */
+  getEvidence(alertId: string): Promise<StoredEvidence | undefined>;
+  /** Alerts about a host, user or address whose episode overlaps the window, newest first. */
+  activity(query: ActivityQuery): Promise<ActivityRow[]>;
   /**
    * Changes the status and writes the history row in one transaction; undefined for an unknown id.
    * A change to resolved enqueues a resolution for every output told the alert fired.

@@ -21,6 +21,14 @@ export function filterConditions(filters: AlertFilters, params: SqlParams): stri
   if (filters.ruleId?.length) where.push(inList('rule_id', filters.ruleId, params));
   if (filters.actorId !== undefined) where.push(`actor_id = ${params.add(filters.actorId)}`);
   if (filters.host !== undefined) where.push(`server_hostname = ${params.add(filters.host)}`);
+  if (filters.origin?.length) {
+    // `none` is how a client asks for alerts whose producer named no origin (NULL in the column).
+    const named = filters.origin.filter((origin) => origin !== 'none');
+    const parts = named.length ? [inList('origin', named, params)] : [];
+    if (named.length !== filters.origin.length) parts.push('origin IS NULL');
+    where.push(parts.length === 1 ? parts[0]! : `(${parts.join(' OR ')})`);
+  }
+  if (filters.sourceService !== undefined) where.push(`source_service_name = ${params.add(filters.sourceService)}`);
   if (filters.since) where.push(`"timestamp" >= ${params.add(filters.since.toISOString())}::timestamptz`);
   if (filters.until) where.push(`"timestamp" < ${params.add(filters.until.toISOString())}::timestamptz`);
   if (filters.text?.length) {

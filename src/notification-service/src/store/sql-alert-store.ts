@@ -5,9 +5,11 @@ import { runMigrations } from '../db/migrations.ts';
 import type { SqlClient, SqlExecutor } from '../db/sql-client.ts';
 import { SqlSilenceStore } from '../silences/silence-store.ts';
 import {
+  ACTIVITY,
   CURRENT_SCHEMA,
   FETCH_CHANGED,
   GET_ALERT,
+  GET_EVIDENCE,
   INSERT_HISTORY,
   LOCK_FOR_STATUS,
   NOTIFY_MANY,
@@ -16,6 +18,8 @@ import {
   UPSERT_ALERTS,
 } from './alert-sql.ts';
 import type {
+  ActivityQuery,
+  ActivityRow,
   AlertChange,
   AlertChangeKind,
   AlertChangeListener,
@@ -29,6 +33,7 @@ import type {
   KeysetPosition,
   StatusChange,
   StatusChangeResult,
+  StoredEvidence,
   UpsertOutcome,
 } from './alert-store.ts';
 import { ENQUEUE_FIRING, ENQUEUE_RESOLVED } from './outbox-sql.ts';
@@ -134,6 +139,22 @@ LIMIT ${params.add(query.limit)} OFFSET ${params.add(query.offset)}`;
     const row = rows[0];
     if (!row) return undefined;
     return `${row.json.slice(0, -1)},"history":${row.history}}`;
+  }
+
+  async getEvidence(alertId: string): Promise<StoredEvidence | undefined> {
+    const rows = await this.#read<StoredEvidence>(GET_EVIDENCE, [alertId]);
+    return rows[0];
+  }
+
+  async activity(query: ActivityQuery): Promise<ActivityRow[]> {
+    return this.#read<ActivityRow>(ACTIVITY, [
+      query.host ?? null,
+      query.user ?? null,
+      query.address ?? null,
+      query.since.toISOString(),
+      query.until.toISOString(),
+      query.limit,
+    ]);
   }
 
   async updateStatus(alertId: string, change: StatusChange): Promise<StatusChangeResult | undefined> {
