@@ -97,6 +97,7 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
   if (!auth.configured) logger.warn('no API token configured (API_TOKENS, API_TOKENS_FILE): every request that needs a token gets 401');
 
   const outputs = 'outputs' in deps ? deps.outputs : loadOutputs(config, deps.env ?? process.env);
+  const outputsLoadedAt = new Date();
   let senders: SenderSet | undefined;
   let delivery: DeliveryWorker | undefined;
   if (outputs !== undefined) {
@@ -148,7 +149,7 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
     registerAlertRoutes(api, { store: apiStore, sse, metrics, now });
     registerEvidenceRoutes(api, { store: apiStore, now });
     registerSilenceRoutes(api, { silences: store.silences, annotator, now });
-    registerDeliveryRoutes(api, { store });
+    registerDeliveryRoutes(api, { store, outputsConfigured: outputs !== undefined, outputsLoadedAt });
   });
   const retention = new RetentionJob({
     store,

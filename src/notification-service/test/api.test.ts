@@ -307,11 +307,13 @@ describe('REST API (real PostgreSQL)', () => {
     test('every route is in the generated document with its parameters, scope and shared schemas', async () => {
       const doc = (await inject({ url: '/openapi.json' })).json();
       assert.deepEqual(Object.keys(doc.paths).sort(), [
+        '/activity',
         '/alerts',
         '/alerts/stats',
         '/alerts/stream',
         '/alerts/{id}',
         '/alerts/{id}/deliveries',
+        '/alerts/{id}/evidence',
         '/healthz',
         '/metrics',
         '/openapi.json',
@@ -323,7 +325,7 @@ describe('REST API (real PostgreSQL)', () => {
       assert.deepEqual(doc.paths['/silences/{id}'].delete.security, [{ bearer: ['admin'] }]);
       const list = doc.paths['/alerts'].get;
       const names = list.parameters.map((p: { name: string }) => p.name).sort();
-      assert.deepEqual(names, ['cursor', 'host', 'limit', 'offset', 'q', 'rule_id', 'severity', 'since', 'status', 'until', 'user']);
+      assert.deepEqual(names, ['cursor', 'host', 'limit', 'offset', 'origin', 'q', 'rule_id', 'severity', 'since', 'source_service', 'status', 'until', 'user']);
       const limit = list.parameters.find((p: { name: string }) => p.name === 'limit');
       assert.deepEqual(limit.schema.maximum, 500);
       assert.equal(limit.schema['x-problem'].code, 'AF_INVALID_LIMIT');

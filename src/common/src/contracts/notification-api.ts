@@ -263,6 +263,7 @@ export const AlertEvidenceSchema = Type.Object(
     origin: NullableString,
     total: Type.Integer({ description: 'events folded into the alert' }),
     events: Type.Array(Type.Ref(EvidenceEventSchema), { description: 'the known events, oldest first: the earliest and the latest of the episode' }),
+    earliest: Type.Integer({ description: 'how many of events are the earliest of the episode: the omitted ones fall after them' }),
     omitted: Type.Integer({ description: 'events of the episode between the earliest and the latest that are not kept (total minus the events shown)' }),
     complete: Type.Boolean({ description: 'the producer attached evidence; false when only the triggering event is known (e.g. the original analysis)' }),
   },

@@ -246,7 +246,7 @@ function enhanceFilterForm() {
     const params = new URLSearchParams();
     const severities = data.getAll('severity').map(String);
     if (severities.length > 0) params.set('severity', severities.join(','));
-    for (const name of ['status', 'rule_id', 'user', 'host', 'q', 'limit']) {
+    for (const name of ['status', 'rule_id', 'user', 'host', 'origin', 'q', 'limit']) {
       const value = String(data.get(name) ?? '').trim();
       if (value) params.set(name, value);
     }

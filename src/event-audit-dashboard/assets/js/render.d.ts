@@ -15,6 +15,7 @@ export declare function formatUtc(iso: unknown): string;
 export declare function timeHtml(iso: unknown): SafeHtml;
 export declare function severityBadge(severity: unknown): SafeHtml;
 export declare function statusBadge(status: unknown): SafeHtml;
+export declare function originBadge(row: Record<string, unknown>): SafeHtml;
 export declare function alertHref(id: unknown): string;
 export declare function statusPanelHtml(row: Record<string, unknown>, options: { actionsEnabled: boolean }): SafeHtml;
 export declare function historyHtml(history: unknown): SafeHtml;

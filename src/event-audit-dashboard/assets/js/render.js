@@ -64,6 +64,21 @@ export function statusBadge(status) {
   return html`<span class="status status-${statusKey(status)}">${statusLabel(status)}</span>`;
 }
 
+const ORIGIN_NAMES = { k8s_audit: 'k8s audit', syslog: 'syslog', journald: 'journald', synthetic: 'synthetic' };
+
+/**
+ * Where an alert came from: the origin kind with its sender in the tooltip;
+ * "unknown" when the producer did not say (e.g. the original analysis).
+ * @param {Record<string, unknown>} row
+ */
+export function originBadge(row) {
+  const origin = typeof row['origin'] === 'string' && row['origin'] !== '' ? row['origin'] : '';
+  const sender = typeof row['origin_sender'] === 'string' ? row['origin_sender'] : '';
+  const key = Object.hasOwn(ORIGIN_NAMES, origin) ? origin : 'unknown';
+  const label = origin === '' ? 'unknown' : (ORIGIN_NAMES[/** @type {keyof typeof ORIGIN_NAMES} */ (origin)] ?? origin);
+  return html`<span class="origin origin-${key}" title="${sender ? `from ${sender}` : 'origin not given by the producer'}">${label}</span>`;
+}
+
 /** Link target of an alert; ids are validated server-side, encoding guards the rest. @param {unknown} id */
 export function alertHref(id) {
   return `/alert/${encodeURIComponent(String(id ?? ''))}`;

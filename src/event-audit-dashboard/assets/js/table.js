@@ -3,7 +3,7 @@
 // "keys" records so the browser can arrange the rows it already shows (from
 // their data attributes) exactly as the server arranged the alert objects.
 import { html, raw } from './html.js';
-import { alertHref, field, severityBadge, severityKey, statusBadge, timeHtml } from './render.js';
+import { alertHref, field, originBadge, severityBadge, severityKey, statusBadge, timeHtml } from './render.js';
 
 export const SORTS = ['time', 'severity', 'count'];
 export const GROUPS = ['none', 'rule', 'host'];
@@ -62,13 +62,14 @@ export function tableRowHtml(row) {
   const user = field(row, 'actor_id');
   const when = field(row, 'last_seen') || field(row, 'timestamp');
   const silenced = row['silenced'] === true;
-  return html`<tr class="row sev-row-${severityKey(row['severity'])}" data-id="${k.id}" data-updated="${field(row, 'updated_at')}" data-rank="${k.rank}" data-time="${k.time}" data-count="${k.count}" data-rule="${k.rule}" data-rule-label="${k.ruleLabel}" data-host="${k.host}" data-status="${field(row, 'status')}" tabindex="-1">
+  return html`<tr class="row sev-row-${severityKey(row['severity'])}" data-id="${k.id}" data-updated="${field(row, 'updated_at')}" data-rank="${k.rank}" data-time="${k.time}" data-count="${k.count}" data-rule="${k.rule}" data-rule-label="${k.ruleLabel}" data-host="${k.host}" data-status="${field(row, 'status')}" data-origin="${field(row, 'origin')}" tabindex="-1">
 <td class="c-sel js-only"><input type="checkbox" data-select aria-label="Select ${name}"></td>
 <td class="c-sev">${severityBadge(row['severity'])}</td>
-<td class="c-name"><a href="${alertHref(k.id)}">${name}</a>${field(row, 'description') ? html`<span class="c-desc">${field(row, 'description')}</span>` : ''}</td>
+<td class="c-name"><a href="${alertHref(k.id)}">${name}</a>${field(row, 'origin') === 'synthetic' ? html` <span class="badge-synthetic" title="made up by the generator's demo stream, not a real record">Demo</span>` : ''}${field(row, 'description') ? html`<span class="c-desc">${field(row, 'description')}</span>` : ''}</td>
 <td class="c-rule" title="${k.ruleLabel}"><span class="k">Rule</span> ${k.rule || k.ruleLabel}</td>
 <td class="c-host"><span class="k">Host</span> ${k.host}</td>
 <td class="c-user"><span class="k">User</span> ${user}</td>
+<td class="c-src"><span class="k">Source</span> ${originBadge(row)}</td>
 <td class="c-count" title="matching events folded into this alert">${k.count > 1 ? `×${k.count}` : '1'}</td>
 <td class="c-age">${timeHtml(when)}</td>
 <td class="c-status">${statusBadge(row['status'])}${silenced ? html` <span class="status status-silenced" title="matched by a silence: stored and shown, not delivered">Silenced</span>` : ''}</td>
@@ -78,7 +79,7 @@ export function tableRowHtml(row) {
 
 /** @param {{ key: string, label: string }} group @param {number} count @param {string} by */
 export function groupHeadHtml(group, count, by) {
-  return html`<tr class="group-head" data-group-head><th colspan="10" scope="rowgroup"><span class="k">${by === 'rule' ? 'Rule' : 'Host'}</span> ${group.label} <span class="group-count">${count} alert${count === 1 ? '' : 's'}</span></th></tr>`;
+  return html`<tr class="group-head" data-group-head><th colspan="11" scope="rowgroup"><span class="k">${by === 'rule' ? 'Rule' : 'Host'}</span> ${group.label} <span class="group-count">${count} alert${count === 1 ? '' : 's'}</span></th></tr>`;
 }
 
 /**
@@ -107,6 +108,7 @@ ${sortable('severity', 'Severity', 'c-sev')}
 <th scope="col" class="c-rule">Rule</th>
 <th scope="col" class="c-host">Host</th>
 <th scope="col" class="c-user">User</th>
+<th scope="col" class="c-src">Source</th>
 ${sortable('count', 'Count', 'c-count')}
 ${sortable('time', 'Age', 'c-age')}
 <th scope="col" class="c-status">Status</th>

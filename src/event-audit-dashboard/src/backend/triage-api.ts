@@ -4,6 +4,12 @@ import type { NotificationClient } from './notification-client.ts';
 /** A silence as the notification API returns it (docs/api.md, "Silences"). */
 export type Silence = Record<string, unknown>;
 export type Delivery = Record<string, unknown>;
+
+export interface DeliveryReport {
+  items: Delivery[];
+  outputsConfigured?: boolean;
+  outputsLoadedAt?: string;
+}
 export type SilenceState = 'active' | 'pending' | 'expired' | 'all';
 
 export interface Matcher {
@@ -58,6 +64,35 @@ export class TriageApi {
     }
     if (!isObject(body)) throw new BackendBadResponseError('DELETE /silences/{id} did not return a silence');
     return body;
+  }
+
+  /** The deliveries with what the service says about its outputs (older services say nothing). */
+  async deliveryReport(alertId: string): Promise<DeliveryReport> {
+    const path = `/alerts/${encodeURIComponent(alertId)}/deliveries`;
+    const { status, body } = await this.#client.send('GET', path, { passStatuses: [404] });
+    if (status === 404) throw new BackendFeatureMissingError('deliveries', 'GET /alerts/{id}/deliveries');
+    const items = isObject(body) ? body['deliveries'] : undefined;
+    if (!Array.isArray(items) || !items.every(isObject)) {
+      throw new BackendBadResponseError('GET /alerts/{id}/deliveries did not return {deliveries: [...]}');
+    }
+    const record = body as Record<string, unknown>;
+    return {
+      items,
+      ...(typeof record['outputs_configured'] === 'boolean' ? { outputsConfigured: record['outputs_configured'] } : {}),
+      ...(typeof record['outputs_loaded_at'] === 'string' ? { outputsLoadedAt: record['outputs_loaded_at'] } : {}),
+    };
+  }
+
+  /** The evidence of an alert (GET /alerts/{id}/evidence); undefined when the service predates it. */
+  async evidence(alertId: string): Promise<Record<string, unknown> | undefined> {
+    const { status, body } = await this.#client.send('GET', `/alerts/${encodeURIComponent(alertId)}/evidence`, { passStatuses: [404] });
+    if (status === 404 || !isObject(body)) return undefined;
+    return body;
+  }
+
+  /** GET /activity: alerts and evidence events of one host, user or address. */
+  async activity(query: URLSearchParams): Promise<{ status: number; body: unknown }> {
+    return this.#client.send('GET', `/activity?${query.toString()}`, { passStatuses: [400, 404] });
   }
 
   /** The deliveries of an alert the caller knows exists (so a 404 means "no such route"). */

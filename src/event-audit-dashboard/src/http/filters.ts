@@ -38,6 +38,8 @@ export interface AlertFilters {
   ruleId: string | undefined;
   user: string | undefined;
   host: string | undefined;
+  /** One origin (k8s_audit, syslog, journald, synthetic) or `real` (every origin but synthetic). */
+  origin: Origin | undefined;
   q: string | undefined;
   /** A preset, 'custom' (since/until below) or undefined for any time. */
   range: RangePreset | 'custom' | undefined;
@@ -48,6 +50,12 @@ export interface AlertFilters {
 }
 
 export type RawQuery = Record<string, unknown>;
+
+/** The origins the filter offers; `real` is everything but the generator's demo stream (including alerts of unknown origin). */
+export const ORIGINS = ['real', 'k8s_audit', 'syslog', 'journald', 'synthetic'] as const;
+export type Origin = (typeof ORIGINS)[number];
+/** What `real` asks the notification API for. */
+const REAL_ORIGINS = 'k8s_audit,syslog,journald,none';
 
 /** A filter value; the severity checkboxes of the form send their parameter once per box. */
 const Text = Type.String();
@@ -65,6 +73,7 @@ export const FilterQuerySchema = Type.Object(
     rule_id: Type.Optional(Text),
     user: Type.Optional(Text),
     host: Type.Optional(Text),
+    origin: Type.Optional(Text),
     q: Type.Optional(Text),
     range: Type.Optional(Text),
     since: Type.Optional(Text),
@@ -91,6 +100,7 @@ export function parseFilters(query: RawQuery): AlertFilters {
     ruleId: read.text('rule_id', 255),
     user: read.text('user', 255),
     host: read.text('host', 255),
+    origin: read.enumeration('origin', ORIGINS),
     q: read.text('q', 200),
     range: range === 'any' ? undefined : range,
     since: read.time('since'),
@@ -135,6 +145,7 @@ export function backendListParams(filters: AlertFilters, now: Date, options: { p
   if (filters.ruleId) params.rule_id = filters.ruleId;
   if (filters.user) params.user = filters.user;
   if (filters.host) params.host = filters.host;
+  if (filters.origin) params.origin = filters.origin === 'real' ? REAL_ORIGINS : filters.origin;
   const window = timeWindow(filters, now);
   if (window.since) params.since = window.since;
   if (window.until) params.until = window.until;
@@ -173,6 +184,7 @@ export function pageQuery(filters: AlertFilters, overrides: { cursor?: string | 
   if (filters.ruleId) params.set('rule_id', filters.ruleId);
   if (filters.user) params.set('user', filters.user);
   if (filters.host) params.set('host', filters.host);
+  if (filters.origin) params.set('origin', filters.origin);
   if (filters.q) params.set('q', filters.q);
   if (filters.range) params.set('range', filters.range);
   if (filters.range === 'custom' && filters.since) params.set('since', filters.since);
@@ -190,6 +202,7 @@ export function hasActiveFilters(filters: AlertFilters): boolean {
     filters.ruleId !== undefined ||
     filters.user !== undefined ||
     filters.host !== undefined ||
+    filters.origin !== undefined ||
     filters.q !== undefined ||
     filters.range !== undefined
   );

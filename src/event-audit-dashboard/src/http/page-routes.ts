@@ -10,7 +10,8 @@ import {
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { AlertPage, NotificationClient } from '../backend/notification-client.ts';
-import type { Delivery, TriageApi } from '../backend/triage-api.ts';
+import type { DeliveryReport, TriageApi } from '../backend/triage-api.ts';
+import { activityPage } from '../views/activity-page.ts';
 import { BackendRejectedError } from '../errors.ts';
 import { detailPage } from '../views/detail-page.ts';
 import { PAGE_HEADERS } from '../views/layout.ts';
@@ -113,14 +114,40 @@ export function registerPageRoutes(app: FastifyInstance, options: PageRouteOptio
     return send(reply, 200, listPage({ assets, filters, ...shown, page, stats }));
   });
 
+  // Everything AuditFlow saw from one host, user or address in a time range (links from the detail page).
+  app.get('/activity', async (request, reply) => {
+    const raw = request.query as Record<string, unknown>;
+    const params = new URLSearchParams();
+    for (const key of ['host', 'user', 'address', 'since', 'until']) {
+      const value = raw[key];
+      if (typeof value === 'string' && value !== '') params.set(key, value.slice(0, 255));
+    }
+    try {
+      const answer = await options.triage.activity(params);
+      if (answer.status !== 200) {
+        const detail = typeof (answer.body as { detail?: unknown } | null)?.detail === 'string' ? (answer.body as { detail: string }).detail : `answered ${answer.status}`;
+        return send(reply, 400, activityPage({ assets, params, problem: detail }));
+      }
+      return send(reply, 200, activityPage({ assets, params, activity: answer.body as Record<string, unknown> }));
+    } catch (error) {
+      if (error instanceof AuditFlowError && error.statusCode < 500) throw error;
+      options.logger.warn(logFields(error), 'activity unavailable');
+      return send(reply, 503, backendDownPage({ assets, script: 'detail', retryHref: `/activity?${params.toString()}`, detail: describe(error) }));
+    }
+  });
+
   registerNotFoundPage(app, assets, send);
 
   const detailRoute = { schema: { params: AlertIdParamsSchema }, errorHandler: pageErrors(invalidId) };
   app.get<{ Params: { id: string } }>('/alert/:id', detailRoute, async (request, reply) => {
     const { id } = request.params;
     // Asked at once beside the alert; secondary, so a failure only becomes a note on the page.
-    const deliveriesAnswer = options.triage.deliveries(id.toLowerCase()).then(
-      (items): Delivery[] | string => items,
+    const deliveriesAnswer = options.triage.deliveryReport(id.toLowerCase()).then(
+      (report): DeliveryReport | string => report,
+      (error: unknown) => describe(error),
+    );
+    const evidenceAnswer = options.triage.evidence(id.toLowerCase()).then(
+      (evidence): Record<string, unknown> | string | undefined => evidence,
       (error: unknown) => describe(error),
     );
     try {
@@ -138,8 +165,21 @@ export function registerPageRoutes(app: FastifyInstance, options: PageRouteOptio
           }),
         );
       }
-      const deliveries = await deliveriesAnswer;
-      return send(reply, 200, detailPage({ assets, alert, actionsEnabled: options.actionsEnabled, deliveries }));
+      const report = await deliveriesAnswer;
+      const evidence = await evidenceAnswer;
+      const { items, ...deliveryContext } = typeof report === 'string' ? { items: report } : report;
+      return send(
+        reply,
+        200,
+        detailPage({
+          assets,
+          alert,
+          actionsEnabled: options.actionsEnabled,
+          deliveries: items,
+          deliveryContext,
+          ...(evidence === undefined ? {} : { evidence }),
+        }),
+      );
     } catch (error) {
       if (error instanceof AuditFlowError && error.statusCode < 500) throw error;
       options.logger.warn({ ...logFields(error), alert_id: id }, 'alert detail unavailable');
@@ -202,6 +242,7 @@ function emptyFilters(): AlertFilters {
     ruleId: undefined,
     user: undefined,
     host: undefined,
+    origin: undefined,
     q: undefined,
     range: undefined,
     since: undefined,

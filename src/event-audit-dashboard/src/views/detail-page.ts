@@ -1,6 +1,8 @@
 import { html, type SafeHtml } from '../../assets/js/html.js';
-import { field, severityBadge, statusBadge, statusPanelHtml, timeHtml } from '../../assets/js/render.js';
+import { field, originBadge, severityBadge, statusBadge, statusPanelHtml, timeHtml } from '../../assets/js/render.js';
 import type { AlertRow } from '../backend/notification-client.ts';
+import type { DeliveryReport } from '../backend/triage-api.ts';
+import { activityHref, evidenceTimeline } from './evidence.ts';
 import type { AssetBundle } from '../http/assets.ts';
 import { layout } from './layout.ts';
 
@@ -10,6 +12,10 @@ export interface DetailPageModel {
   actionsEnabled: boolean;
   /** The alert's deliveries, or why they could not be shown. */
   deliveries?: Record<string, unknown>[] | string;
+  /** What the notification service says about its outputs, to explain an empty list. */
+  deliveryContext?: Omit<DeliveryReport, 'items'>;
+  /** GET /alerts/{id}/evidence, or why it could not be shown; undefined when the service predates it. */
+  evidence?: Record<string, unknown> | string;
 }
 
 type Fact = [label: string, value: SafeHtml | string];
@@ -28,6 +34,11 @@ export function detailPage(model: DetailPageModel): string {
 <h1>${name}</h1>
 <p class="detail-badges">${severityBadge(alert['severity'])} <span data-status-badge>${statusBadge(alert['status'])}</span>${silencedNote(alert)} <a class="btn btn-small" href="/silences/new?alert=${encodeURIComponent(field(alert, 'alert_id'))}">Silence alerts like this</a></p>
 ${field(alert, 'description') ? html`<p class="lead">${field(alert, 'description')}</p>` : ''}
+${
+  field(alert, 'origin') === 'synthetic'
+    ? html`<p class="panel panel-info" data-synthetic-banner><span class="badge-synthetic">Demo</span> This alert was made up by the generator's demo stream, not raised by a real record. It is not sent to outputs unless a route sets <code>synthetic: true</code>.</p>`
+    : ''
+}
 </div>
 <div class="detail-grid">
 ${card('What happened', [
@@ -40,11 +51,13 @@ ${card('What happened', [
   ['Tags', tags(metadata['tags'])],
 ])}
 ${card('Who and where', [
-  ['Actor', [field(alert, 'actor_type'), field(alert, 'actor_id')].filter(Boolean).join(' · ')],
-  ['Client IP', field(alert, 'client_ip')],
+  ['Actor', actorFact(alert)],
+  ['Client IP', linked(alert, 'address', field(alert, 'client_ip'))],
   ['Resource', [field(alert, 'resource_type'), field(alert, 'resource_id')].filter(Boolean).join(' · ')],
-  ['Host', field(alert, 'server_hostname')],
+  ['Host', linked(alert, 'host', field(alert, 'server_hostname'))],
+  ['Source', sourceFact(alert)],
 ])}
+${evidenceCard(alert, model.evidence)}
 ${card('Occurrences', occurrences(alert))}
 <section class="card card-status" aria-labelledby="status-heading" data-status-panel>${statusPanelHtml(alert, { actionsEnabled: model.actionsEnabled })}</section>
 ${remediation(metadata)}
@@ -54,7 +67,7 @@ ${card('Identifiers', [
   ['Fingerprint', field(alert, 'fingerprint') ? html`<code>${field(alert, 'fingerprint')}</code>` : ''],
 ])}
 ${groupKeyCard(alert['group_key'])}
-${deliveriesCard(model.deliveries)}
+${deliveriesCard(model.deliveries, alert, model.deliveryContext)}
 </div>
 ${jsonSection('Triggering event', 'raw-event', alert['raw_event_data'])}`,
   });
@@ -155,13 +168,17 @@ function silencedNote(alert: AlertRow): SafeHtml | string {
 const DELIVERY_STATES = ['pending', 'sent', 'failed', 'silenced'];
 
 /** Which outputs were told about the alert, when, and how it went. */
-function deliveriesCard(deliveries: Record<string, unknown>[] | string | undefined): SafeHtml {
+function deliveriesCard(
+  deliveries: Record<string, unknown>[] | string | undefined,
+  alert: AlertRow,
+  context: Omit<DeliveryReport, 'items'> | undefined,
+): SafeHtml {
   if (deliveries === undefined) return html``;
   const body =
     typeof deliveries === 'string'
       ? html`<p class="muted" data-deliveries-problem>Deliveries cannot be shown: ${deliveries}</p>`
       : deliveries.length === 0
-        ? html`<p class="muted">No deliveries: no output route matched this alert.</p>`
+        ? html`<p class="muted" data-no-deliveries>${noDeliveriesReason(alert, context)}</p>`
         : html`<table class="deliveries"><thead><tr><th scope="col">Output</th><th scope="col">Result</th><th scope="col">When</th><th scope="col">Attempts</th></tr></thead><tbody>${deliveries.map(
             (d) => {
               const state = DELIVERY_STATES.includes(field(d, 'status')) ? field(d, 'status') : 'pending';
@@ -177,6 +194,56 @@ function deliveriesCard(deliveries: Record<string, unknown>[] | string | undefin
             },
           )}</tbody></table>`;
   return html`<section class="card card-deliveries" aria-labelledby="card-deliveries" data-deliveries><h2 id="card-deliveries">Deliveries</h2>${body}</section>`;
+}
+
+/**
+ * Why an alert has no deliveries, as precisely as the service lets us say:
+ * no outputs at all, a synthetic alert held back, an alert stored before the
+ * outputs in effect were loaded, or no route matched.
+ */
+function noDeliveriesReason(alert: AlertRow, context: Omit<DeliveryReport, 'items'> | undefined): SafeHtml | string {
+  if (context?.outputsConfigured === false) {
+    return html`No deliveries: the notification service has no outputs configured (set <code>OUTPUTS_FILE</code>, see docs/outputs.md).`;
+  }
+  if (field(alert, 'origin') === 'synthetic') {
+    return html`Not delivered: synthetic (demo) alerts go only to routes that set <code>synthetic: true</code>.`;
+  }
+  const loadedAt = Date.parse(context?.outputsLoadedAt ?? '');
+  const stored = Date.parse(field(alert, 'updated_at') || field(alert, 'received_at'));
+  if (!Number.isNaN(loadedAt) && !Number.isNaN(stored) && stored < loadedAt) {
+    return html`No deliveries: this alert was last stored ${timeHtml(field(alert, 'updated_at') || field(alert, 'received_at'))}, before the outputs in effect were loaded ${timeHtml(context?.outputsLoadedAt)}. Routes apply to alerts stored or grown since then.`;
+  }
+  if (context === undefined) return 'No deliveries recorded for this alert.';
+  return 'No deliveries: no output route matched this alert.';
+}
+
+function actorFact(alert: AlertRow): SafeHtml | string {
+  const type = field(alert, 'actor_type');
+  const id = field(alert, 'actor_id');
+  if (!id) return type;
+  return html`${type ? `${type} · ` : ''}${linked(alert, 'user', id)}`;
+}
+
+/** A host, user or address links to everything AuditFlow saw from it around the alert's episode. */
+function linked(alert: AlertRow, key: 'host' | 'user' | 'address', value: string): SafeHtml | string {
+  if (!value) return '';
+  return html`<a href="${activityHref(key, value, alert)}" data-activity-link="${key}" title="Everything AuditFlow saw from this ${key} around this alert">${value}</a>`;
+}
+
+function sourceFact(alert: AlertRow): SafeHtml | string {
+  const sender = field(alert, 'origin_sender');
+  const raw = record(alert['raw_event_data']);
+  const program = text(record(raw['source'])['program']);
+  return html`${originBadge(alert)}${sender ? html` <span class="muted">from ${sender}</span>` : ''}${program ? html` <span class="muted">· ${program}</span>` : ''}`;
+}
+
+function evidenceCard(alert: AlertRow, evidence: Record<string, unknown> | string | undefined): SafeHtml {
+  if (evidence === undefined) return html``;
+  const body =
+    typeof evidence === 'string'
+      ? html`<p class="muted" data-evidence-problem>The evidence cannot be shown: ${evidence}</p>`
+      : evidenceTimeline(evidence, field(alert, 'correlation_id'));
+  return html`<section class="card card-evidence" aria-labelledby="card-evidence" data-evidence><h2 id="card-evidence">Evidence</h2>${body}</section>`;
 }
 
 function tags(value: unknown): SafeHtml | string {

@@ -3,7 +3,7 @@ import { chartHtml, fillTimeline, SEVERITIES, severityKey } from '../../assets/j
 import { tableBodiesHtml, tableHeadHtml } from '../../assets/js/table.js';
 import type { AlertPage } from '../backend/notification-client.ts';
 import type { AssetBundle } from '../http/assets.ts';
-import { type AlertFilters, type Bucket, hasActiveFilters, pageQuery, RANGES } from '../http/filters.ts';
+import { type AlertFilters, type Bucket, hasActiveFilters, ORIGINS, pageQuery, RANGES } from '../http/filters.ts';
 import { DEFAULT_VIEW, listHref, type ViewOptions } from '../http/view-options.ts';
 import { layout } from './layout.ts';
 import { backendDownPanel } from './states.ts';
@@ -29,6 +29,14 @@ export interface ListPageModel {
   /** A validation problem with the query (the 400 page keeps the form to fix it). */
   filterError?: string;
 }
+
+const ORIGIN_LABELS: Record<(typeof ORIGINS)[number], string> = {
+  real: 'Real sources only',
+  k8s_audit: 'Kubernetes audit',
+  syslog: 'Syslog',
+  journald: 'journald',
+  synthetic: 'Demo stream (synthetic)',
+};
 
 const RANGE_LABELS: Record<string, string> = {
   '': 'Any time',
@@ -80,6 +88,7 @@ function filterForm(filters: AlertFilters): SafeHtml {
     filters.ruleId,
     filters.user,
     filters.host,
+    filters.origin,
     filters.q,
     filters.range,
   ].filter(Boolean).length;
@@ -120,7 +129,13 @@ ${['', ...RANGES, 'custom'].map(
 <div class="field"><label for="f-rule">Rule</label><input id="f-rule" name="rule_id" list="rule-options" value="${filters.ruleId ?? ''}" maxlength="255" autocomplete="off" placeholder="e.g. ANLY-SEC-001"></div>
 <div class="field"><label for="f-user">User</label><input id="f-user" name="user" value="${filters.user ?? ''}" maxlength="255" autocomplete="off"></div>
 <div class="field"><label for="f-host">Host</label><input id="f-host" name="host" value="${filters.host ?? ''}" maxlength="255" autocomplete="off"></div>
-<div class="field"><label for="f-q">Search</label><input id="f-q" name="q" type="search" value="${filters.q ?? ''}" maxlength="200" placeholder="text in name or description"></div>
+<div class="field"><label for="f-origin">Source</label>
+<select id="f-origin" name="origin" data-origin-filter>
+${[['', 'Any source'], ...ORIGINS.map((origin) => [origin, ORIGIN_LABELS[origin]])].map(
+  ([value, label]) => html`<option value="${value}"${(filters.origin ?? '') === value ? html` selected` : ''}>${label}</option>`,
+)}
+</select></div>
+<div class="field"><label for="f-q">Search</label><input id="f-q" name="q" type="search" value="${filters.q ?? ''}" maxlength="200" placeholder="name, description, source"></div>
 ${filters.limit !== 50 ? html`<input type="hidden" name="limit" value="${filters.limit}">` : ''}
 <div class="form-actions"><button type="submit" class="btn btn-primary">Apply filters</button> <a class="btn btn-quiet" href="/">Reset</a></div>
 </form>

@@ -24,7 +24,7 @@ export const deliverySchema = {
 } as const;
 
 /** `GET /alerts/{id}/deliveries`: which outputs were (or will be) told about an alert, and how it went. */
-export function registerDeliveryRoutes(app: FastifyInstance, deps: { store: AlertStore }): void {
+export function registerDeliveryRoutes(app: FastifyInstance, deps: { store: AlertStore; outputsConfigured?: boolean; outputsLoadedAt?: Date }): void {
   app.addSchema(deliverySchema);
   app.get(
     '/alerts/:id/deliveries',
@@ -36,7 +36,19 @@ export function registerDeliveryRoutes(app: FastifyInstance, deps: { store: Aler
         summary: 'The notifications of an alert: which outputs, when, with what result (oldest first)',
         params: AlertIdParamsSchema,
         response: {
-          200: { type: 'object', required: ['deliveries'], properties: { deliveries: { type: 'array', items: { $ref: 'Delivery' } } } },
+          200: {
+            type: 'object',
+            required: ['deliveries'],
+            properties: {
+              deliveries: { type: 'array', items: { $ref: 'Delivery' } },
+              outputs_configured: { type: 'boolean', description: 'whether this service runs with an outputs file (OUTPUTS_FILE)' },
+              outputs_loaded_at: {
+                type: 'string',
+                format: 'date-time',
+                description: 'when the outputs in effect were loaded: alerts stored (and not grown) before were routed by the configuration of that time',
+              },
+            },
+          },
           400: { description: 'The id is not a UUID (AF_INVALID_ALERT_ID).', $ref: 'Problem' },
           404: { description: 'No such alert (AF_ALERT_NOT_FOUND).', $ref: 'Problem' },
         },
@@ -46,7 +58,10 @@ export function registerDeliveryRoutes(app: FastifyInstance, deps: { store: Aler
       const id = (request.params as { id: string }).id.toLowerCase();
       const [deliveries, alert] = await Promise.all([deps.store.outbox.listForAlert(id), deps.store.getAlert(id)]);
       if (alert === undefined) throw new AlertNotFoundError(id);
-      return reply.type(JSON_TYPE).send(`{"deliveries":[${deliveries.join(',')}]}`);
+      // Lets a client tell "no route matched" from "no outputs at all" when the list is empty.
+      let configured = deps.outputsConfigured === undefined ? '' : `,"outputs_configured":${deps.outputsConfigured}`;
+      if (deps.outputsLoadedAt !== undefined) configured += `,"outputs_loaded_at":"${deps.outputsLoadedAt.toISOString()}"`;
+      return reply.type(JSON_TYPE).send(`{"deliveries":[${deliveries.join(',')}]${configured}}`);
     },
   );
 }

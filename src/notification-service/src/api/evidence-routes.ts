@@ -49,22 +49,25 @@ function summaryOfRaw(raw: Record<string, unknown>): EvidenceEventRow | undefine
 }
 
 /** Earliest and latest events, oldest first, without repeats; the triggering event is always among them. */
-export function evidenceEvents(stored: { evidence: string | null; raw: string }): { events: EvidenceEventRow[]; complete: boolean } {
+export function evidenceEvents(stored: { evidence: string | null; raw: string }): { events: EvidenceEventRow[]; complete: boolean; earliest: number } {
   const parsed = stored.evidence === null ? undefined : (JSON.parse(stored.evidence) as StoredShape);
   const events = new Map<string, EvidenceEventRow>();
   for (const event of [...(parsed?.first ?? []), ...(parsed?.last ?? [])]) events.set(event.event_id, event);
   const trigger = summaryOfRaw(JSON.parse(stored.raw) as Record<string, unknown>);
   if (trigger && !events.has(trigger.event_id)) events.set(trigger.event_id, trigger);
-  return { events: [...events.values()].sort(byTime), complete: parsed !== undefined };
+  const sorted = [...events.values()].sort(byTime);
+  const lastFirst = (parsed?.first ?? []).reduce((max, event) => (event.timestamp > max ? event.timestamp : max), '');
+  return { events: sorted, complete: parsed !== undefined, earliest: sorted.filter((event) => event.timestamp <= lastFirst).length };
 }
 
 export function toAlertEvidence(alertId: string, stored: StoredEvidence): AlertEvidence {
-  const { events, complete } = evidenceEvents(stored);
+  const { events, complete, earliest } = evidenceEvents(stored);
   return {
     alert_id: alertId,
     origin: stored.origin,
     total: stored.count,
     events,
+    earliest,
     omitted: Math.max(0, stored.count - events.length),
     complete,
   };
