@@ -14,6 +14,8 @@ export interface StreamOptions {
   publisher: EventPublisher;
   logger: Logger;
   eventsPerSecond: number;
+  /** While true the stream idles (rate 0) without stopping. @default never */
+  paused?: () => boolean;
   timeOfDayProfile: boolean;
   clock: () => number;
   random: Random;
@@ -28,7 +30,8 @@ export interface StreamOptions {
 export function createEventStream(options: StreamOptions): RateScheduler {
   const throttle = new LogThrottle({ intervalMs: 10_000 });
   return new RateScheduler({
-    rate: (atMs) => options.eventsPerSecond * (options.timeOfDayProfile ? activityFactor(new Date(atMs)) : 1),
+    rate: (atMs) =>
+      options.paused?.() ? 0 : options.eventsPerSecond * (options.timeOfDayProfile ? activityFactor(new Date(atMs)) : 1),
     task: () =>
       options.publisher.publish(generateEvent(undefined, { clock: options.clock, random: options.random })),
     clock: options.clock,
@@ -46,6 +49,8 @@ export interface ScheduleOptions {
   scenarios: readonly string[];
   intervalSeconds: number;
   firstDelaySeconds: number;
+  /** While true no scenario is scheduled. @default never */
+  paused?: () => boolean;
   logger: Logger;
   clock: () => number;
   run: (name: string) => Promise<ScenarioRun>;
@@ -60,7 +65,7 @@ export interface ScheduleOptions {
 export function createScenarioSchedule(options: ScheduleOptions): RateScheduler {
   let next = 0;
   return new RateScheduler({
-    rate: () => 1 / options.intervalSeconds,
+    rate: () => (options.paused?.() ? 0 : 1 / options.intervalSeconds),
     task: async () => {
       const name = options.scenarios[next++ % options.scenarios.length]!;
       const run = await options.run(name);

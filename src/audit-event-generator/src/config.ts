@@ -30,6 +30,12 @@ export interface GeneratorConfig {
   firstScenarioDelaySeconds: number;
   /** Scenarios the schedule cycles through, in order. */
   scenarios: readonly string[];
+  /**
+   * Tokens allowed to pause and resume the demo stream (POST /generator/pause|resume), each
+   * with the scope `generator:control` (GENERATOR_CONTROL_TOKENS, comma-separated). Empty: the
+   * control routes refuse every request; GET /generator/status stays open (it reveals no data).
+   */
+  controlTokens: readonly string[];
 }
 
 /** Generous for a Raspberry Pi; beyond this the API or the bench script is the right tool. */
@@ -54,6 +60,8 @@ export function loadGeneratorConfig(env: Env): GeneratorConfig {
     reader.fail('SCENARIO_INTERVAL_SECONDS', `must be 0 (off) or at least 1, got ${scenarioIntervalSeconds}`);
   }
   const scenarios = readScenarios(reader);
+  const controlTokens = reader.list('GENERATOR_CONTROL_TOKENS');
+  if (controlTokens.some((token) => token.length < 16)) reader.fail('GENERATOR_CONTROL_TOKENS', 'each token must be at least 16 characters');
   reader.done();
   return {
     base,
@@ -67,6 +75,7 @@ export function loadGeneratorConfig(env: Env): GeneratorConfig {
     scenarioIntervalSeconds,
     firstScenarioDelaySeconds: Math.min(5, scenarioIntervalSeconds),
     scenarios,
+    controlTokens,
   };
 }
 

@@ -13,6 +13,8 @@ import {
 import type { FastifyInstance } from 'fastify';
 import { createEventStream, createScenarioSchedule } from './background.ts';
 import type { GeneratorConfig } from './config.ts';
+import { DemoSwitch } from './demo-switch.ts';
+import { registerControlRoutes } from './http/control.ts';
 import { registerGeneratorRoutes } from './http/routes.ts';
 import { createGeneratorMetrics, type GeneratorMetrics } from './metrics.ts';
 import { EventPublisher } from './publisher.ts';
@@ -48,6 +50,8 @@ export interface GeneratorHandle extends ServiceHandle {
   readonly metrics: GeneratorMetrics;
   /** Runs a scenario now through the generator's publisher (counted in the metrics). */
   runScenario(name: string, options?: RunScenarioOptions): Promise<ScenarioRun>;
+  /** Pauses and resumes the demo stream (background events and scheduled scenarios). */
+  readonly demo: DemoSwitch;
 }
 
 /**
@@ -90,8 +94,17 @@ export async function startGenerator(options: StartGeneratorOptions): Promise<Ge
     return run;
   };
 
+  const demo = new DemoSwitch(clock);
+  demo.onChange((state) =>
+    logger.info({ paused: state.paused, reason: state.reason, by: state.by }, state.paused ? 'demo stream paused' : 'demo stream resumed'),
+  );
   const app = createHttpServer({ logger, health, instrumentRegistry: registry, bodyLimit: MAX_EVENT_BYTES });
   registerGeneratorRoutes(app, { publisher, clock, random, runScenario: (name, o) => runCounted(name, o) });
+  registerControlRoutes(app, {
+    demo,
+    tokens: config.controlTokens,
+    configured: { eventsPerSecond: config.eventsPerSecond, scenarioIntervalSeconds: config.scenarioIntervalSeconds },
+  });
   const metricsApp = createMetricsServer({ logger, registry });
 
   const schedulers: RateScheduler[] = [];
@@ -101,6 +114,7 @@ export async function startGenerator(options: StartGeneratorOptions): Promise<Ge
         publisher,
         logger,
         eventsPerSecond: config.eventsPerSecond,
+        paused: () => demo.paused,
         timeOfDayProfile: config.timeOfDayProfile,
         clock,
         random,
@@ -114,6 +128,7 @@ export async function startGenerator(options: StartGeneratorOptions): Promise<Ge
         scenarios: config.scenarios,
         intervalSeconds: config.scenarioIntervalSeconds,
         firstDelaySeconds: config.firstScenarioDelaySeconds,
+        paused: () => demo.paused,
         logger,
         clock,
         run: (name) => runCounted(name),
@@ -164,5 +179,6 @@ export async function startGenerator(options: StartGeneratorOptions): Promise<Ge
     registry,
     metrics,
     runScenario: runCounted,
+    demo,
   };
 }

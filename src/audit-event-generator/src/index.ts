@@ -12,3 +12,5 @@ export { publishScenario, type RunScenarioOptions, runScenario, type ScenarioRun
 export * from './scenarios.ts';
 export { type Clock, RateScheduler, type RateSchedulerOptions, type Sleep } from './scheduler.ts';
 export * from './templates.ts';
+export { type DemoState, DemoSwitch } from './demo-switch.ts';
+export { CONTROL_SCOPE } from './http/control.ts';

@@ -12,6 +12,10 @@ export interface DashboardConfig {
   apiToken: string | undefined;
   /** Timeout of every call to the notification API (streams excepted). */
   requestTimeoutMs: number;
+  /** The generator whose demo stream the list page shows and controls (GENERATOR_URL); optional. */
+  generatorUrl?: string;
+  /** Bearer token with the scope generator:control (GENERATOR_CONTROL_TOKEN): enables Pause/Resume. */
+  generatorToken?: string;
 }
 
 /**
@@ -29,8 +33,21 @@ export function loadDashboardConfig(env: Env): DashboardConfig {
   if (apiToken !== undefined && /\s/.test(apiToken)) {
     reader.fail('NOTIFICATION_API_TOKEN', 'must not contain whitespace');
   }
+  const generatorUrl = reader.url('GENERATOR_URL', ['http:', 'https:'])?.toString().replace(/\/$/, '');
+  const generatorToken = reader.raw('GENERATOR_CONTROL_TOKEN');
+  if (generatorToken !== undefined && /\s/.test(generatorToken)) reader.fail('GENERATOR_CONTROL_TOKEN', 'must not contain whitespace');
+  if (generatorToken !== undefined && generatorUrl === undefined) reader.fail('GENERATOR_CONTROL_TOKEN', 'needs GENERATOR_URL (the generator to control)');
   reader.done();
-  return { base, port, host: '0.0.0.0', notificationUrl, apiToken, requestTimeoutMs };
+  return {
+    base,
+    port,
+    host: '0.0.0.0',
+    notificationUrl,
+    apiToken,
+    requestTimeoutMs,
+    ...(generatorUrl === undefined ? {} : { generatorUrl }),
+    ...(generatorToken === undefined ? {} : { generatorToken }),
+  };
 }
 
 function readNotificationUrl(reader: EnvReader): string {

@@ -3,11 +3,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { BackendMetrics } from './backend/metrics.ts';
 import { NotificationClient } from './backend/notification-client.ts';
+import { GeneratorClient } from './backend/generator-client.ts';
 import { TriageApi } from './backend/triage-api.ts';
 import type { DashboardConfig } from './config.ts';
 import { registerApiRoutes } from './http/api-routes.ts';
 import { type AssetBundle, loadAssets, registerAssetRoutes } from './http/assets.ts';
 import { registerCompression } from './http/compress.ts';
+import { registerGeneratorRoutes } from './http/generator-routes.ts';
 import { registerPageRoutes } from './http/page-routes.ts';
 import { registerStreamRoute, type StreamHub } from './http/stream-route.ts';
 import { registerTriageRoutes } from './http/triage-routes.ts';
@@ -51,12 +53,22 @@ export async function buildDashboardServer(options: BuildOptions): Promise<Dashb
   registerApiRoutes(app, { client, apiToken: config.apiToken, ...(options.now ? { now: options.now } : {}) });
   const streams = registerStreamRoute(app, { client, logger });
   const triage = new TriageApi(client);
+  const generator = config.generatorUrl
+    ? new GeneratorClient({
+        baseUrl: config.generatorUrl,
+        token: config.generatorToken,
+        timeoutMs: config.requestTimeoutMs,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      })
+    : undefined;
+  registerGeneratorRoutes(app, generator);
   registerTriageRoutes(app, { client, triage, assets, apiToken: config.apiToken, logger });
   registerPageRoutes(app, {
     client,
     triage,
     assets,
     actionsEnabled: config.apiToken !== undefined,
+    ...(generator ? { generator } : {}),
     logger,
     ...(options.now ? { now: options.now } : {}),
   });

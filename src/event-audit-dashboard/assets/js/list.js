@@ -1,7 +1,7 @@
 // The alert list: live over SSE without reloads, filters kept in the URL,
 // "load older" paging, and tiles and chart that follow new alerts. The
 // triage table (sorting, grouping, selection, keys) lives in triage.js.
-import { ApiError, getJson } from './api.js';
+import { ApiError, getJson, postJson } from './api.js';
 import { connectLive, retryWhenBackendReturns } from './live.js';
 import { chartHtml, fillTimeline, severityKey } from './render.js';
 import { tableRowHtml } from './table.js';
@@ -20,6 +20,7 @@ const note = document.querySelector('[data-list-note]');
 localizeTimes(document);
 startAgeTicker();
 enhanceFilterForm();
+enhanceGeneratorPanel();
 
 if (document.querySelector('[data-backend-down]')) {
   retryWhenBackendReturns(`/api/alerts?limit=1`);
@@ -267,5 +268,22 @@ function enhanceFilterForm() {
     }
     list?.setAttribute('aria-busy', 'true');
     location.assign(text ? `/?${text}` : '/');
+  });
+}
+
+/** Pause and resume the demo stream through the dashboard's server (which holds the control token). */
+function enhanceGeneratorPanel() {
+  const button = document.querySelector('[data-generator-action]');
+  if (!(button instanceof HTMLButtonElement)) return;
+  const message = document.querySelector('[data-generator-message]');
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      await postJson(`/api/generator/${button.dataset['generatorAction']}`, {});
+      location.reload();
+    } catch (error) {
+      button.disabled = false;
+      if (message) message.textContent = error instanceof ApiError ? error.message : 'the request failed';
+    }
   });
 }

@@ -9,6 +9,7 @@ import {
 } from '@auditflow/common';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import type { GeneratorClient } from '../backend/generator-client.ts';
 import type { AlertPage, NotificationClient } from '../backend/notification-client.ts';
 import type { DeliveryReport, TriageApi } from '../backend/triage-api.ts';
 import { activityPage } from '../views/activity-page.ts';
@@ -33,6 +34,8 @@ export interface PageRouteOptions {
   triage: TriageApi;
   assets: AssetBundle;
   actionsEnabled: boolean;
+  /** The generator whose demo stream the list page shows (GENERATOR_URL). */
+  generator?: GeneratorClient;
   logger: Logger;
   now?: () => Date;
 }
@@ -87,10 +90,16 @@ export function registerPageRoutes(app: FastifyInstance, options: PageRouteOptio
     const shown = { view, actionsEnabled: options.actionsEnabled };
     const at = now();
     const statsQuery = backendStatsParams(filters, at);
-    const [listResult, statsResult] = await Promise.allSettled([
+    const [listResult, statsResult, generatorResult] = await Promise.allSettled([
       client.listAlerts(backendListParams(filters, at, { paging: true })),
       client.stats(statsQuery.params),
+      options.generator?.status(),
     ]);
+    const generator =
+      generatorResult.status === 'fulfilled' && generatorResult.value !== undefined
+        ? { ...generatorResult.value, controllable: options.generator?.canControl ?? false }
+        : undefined;
+    const shownWithGenerator = { ...shown, ...(generator ? { generator } : {}) };
     if (listResult.status === 'rejected') {
       const error = listResult.reason;
       if (error instanceof BackendRejectedError && error.statusCode === 400) {
@@ -111,7 +120,7 @@ export function registerPageRoutes(app: FastifyInstance, options: PageRouteOptio
       options.logger.warn(logFields(statsResult.reason), 'alert statistics unavailable');
     }
     const page: AlertPage = listResult.value;
-    return send(reply, 200, listPage({ assets, filters, ...shown, page, stats }));
+    return send(reply, 200, listPage({ assets, filters, ...shownWithGenerator, page, stats }));
   });
 
   // Everything AuditFlow saw from one host, user or address in a time range (links from the detail page).

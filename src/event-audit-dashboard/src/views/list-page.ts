@@ -1,6 +1,7 @@
 import { html, type SafeHtml } from '../../assets/js/html.js';
 import { chartHtml, fillTimeline, SEVERITIES, severityKey } from '../../assets/js/render.js';
 import { tableBodiesHtml, tableHeadHtml } from '../../assets/js/table.js';
+import type { GeneratorStatus } from '../backend/generator-client.ts';
 import type { AlertPage } from '../backend/notification-client.ts';
 import type { AssetBundle } from '../http/assets.ts';
 import { type AlertFilters, type Bucket, hasActiveFilters, ORIGINS, pageQuery, RANGES } from '../http/filters.ts';
@@ -28,6 +29,8 @@ export interface ListPageModel {
   actionsEnabled?: boolean;
   /** A validation problem with the query (the 400 page keeps the form to fix it). */
   filterError?: string;
+  /** The demo stream's state, when a generator is configured and answers. */
+  generator?: GeneratorStatus & { controllable: boolean };
 }
 
 const ORIGIN_LABELS: Record<(typeof ORIGINS)[number], string> = {
@@ -70,9 +73,35 @@ export function listPage(model: ListPageModel): string {
       group: (model.view ?? DEFAULT_VIEW).group,
     },
     body: html`<div class="page-head"><h1>Alerts</h1><p class="head-links"><a href="/silences">Silences</a> <button type="button" class="btn btn-quiet btn-small js-only" data-help-open aria-keyshortcuts="?">Keys <kbd>?</kbd></button></p></div>
+${generatorPanel(model.generator)}
 ${filterForm(filters)}
 ${content}`,
   });
+}
+
+const PAUSE_REASONS: Record<string, string> = {
+  operator: 'paused from the dashboard or the API',
+  'real-source': 'paused automatically: a real source has sent events',
+  config: 'off in the configuration (EVENTS_PER_SECOND=0 SCENARIO_INTERVAL_SECONDS=0)',
+};
+
+/** Whether the generator's made-up stream is feeding this dashboard, and the switch for it. */
+function generatorPanel(status: ListPageModel['generator']): SafeHtml {
+  if (status === undefined) return html``;
+  const running = status.running;
+  const what = running
+    ? `synthetic events${status.events_per_second > 0 ? ` at ${status.events_per_second}/s` : ''}${status.scenario_interval_seconds > 0 ? `, an attack scenario every ${status.scenario_interval_seconds} s` : ''}`
+    : status.paused
+      ? (PAUSE_REASONS[status.reason] ?? 'paused')
+      : (PAUSE_REASONS['config'] ?? '');
+  const action = running ? 'pause' : 'resume';
+  const button =
+    status.configured && status.controllable
+      ? html`<button type="button" class="btn btn-small js-only" data-generator-action="${action}">${running ? 'Pause demo stream' : 'Resume demo stream'}</button>`
+      : status.configured
+        ? html`<span class="muted">Set GENERATOR_CONTROL_TOKEN to pause it from here.</span>`
+        : '';
+  return html`<section class="generator-panel" aria-label="Demo stream" data-generator-panel data-generator-running="${running ? 'true' : 'false'}"><span class="badge-synthetic">Demo</span> <span>Demo stream: <span class="generator-state ${running ? 'is-running' : 'is-paused'}" data-generator-state>${running ? 'running' : 'stopped'}</span> <span class="muted">(${what})</span></span> ${button}<span class="muted" data-generator-message role="status"></span></section>`;
 }
 
 function queryString(params: URLSearchParams): string {
