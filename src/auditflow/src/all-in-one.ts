@@ -105,8 +105,13 @@ export async function startAllInOne(env: Env, output: StartOutput = QUIET): Prom
     ),
     host: layout.bindHost,
   };
-  // No token is built in: an operator's tokens win; otherwise this run makes one for its own dashboard.
-  const tokens = notificationConfig.apiTokens.length > 0 || notificationConfig.apiTokensFile ? undefined : [token];
+  // No token is built in: this run makes one for its own dashboard, beside any the operator sets
+  // (API_TOKENS/API_TOKENS_FILE add tokens for curl and scripts; they never take the dashboard's rights away).
+  const tokens = [token];
+  const operatorTokens = notificationConfig.apiTokens.length > 0 || notificationConfig.apiTokensFile !== undefined;
+  // The dashboard pauses and resumes the demo stream with a token of its own (scope generator:control).
+  const controlToken = randomBytes(24).toString('base64url');
+  generatorConfig.controlTokens = [...generatorConfig.controlTokens, controlToken];
 
   for (const line of ignoredVariableWarnings(env)) output.warn(line);
 
@@ -142,7 +147,7 @@ export async function startAllInOne(env: Env, output: StartOutput = QUIET): Prom
       // Migrated just above, with progress shown.
       config: { ...notificationConfig, migrateOnStart: false },
       // The run's own dashboard acknowledges and manages silences: every scope.
-      ...(tokens ? { tokens: tokens.map((value) => ({ token: value, name: 'event-audit-dashboard', scopes: ['read', 'ack', 'admin'] as const })) } : {}),
+        tokens: tokens.map((value) => ({ token: value, name: 'event-audit-dashboard', scopes: ['read', 'ack', 'admin'] as const })),
       logger: logger('notification-service'),
       broker: adapters.broker,
       store,
@@ -159,14 +164,22 @@ export async function startAllInOne(env: Env, output: StartOutput = QUIET): Prom
     });
     started.push(analysis);
     const notificationUrl = notification.urls['http'] ?? `http://127.0.0.1:${layout.ports.notification}`;
+    output.progress('starting audit-event-generator');
+    const generator = await startGenerator({ config: generatorConfig, logger: logger('audit-event-generator'), broker: adapters.broker });
+    started.push(generator);
     output.progress('starting event-audit-dashboard');
     const dashboardConfig = loadDashboardConfig(
       serviceEnv({
         APP_PORT: String(layout.ports.dashboard),
         NOTIFICATION_SERVICE_URL: notificationUrl,
-        ...(tokens ? { NOTIFICATION_API_TOKEN: token } : {}),
+        NOTIFICATION_API_TOKEN: token,
+        GENERATOR_URL: generator.urls['http'] ?? `http://${urlHost(layout.bindHost)}:${layout.ports.generator}`,
+        GENERATOR_CONTROL_TOKEN: controlToken,
       }),
     );
+    if (operatorTokens) {
+      output.progress('API_TOKENS/API_TOKENS_FILE are set: your tokens are added; the dashboard keeps its own token for this run (read, ack, admin)');
+    }
     const dashboard = await startDashboard({
       config: { ...dashboardConfig, host: layout.bindHost },
       logger: logger('event-audit-dashboard'),
@@ -175,9 +188,7 @@ export async function startAllInOne(env: Env, output: StartOutput = QUIET): Prom
     output.progress('starting audit-ingest');
     const ingest = await startIngest({ config: ingestConfig, logger: logger('audit-ingest'), broker: adapters.broker });
     started.push(ingest);
-    output.progress('starting audit-event-generator');
-    const generator = await startGenerator({ config: generatorConfig, logger: logger('audit-event-generator'), broker: adapters.broker });
-    started.push(generator);
+    const stopWatching = stopDemoOnRealInput(ingest, generator, env, output);
 
     const summary = [
       'AuditFlow is running (all-in-one)',
@@ -200,6 +211,7 @@ export async function startAllInOne(env: Env, output: StartOutput = QUIET): Prom
       stop: () => {
         stopping ??= (async () => {
           // Producers first, then let the in-process queues drain so nothing in memory is lost.
+          stopWatching();
           await generator.stop();
           await ingest.stop();
           if (adapters.broker instanceof MemoryBroker) {
@@ -222,6 +234,39 @@ export async function startAllInOne(env: Env, output: StartOutput = QUIET): Prom
     await adapters.broker.close().catch(() => undefined);
     throw error;
   }
+}
+
+function urlHost(bindHost: string): string {
+  if (bindHost === '0.0.0.0' || bindHost === '::') return '127.0.0.1';
+  return bindHost.includes(':') ? `[${bindHost}]` : bindHost;
+}
+
+/**
+ * Once a real source (syslog, journald, the K3s audit webhook) has sent anything through
+ * audit-ingest, the made-up background stream is paused so real alerts are not buried in demo
+ * ones; a log line and the dashboard's demo-stream panel say so. AUTO_PAUSE_DEMO=false keeps it.
+ */
+export function stopDemoOnRealInput(
+  ingest: { metrics: { published: { get(): Promise<{ values: { value: number }[] }> } } },
+  generator: { demo: { paused: boolean; pause(reason: string, by?: string): unknown } },
+  env: Env,
+  output: StartOutput,
+  intervalMs = 1000,
+): () => void {
+  if (new EnvReader(env).bool('AUTO_PAUSE_DEMO', true) === false) return () => undefined;
+  const timer = setInterval(() => {
+    void ingest.metrics.published.get().then((metric) => {
+      const total = metric.values.reduce((sum, entry) => sum + entry.value, 0);
+      if (total === 0 || generator.demo.paused) return;
+      clearInterval(timer);
+      generator.demo.pause('real-source', 'auditflow');
+      output.progress(
+        `a real source sent ${total} event${total === 1 ? '' : 's'}: the demo stream is paused (resume it on the dashboard; AUTO_PAUSE_DEMO=false keeps it running)`,
+      );
+    });
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** `auditflow start`: runs until SIGINT/SIGTERM, then drains. */
