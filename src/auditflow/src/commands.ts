@@ -86,7 +86,8 @@ export async function generate(
   const reader = new EnvReader(env);
   const rabbit = readRabbitConfig(reader, 1);
   const queue = reader.string('RABBITMQ_QUEUE', 'audit_events');
-  const generatorUrl = reader.string('GENERATOR_URL', 'http://127.0.0.1:5000');
+  // The all-in-one's GENERATOR_PORT says where its generator listens; GENERATOR_URL names any other one.
+  const generatorUrl = reader.string('GENERATOR_URL', `http://127.0.0.1:${reader.port('GENERATOR_PORT', 5000)}`);
   reader.done();
   const expected = SCENARIOS.find((s) => s.name === name)?.expectedRules ?? [];
   if (rabbit.url) {
