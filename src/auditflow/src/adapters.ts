@@ -1,6 +1,7 @@
 import {
   AmqpBroker,
   assertBrokerReachable,
+  assertRedisReachable,
   createLogger,
   type Env,
   EnvReader,
@@ -42,6 +43,7 @@ export interface AdapterConfig {
   postgres: PostgresConfig;
   /** The variable a person changes when the configured broker or database cannot be used. */
   brokerVariable: string;
+  redisVariable: string;
   databaseVariable: string;
 }
 
@@ -52,6 +54,7 @@ export function readAdapterConfig(env: Env): AdapterConfig {
     redis: readRedisConfig(reader),
     postgres: readPostgresConfig(reader),
     brokerVariable: reader.has('RABBITMQ_URL') ? 'RABBITMQ_URL' : 'RABBITMQ_HOST/RABBITMQ_PORT',
+    redisVariable: reader.has('REDIS_URL') ? 'REDIS_URL' : 'REDIS_HOST/REDIS_PORT',
     databaseVariable: reader.has('DATABASE_URL') ? 'DATABASE_URL' : 'PG_HOST/PG_PORT/PG_DB',
   };
   reader.done();
@@ -67,6 +70,7 @@ export function describeAlertStore(config: AdapterConfig): string {
 export async function checkConfiguredServers(config: AdapterConfig): Promise<void> {
   if (config.rabbit.url) await assertBrokerReachable(config.rabbit.url, config.brokerVariable);
   if (config.postgres.url) await assertDatabaseReachable(config.postgres.url, config.databaseVariable);
+  if (config.redis.url) await assertRedisReachable(config.redis.url, config.redisVariable);
 }
 
 export async function openAdapters(config: AdapterConfig, level: LogLevel): Promise<PlatformAdapters> {

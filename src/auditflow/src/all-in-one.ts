@@ -125,7 +125,7 @@ export async function startAllInOne(env: Env, output: StartOutput = QUIET): Prom
     { port: ports.analysis, host, variable: 'ANALYSIS_PORT' },
     { port: ports.analysisMetrics, host, variable: 'ANALYSIS_METRICS_PORT' },
   ]);
-  if (adapterConfig.rabbit.url || adapterConfig.postgres.url) {
+  if (adapterConfig.rabbit.url || adapterConfig.postgres.url || adapterConfig.redis.url) {
     output.progress('connecting to the configured servers');
     await checkConfiguredServers(adapterConfig);
   }

@@ -187,6 +187,21 @@ describe('auditflow start: start-up failures are one line naming the variable', 
     assert.throws(() => readFileSync(join(dataDir, 'broker', 'notification', 'PG_VERSION')), { code: 'ENOENT' });
   });
 
+  test('an unreachable Redis exits 69 naming REDIS_URL (or REDIS_HOST) before the store is opened, without the running banner', async () => {
+    for (const [extra, variable] of [
+      [{ REDIS_URL: `redis://127.0.0.1:${closedPort}` }, 'REDIS_URL'],
+      [{ REDIS_HOST: '127.0.0.1', REDIS_PORT: String(closedPort) }, 'REDIS_HOST'],
+    ] as const) {
+      const started = Date.now();
+      const run = await cli(['start'], quietEnv(join(dataDir, 'redis'), extra));
+      assertOneLine(run, variable, 69);
+      assert.match(run.stderr, /cannot reach Redis/);
+      assert.doesNotMatch(run.stdout, /AuditFlow is running/);
+      assert.ok(Date.now() - started < 20_000, 'no 25 s shutdown wait');
+      assert.throws(() => readFileSync(join(dataDir, 'redis', 'notification', 'PG_VERSION')), { code: 'ENOENT' });
+    }
+  });
+
   test('an unreachable database exits 69 naming DATABASE_URL, for start and migrate', async () => {
     const env = quietEnv(dataDir, { RABBITMQ_URL, DATABASE_URL: `postgres://postgres@127.0.0.1:${closedPort}/test` });
     for (const args of [['start'], ['migrate']]) {

@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   AF_PORT_IN_USE: { status: 500, exit: 78, message: 'port %s is in use; set %s to a free port' },
   AF_BROKER_UNREACHABLE: { status: 500, exit: 69, message: 'cannot reach RabbitMQ at %s; check %s' },
   AF_BROKER_REFUSED: { status: 500, exit: 78, message: 'RabbitMQ refused the connection at %s; check %s' },
+  AF_REDIS_UNREACHABLE: { status: 500, exit: 69, message: 'cannot reach Redis at %s; check %s' },
   AF_DATABASE_UNREACHABLE: { status: 500, exit: 69, message: 'cannot reach PostgreSQL at %s; check %s' },
   AF_DATABASE_REFUSED: { status: 500, exit: 78, message: 'PostgreSQL at %s refused: %s; check %s' },
   AF_DATA_DIR_LOCKED: { status: 500, exit: 69, message: 'the data directory %s is in use by process %s' },

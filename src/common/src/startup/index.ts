@@ -1,2 +1,3 @@
 export * from './broker-probe.ts';
 export * from './port-probe.ts';
+export * from './redis-probe.ts';
