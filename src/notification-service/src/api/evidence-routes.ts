@@ -56,7 +56,7 @@ export function evidenceEvents(stored: { evidence: string | null; raw: string })
   const trigger = summaryOfRaw(JSON.parse(stored.raw) as Record<string, unknown>);
   if (trigger && !events.has(trigger.event_id)) events.set(trigger.event_id, trigger);
   const sorted = [...events.values()].sort(byTime);
-  const lastFirst = (parsed?.first ?? []).reduce((max, event) => (event.timestamp > max ? event.timestamp : max), '');
+  const lastFirst = (parsed?.first ?? []).map((event) => event.timestamp).sort().at(-1) ?? '';
   return { events: sorted, complete: parsed !== undefined, earliest: sorted.filter((event) => event.timestamp <= lastFirst).length };
 }
 
