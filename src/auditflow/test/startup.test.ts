@@ -226,7 +226,7 @@ describe('auditflow start: start-up failures are one line naming the variable', 
       assert.match(output, /auditflow: warning: APP_PORT is ignored by the all-in-one start; set DASHBOARD_PORT/);
       assert.match(output, /auditflow: warning: PROMETHEUS_PORT is ignored/);
       assert.match(output, /auditflow: warning: API_PORT is ignored .*set NOTIFICATION_PORT/);
-      const steps = ['checking that the ports are free', 'opening the alert store', 'migrating the alert store', 'applied migrations', 'starting notification-service', 'starting audit-log-analysis', 'starting event-audit-dashboard', 'starting audit-event-generator', 'AuditFlow is running', 'dashboard  '];
+      const steps = ['checking that the ports are free', 'opening the alert store', 'migrating the alert store', 'applied migrations', 'starting notification-service', 'starting audit-log-analysis', 'starting audit-event-generator', 'starting event-audit-dashboard', 'AuditFlow is running', 'dashboard  '];
       let at = 0;
       for (const step of steps) {
         const found = output.indexOf(step, at);
