@@ -3,13 +3,15 @@ import {
   createLogger,
   type Env,
   EnvReader,
+  EXIT_CONFIG,
   GracefulShutdown,
+  StartupError,
   LOG_LEVELS,
   assertPortsFree,
   MemoryBroker,
   type ServiceHandle,
 } from '@auditflow/common';
-import { loadAnalysisConfig, startAnalysis } from '@auditflow/audit-log-analysis';
+import { loadAnalysisConfig, loadRulesFile, RulesError, startAnalysis } from '@auditflow/audit-log-analysis';
 import { loadGeneratorConfig, startGenerator } from '@auditflow/audit-event-generator';
 import { loadIngestConfig, startIngest } from '@auditflow/audit-ingest';
 import { loadDashboardConfig, startDashboard } from '@auditflow/event-audit-dashboard';
@@ -115,6 +117,19 @@ export async function startAllInOne(env: Env, output: StartOutput = QUIET): Prom
 
   for (const line of ignoredVariableWarnings(env)) output.warn(line);
 
+  // The rules are read before anything starts: a broken file is a setting to fix (exit 78), not a crash after three services ran.
+  let rules: Awaited<ReturnType<typeof loadRulesFile>>;
+  try {
+    rules = await loadRulesFile(analysisConfig.rulesFile);
+  } catch (error) {
+    if (!(error instanceof RulesError) && (error as NodeJS.ErrnoException).code === undefined) throw error;
+    throw new StartupError('AF_RULES_INVALID', `${(error as Error).message}; fix the file or set RULES_FILE`, {
+      variable: 'RULES_FILE',
+      exitCode: EXIT_CONFIG,
+      cause: error,
+    });
+  }
+
   output.progress('checking that the ports are free');
   const { bindHost: host, ports } = layout;
   await assertPortsFree([
@@ -160,6 +175,7 @@ export async function startAllInOne(env: Env, output: StartOutput = QUIET): Prom
       logger: logger('audit-log-analysis'),
       broker: adapters.broker,
       windowStore: adapters.windowStore,
+      rules,
       host: layout.bindHost,
     });
     started.push(analysis);

@@ -202,6 +202,16 @@ describe('auditflow start: start-up failures are one line naming the variable', 
     }
   });
 
+  test('a broken rules file exits 78 naming RULES_FILE with file:line:col, before the store is opened or a service starts', async () => {
+    const rulesFile = join(dataDir, 'broken-rules.yaml');
+    writeFileSync(rulesFile, 'rules:\n  - id: X\n    detection: [unclosed\n');
+    const run = await cli(['start'], quietEnv(join(dataDir, 'rules'), { RULES_FILE: rulesFile }));
+    assertOneLine(run, 'RULES_FILE', 78);
+    assert.match(run.stderr, /broken-rules\.yaml:\d+:\d+/);
+    assert.doesNotMatch(run.stdout, /starting notification-service|AuditFlow is running/);
+    assert.throws(() => readFileSync(join(dataDir, 'rules', 'notification', 'PG_VERSION')), { code: 'ENOENT' });
+  });
+
   test('an unreachable database exits 69 naming DATABASE_URL, for start and migrate', async () => {
     const env = quietEnv(dataDir, { RABBITMQ_URL, DATABASE_URL: `postgres://postgres@127.0.0.1:${closedPort}/test` });
     for (const args of [['start'], ['migrate']]) {
