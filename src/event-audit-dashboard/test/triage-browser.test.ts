@@ -273,6 +273,10 @@ describe('triage view in a browser (contract fake of the notification API)', () 
     // The silenced alert says so in the list.
     await page.goto(`${dashboard.urls.http}/`);
     await page.locator(`tr[data-id="${alertId}"] .status-silenced`).waitFor();
+    // At 1440 px the status cell holds its badge and "Silenced" whole: nothing is cut to "…".
+    const cut = await page.locator(`tr[data-id="${alertId}"] td.c-status`).evaluate((cell) => cell.scrollWidth > cell.clientWidth);
+    assert.equal(cut, false, 'the Silenced badge fits its cell');
+    await screenshot(page, 'triage-silenced', { fullPage: false });
 
     await page.goto(`${dashboard.urls.http}/silences`);
     await active.getByRole('button', { name: 'Expire now' }).click();
