@@ -1,3 +1,4 @@
+import { AfConfigInvalidError } from '../errors.ts';
 import { type MemoryPlan, nodeFlagsOf, resolveMemoryPlan } from './memory-plan.ts';
 import type { MemoryProfileName } from './service-memory.ts';
 
@@ -32,7 +33,7 @@ export function sizeMemory(profile: MemoryProfileName, env: NodeJS.ProcessEnv = 
   try {
     plan = resolveMemoryPlan(profile, env);
   } catch (error) {
-    process.stderr.write(`${JSON.stringify({ level: 'fatal', service: profile, code: 'AF_CONFIG_INVALID', variable: 'MEMORY_LIMIT_MIB', msg: (error as Error).message })}\n`);
+    process.stderr.write(`${JSON.stringify({ level: 'fatal', service: profile, code: AfConfigInvalidError.code, variable: 'MEMORY_LIMIT_MIB', msg: (error as Error).message })}\n`);
     process.exit(78);
   }
   const pinned = process.execArgv.some((arg) => HEAP_FLAG.test(arg)) || HEAP_FLAG.test(env['NODE_OPTIONS'] ?? '');
