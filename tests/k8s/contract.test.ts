@@ -310,7 +310,8 @@ describe('chart-to-code contract', () => {
       assert.equal(new Set(names).size, names.length, `${service}: duplicate env names`);
       const undocumented = names.filter((n) => !documented.has(n));
       assert.deepEqual(undocumented, [], `${service}: not in docs/configuration.md for this service`);
-      const unread = names.filter((n) => !new RegExp(`['"\`]${n}['"\`]`).test(code));
+      // Read by name, or declared as a key of a defineEnv() declaration that readEnv() reads.
+      const unread = names.filter((n) => !new RegExp(`['"\`]${n}['"\`]|\\b${n}: \\{`).test(code));
       assert.deepEqual(unread, [], `${service}: set by the chart but never read in src/${service}/src or src/common/src`);
     });
 
