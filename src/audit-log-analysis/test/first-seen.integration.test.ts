@@ -79,6 +79,22 @@ describe('first_seen through the analysis service on RabbitMQ and Redis, across 
       await publisher.events(names.queue, [sudo('pi-1', 'ops'), mallory, sudo('pi-1', 'early-bird')]);
       await analysis.handled(6);
       await waitFor(() => (alerts.alerts.length >= 1 ? true : undefined), 15_000, 'the first alert');
+      const app = analysis.handle.urls['http'];
+      const state = (await (await fetch(`${app}/rules/IT-FS-SUDO/state?group=server_hostname=pi-1,user_id=mallory`)).json()) as { first_seen: Record<string, unknown> };
+      assert.deepEqual(state.first_seen, {
+        learning_started: new Date(T0).toISOString(),
+        learning_until: new Date(T0 + 7 * DAY).toISOString(),
+        values: 4,
+        max_values: 10_000,
+        combination_last_seen: new Date(T0 + 7 * DAY).toISOString(),
+      });
+      const listed = (await (await fetch(`${app}/rules`)).json()) as { rules: { id: string; correlation?: { first_seen: unknown } }[] };
+      assert.deepEqual(listed.rules.find((r) => r.id === 'IT-FS-SUDO')?.correlation?.first_seen, {
+        fields: ['user_id'],
+        learning_period_seconds: 7 * 86_400,
+        forget_after_seconds: null,
+        max_values: 10_000,
+      });
       await analysis.stop();
 
       // A new process on the same Redis: the learning start and the learned values are there.

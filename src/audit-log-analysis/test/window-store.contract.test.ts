@@ -437,6 +437,17 @@ for (const adapter of adapters) {
       assert.deepEqual((await run(29, [['e2', 'v=2']])).statuses, ['new'], 'learning ends learning_period after the first call');
     });
 
+    test('first_seen: the state reads back without starting anything', async () => {
+      const rule = uniqueName('fs');
+      assert.deepEqual(await store.readFirstSeen(rule, 'v=1'), { learningStart: undefined, size: 0, lastSeen: undefined });
+      const run = firstSeen(rule);
+      await run(2, [['e1', 'v=1'], ['e2', 'v=2']]);
+      await run(3, [['e3', 'v=2']]);
+      assert.deepEqual(await store.readFirstSeen(rule, 'v=1'), { learningStart: T0 + 2 * H, size: 2, lastSeen: T0 + 2 * H });
+      assert.deepEqual(await store.readFirstSeen(rule, 'v=2'), { learningStart: T0 + 2 * H, size: 2, lastSeen: T0 + 3 * H });
+      assert.equal((await store.readFirstSeen(rule, 'v=3')).lastSeen, undefined);
+    });
+
     test('first_seen: the event that raised a combination is answered "repeat" when it comes again; other events "known"', async () => {
       const run = firstSeen(uniqueName('fs'), { learningMs: 0 });
       assert.deepEqual((await run(0, [['e1', 'v=1']])).statuses, ['new']);

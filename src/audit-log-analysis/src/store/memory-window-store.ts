@@ -6,6 +6,7 @@ import {
   type EpisodeResult,
   type FirstSeenBatchInput,
   type FirstSeenBatchResult,
+  type FirstSeenState,
   type FirstSeenStatus,
   MEMBER_SEPARATOR,
   memberEventId,
@@ -155,6 +156,13 @@ export class MemoryWindowStore implements WindowStore {
     const dropped = seen.trimTo(input.maxValues);
     for (const entry of dropped) raisedBy.delete(entry.member);
     return { learningStart: record.learningStart, started, learned, evicted: dropped.length, forgotten, size: seen.size, statuses };
+  }
+
+  async readFirstSeen(rule: string, combination: string | undefined): Promise<FirstSeenState> {
+    const record = this.#firstSeen.get(rule);
+    if (record === undefined) return { learningStart: undefined, size: 0, lastSeen: undefined };
+    const lastSeen = combination === undefined ? undefined : record.seen.score(combination);
+    return { learningStart: record.learningStart, size: record.seen.size, lastSeen };
   }
 
   async readState(scope: string, spanMs: number): Promise<ScopeState> {

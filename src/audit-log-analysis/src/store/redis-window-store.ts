@@ -8,6 +8,7 @@ import type {
   EpisodeStatus,
   FirstSeenBatchInput,
   FirstSeenBatchResult,
+  FirstSeenState,
   FirstSeenStatus,
   FoldInput,
   ScopeBatchInput,
@@ -212,6 +213,22 @@ export class RedisWindowStore implements WindowStore {
       size: Number(size),
       statuses: statuses.map((status) => String(status) as FirstSeenStatus),
     };
+  }
+
+  async readFirstSeen(rule: string, combination: string | undefined): Promise<FirstSeenState> {
+    const keys = this.firstSeenKeys(rule);
+    return this.#call(async () => {
+      const [start, size, last] = await Promise.all([
+        this.#redis.zscore(keys.seen, ''),
+        this.#redis.zcard(keys.seen),
+        combination === undefined ? Promise.resolve(null) : this.#redis.zscore(keys.seen, combination),
+      ]);
+      return {
+        learningStart: start === null ? undefined : Number(start),
+        size: Math.max(0, size - (start === null ? 0 : 1)),
+        lastSeen: last === null ? undefined : Number(last),
+      };
+    });
   }
 
   /**

@@ -24,6 +24,10 @@ export class SortedSet {
     return existing === undefined ? 1 : 0;
   }
 
+  score(member: string): number | undefined {
+    return this.#scores.get(member);
+  }
+
   has(member: string): boolean {
     return this.#scores.has(member);
   }

@@ -26,6 +26,8 @@ export interface WindowStore {
    * says which to raise (none during the rule's learning period).
    */
   firstSeenBatch(input: FirstSeenBatchInput): Promise<FirstSeenBatchResult>;
+  /** A first_seen rule's state, read only (it starts nothing): for GET /rules/:id/state. */
+  readFirstSeen(rule: string, combination: string | undefined): Promise<FirstSeenState>;
   /** Current window entries within [watermark - spanMs, watermark] and the open episode. */
   readState(scope: string, spanMs: number): Promise<ScopeState>;
   /** Throws unless the store answers right now. */
@@ -225,6 +227,15 @@ export interface FirstSeenBatchInput {
  * alert id); known: seen before.
  */
 export type FirstSeenStatus = 'learning' | 'new' | 'repeat' | 'known';
+
+export interface FirstSeenState {
+  /** Undefined until the rule was first seen by the store (or after its state was lost). */
+  learningStart: number | undefined;
+  /** Combinations kept. */
+  size: number;
+  /** When the asked combination was last seen; undefined when it is not kept. */
+  lastSeen: number | undefined;
+}
 
 export interface FirstSeenBatchResult {
   /** When the rule's learning period began (ms, the clock's time). */
