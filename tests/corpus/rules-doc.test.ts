@@ -20,7 +20,8 @@ test('every alerting rule that real logs can trigger has an attack case and a be
   // user_account_management): no Linux program or API server writes those; the corpus shows they stay silent.
   const generatorOnly = new Set(['ANLY-SEC-001', 'ANLY-SEC-002', 'ANLY-SEC-003', 'ANLY-SEC-004', 'ANLY-SEC-005', 'ANLY-SEC-007']);
   const missing = rules.rules
-    .filter((rule) => rule.alerts && !generatorOnly.has(rule.id))
+    // A first_seen rule raises nothing in its learning period: its labelled stream is src/audit-log-analysis/test/first-seen.test.ts.
+    .filter((rule) => rule.alerts && !generatorOnly.has(rule.id) && !(rule.kind === 'correlation' && rule.firstSeen))
     .filter((rule) => !cases.some((c) => c.label === 'attack' && c.expect.includes(rule.id)))
     .map((rule) => rule.id);
   assert.deepEqual(missing, []);

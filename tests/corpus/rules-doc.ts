@@ -40,6 +40,7 @@ export function renderRulesTable(): string {
     const benign = cases.filter((c) => c.label === 'benign' && c.kind === attacks[0]?.kind).length;
     let lines: string;
     if (!rule.alerts) lines = 'referenced by a correlation; alerts only through it';
+    else if (rule.kind === 'correlation' && rule.firstSeen) lines = 'first_seen: a combination new after the learning period (src/audit-log-analysis/test/first-seen.test.ts)';
     else if (attacks.length === 0) lines = 'the generator\'s synthetic events only (no real log line has this event type)';
     else lines = `${trigger(attacks[0]!)}${attacks.length > 1 ? ` (and ${attacks.length - 1} more corpus case${attacks.length > 2 ? 's' : ''})` : ''}`;
     const level = rule.alerts ? rule.alert.severity : '-';

@@ -231,7 +231,7 @@ describe('rules file validation', () => {
     assert.equal(rules.byId.get('ANLY-BASE-002')!.alerts, false);
     assert.deepEqual(
       rules.correlations.map((r) => r.id),
-      ['ANLY-SEC-001', 'ANLY-SEC-003', 'ANLY-SEC-004', 'ANLY-SRC-003', 'ANLY-SRC-004', 'ANLY-SRC-016'],
+      ['ANLY-SEC-001', 'ANLY-SEC-003', 'ANLY-SEC-004', 'ANLY-SRC-003', 'ANLY-SRC-004', 'ANLY-SRC-016', 'ANLY-FS-001', 'ANLY-FS-002', 'ANLY-FS-003', 'ANLY-FS-004'],
       'a chained correlation comes after the one it references',
     );
     const generate = parseRules(

@@ -7,6 +7,7 @@ import { RedisWindowStore } from '../src/store/redis-window-store.ts';
 import {
   type ChainWindowInput,
   type CountWindowInput,
+  type FirstSeenBatchInput,
   type FoldInput,
   runScopeBatchStepwise,
   type ScopeBatchInput,
@@ -15,6 +16,7 @@ import {
 import { REDIS_URL, uniqueName } from '../../common/test/support.ts';
 
 const S = 1000;
+const H = 3_600 * S;
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
 interface Adapter {
@@ -391,6 +393,97 @@ for (const adapter of adapters) {
 
     test('a scope batch gives the answers of the single-event operations: detection episodes', async () => {
       await sameAsStepwise({ kind: 'fold', fold: { ...episodeLimits, monotone: false }, events: times.map((ts, i) => ({ eventId: ids[i]!, ts })) });
+    });
+
+    /** One first_seen call on a fresh rule: `at` is the clock in hours after T0, events are [event id, combination]. */
+    const firstSeen = (rule: string, limits: Partial<FirstSeenBatchInput> = {}) => {
+      return async (at: number, events: [string, string][]) =>
+        store.firstSeenBatch({
+          rule,
+          now: T0 + at * H,
+          learningMs: 24 * H,
+          forgetAfterMs: undefined,
+          maxValues: 100,
+          ...limits,
+          events: events.map(([eventId, combination]) => ({ eventId, combination })),
+        });
+    };
+
+    test('first_seen: nothing is raised during the learning period; after it each new combination is raised once', async () => {
+      const run = firstSeen(uniqueName('fs'));
+      const first = await run(0, [['e1', 'host=a,user=alice'], ['e2', 'host=a,user=bob']]);
+      assert.deepEqual(first.statuses, ['learning', 'learning']);
+      assert.equal(first.started, true);
+      assert.equal(first.learningStart, T0);
+      assert.equal(first.learned, 2);
+      const stillLearning = await run(23, [['e3', 'host=a,user=carol'], ['e4', 'host=a,user=alice']]);
+      assert.deepEqual(stillLearning.statuses, ['learning', 'known']);
+      assert.equal(stillLearning.started, false);
+      const after = await run(24, [['e5', 'host=a,user=dave'], ['e6', 'host=a,user=dave'], ['e7', 'host=a,user=carol'], ['e8', 'host=b,user=dave']]);
+      assert.deepEqual(after.statuses, ['new', 'known', 'known', 'new'], 'once per combination, also within one batch');
+      assert.equal(after.learned, 2);
+      assert.equal(after.size, 5);
+      const again = await run(30, [['e9', 'host=a,user=dave'], ['e10', 'host=b,user=dave']]);
+      assert.deepEqual(again.statuses, ['known', 'known'], 'the same combinations again raise nothing');
+    });
+
+    test('first_seen: the learning start is set once, by the first call (an empty one starts it too)', async () => {
+      const run = firstSeen(uniqueName('fs'));
+      assert.equal((await run(5, [])).started, true);
+      const later = await run(10, [['e1', 'v=1']]);
+      assert.equal(later.started, false);
+      assert.equal(later.learningStart, T0 + 5 * H);
+      assert.deepEqual(later.statuses, ['learning']);
+      assert.deepEqual((await run(29, [['e2', 'v=2']])).statuses, ['new'], 'learning ends learning_period after the first call');
+    });
+
+    test('first_seen: the state reads back without starting anything', async () => {
+      const rule = uniqueName('fs');
+      assert.deepEqual(await store.readFirstSeen(rule, 'v=1'), { learningStart: undefined, size: 0, lastSeen: undefined });
+      const run = firstSeen(rule);
+      await run(2, [['e1', 'v=1'], ['e2', 'v=2']]);
+      await run(3, [['e3', 'v=2']]);
+      assert.deepEqual(await store.readFirstSeen(rule, 'v=1'), { learningStart: T0 + 2 * H, size: 2, lastSeen: T0 + 2 * H });
+      assert.deepEqual(await store.readFirstSeen(rule, 'v=2'), { learningStart: T0 + 2 * H, size: 2, lastSeen: T0 + 3 * H });
+      assert.equal((await store.readFirstSeen(rule, 'v=3')).lastSeen, undefined);
+    });
+
+    test('first_seen: the event that raised a combination is answered "repeat" when it comes again; other events "known"', async () => {
+      const run = firstSeen(uniqueName('fs'), { learningMs: 0 });
+      assert.deepEqual((await run(0, [['e1', 'v=1']])).statuses, ['new']);
+      assert.deepEqual((await run(1, [['e1', 'v=1'], ['e2', 'v=1']])).statuses, ['repeat', 'known']);
+      const learned = firstSeen(uniqueName('fs'));
+      await learned(0, [['e1', 'v=1']]);
+      assert.deepEqual((await learned(30, [['e1', 'v=1']])).statuses, ['known'], 'a value learned silently has nothing to repeat');
+    });
+
+    test('first_seen: past max_values the least recently seen combination is evicted, and raised again when seen', async () => {
+      const run = firstSeen(uniqueName('fs'), { learningMs: 0, maxValues: 3 });
+      await run(0, [['e1', 'v=a']]);
+      await run(1, [['e2', 'v=b']]);
+      await run(2, [['e3', 'v=c']]);
+      await run(3, [['e4', 'v=a']]);
+      const fourth = await run(4, [['e5', 'v=d']]);
+      assert.deepEqual(fourth.statuses, ['new']);
+      assert.equal(fourth.evicted, 1, 'b was the least recently seen (a was seen again at 3h)');
+      assert.equal(fourth.size, 3);
+      const back = await run(5, [['e6', 'v=b'], ['e7', 'v=a']]);
+      assert.deepEqual(back.statuses, ['new', 'known'], 'the evicted value fires again; a kept value does not');
+      assert.equal(back.evicted, 1);
+      assert.deepEqual((await run(6, [['e2', 'v=b']])).statuses, ['known'], 'a re-raised combination belongs to its new event');
+    });
+
+    test('first_seen: a combination unseen for forget_after is forgotten and raised again; the learning period does not restart', async () => {
+      const run = firstSeen(uniqueName('fs'), { forgetAfterMs: 48 * H });
+      await run(0, [['e1', 'v=a'], ['e2', 'v=b']]);
+      await run(40, [['e3', 'v=b']]);
+      const later = await run(72, [['e4', 'v=a'], ['e5', 'v=b']]);
+      assert.equal(later.forgotten, 1, 'a was last seen 72h ago, b 32h ago');
+      assert.deepEqual(later.statuses, ['new', 'known']);
+      const quiet = await run(500, [['e6', 'v=c']]);
+      assert.equal(quiet.forgotten, 2);
+      assert.deepEqual(quiet.statuses, ['new'], 'everything forgotten, yet past learning: new values are raised');
+      assert.equal(quiet.learningStart, T0);
     });
 
     test('check() answers while connected', async () => {

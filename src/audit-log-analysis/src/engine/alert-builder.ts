@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ALERT_SCHEMA_VERSION, type Alert, eventClientIp, eventResource, uuidV5 } from '@auditflow/common';
 import type { EventContext } from '../rules/event-context.ts';
-import { type Rule, thresholdOf } from '../rules/rule-set.ts';
+import { type FieldRef, type Rule, thresholdOf } from '../rules/rule-set.ts';
 import type { Episode } from '../store/window-store.ts';
 import { fieldText, type GroupKey } from './group-key.ts';
 
@@ -115,7 +115,16 @@ function placeholder(name: string, path: readonly string[], input: AlertInput, r
       return eventResource(context.event) ?? '';
     case 'client_ip':
       return eventClientIp(context.event) ?? 'N/A';
+    case 'new_values':
+      return rule.kind === 'correlation' && rule.firstSeen ? pairsText(rule.firstSeen.fields, context) : '';
+    case 'group':
+      return pairsText(rule.kind === 'correlation' ? rule.groupBy : rule.suppressionGroupBy, context);
     default:
       return fieldText(context.get(path));
   }
+}
+
+/** `user_id=alice, server_hostname=pi-1`: the values an alert is about, named. */
+function pairsText(fields: readonly FieldRef[], context: EventContext): string {
+  return fields.map((field) => `${field.name}=${fieldText(context.get(field.path))}`).join(', ');
 }

@@ -2,7 +2,7 @@ import type { Alert } from '@auditflow/common';
 import type { EventContext } from '../rules/event-context.ts';
 import { DetectionIndex } from '../rules/rule-index.ts';
 import type { CorrelationRule, Rule, RuleSet } from '../rules/rule-set.ts';
-import type { EpisodeResult, ScopeBatchEvent, ScopeBatchInput, ScopeStep, WindowResult, WindowStore } from '../store/window-store.ts';
+import type { EpisodeResult, FirstSeenBatchResult, ScopeBatchEvent, ScopeBatchInput, ScopeStep, WindowResult, WindowStore } from '../store/window-store.ts';
 import { type AlertInput, alertIdOf, buildAlert } from './alert-builder.ts';
 import { type GroupKey, groupKeyOf, scopeOf } from './group-key.ts';
 
@@ -15,6 +15,8 @@ export interface EngineSettings {
   maxEntries?: number;
   /** Event ids carried by an alert. @default 20 */
   sampleSize?: number;
+  /** The clock of first_seen rules (learning period, last seen, forgetting). @default Date.now */
+  now?: () => number;
 }
 
 /** Observers of what the engine decides, wired to metrics by the service. */
@@ -24,6 +26,8 @@ export interface EngineHooks {
   suppressed?(ruleId: string): void;
   /** An event older than the open episode of its group: neither folded nor alerted, so it is reported here. */
   stale?(ruleId: string, eventId: string, episode: { anchor: number; firstSeen: number }): void;
+  /** What one first_seen call did; `relearning` when its learning period restarted after it was known (its state was lost). */
+  firstSeen?(ruleId: string, result: FirstSeenBatchResult, relearning: boolean): void;
 }
 
 /**
@@ -76,6 +80,14 @@ interface ScopeBucket {
   indexes: number[];
 }
 
+/** The events of a batch that feed one first_seen rule. */
+interface FirstSeenRun {
+  rule: FirstSeenRule;
+  events: { eventId: string; combination: string }[];
+  groups: GroupKey[];
+  indexes: number[];
+}
+
 /** Slack on key lifetimes, so keys outlive the last moment they can matter. */
 const TTL_SLACK_MS = 60_000;
 
@@ -89,6 +101,8 @@ export class AnalysisEngine {
   readonly rules: RuleSet;
   readonly #store: WindowStore;
   readonly #settings: Required<EngineSettings>;
+  /** Per first_seen rule, when its learning period ends, as last answered by the store. */
+  readonly #learningUntil = new Map<string, number>();
   readonly #hooks: EngineHooks;
   /** Correlations grouped by depth: each level only references earlier ones. */
   readonly #levels: CorrelationRule[][];
@@ -105,10 +119,27 @@ export class AnalysisEngine {
   }) {
     this.rules = options.rules;
     this.#store = options.store;
-    this.#settings = { maxEntries: 10_000, sampleSize: 20, ...options.settings };
+    this.#settings = { maxEntries: 10_000, sampleSize: 20, now: Date.now, ...options.settings };
     this.#hooks = options.hooks ?? {};
     this.#levels = levelsOf(options.rules);
     this.index = new DetectionIndex(options.rules.detections, options.indexRules ?? true);
+  }
+
+  /**
+   * Starts the learning period of every first_seen rule not yet known to the
+   * store (start-up: learning runs from install, not from the first match).
+   */
+  async startFirstSeen(): Promise<void> {
+    const now = this.#settings.now();
+    await Promise.all(
+      this.rules.correlations.filter(hasFirstSeen).map(async (rule) => this.#recordFirstSeen(rule, await this.#store.firstSeenBatch(firstSeenInput(rule, now, [])))),
+    );
+  }
+
+  /** First_seen rules still learning at the clock's time; a rule the store has not answered for yet counts as learning. */
+  firstSeenRulesLearning(): number {
+    const now = this.#settings.now();
+    return this.rules.correlations.filter((rule) => rule.firstSeen && !(now >= (this.#learningUntil.get(rule.id) ?? Number.POSITIVE_INFINITY))).length;
   }
 
   cooldownMsOf(rule: Rule): number {
@@ -143,9 +174,16 @@ export class AnalysisEngine {
     });
     // Detection episodes never feed a correlation: their store calls go out with the first level's.
     const detectionRun = this.#runBuckets(folds, events, outcomes, undefined);
+    const now = this.#settings.now();
     for (const level of this.#levels) {
       const buckets = new Map<string, ScopeBucket>();
+      const firstSeenRuns: FirstSeenRun[] = [];
       for (const rule of level) {
+        if (hasFirstSeen(rule)) {
+          const run = firstSeenRunOf(rule, events, seen);
+          if (run.events.length > 0) firstSeenRuns.push(run);
+          continue;
+        }
         events.forEach(({ context }, index) => {
           const matched = seen[index];
           if (matched === undefined) return;
@@ -168,10 +206,11 @@ export class AnalysisEngine {
           bucket.indexes.push(index);
         });
       }
-      await this.#runBuckets(buckets, events, outcomes, (rule, index) => {
+      const fired = (rule: Rule, index: number) => {
         seen[index]!.add(rule.id);
         this.#hooks.ruleMatched?.(rule.id);
-      });
+      };
+      await Promise.all([this.#runBuckets(buckets, events, outcomes, fired), ...firstSeenRuns.map((run) => this.#runFirstSeen(run, now, events, outcomes, fired))]);
     }
     await detectionRun;
     return outcomes;
@@ -229,6 +268,35 @@ export class AnalysisEngine {
     });
   }
 
+  /** One store call for the rule's events of the batch; each new combination after learning becomes one alert. */
+  async #runFirstSeen(
+    run: FirstSeenRun,
+    now: number,
+    events: readonly BatchEvent[],
+    outcomes: AlertOutcome[][],
+    fired: (rule: Rule, index: number) => void,
+  ): Promise<void> {
+    const result = await this.#store.firstSeenBatch(firstSeenInput(run.rule, now, run.events));
+    this.#recordFirstSeen(run.rule, result);
+    result.statuses.forEach((status, j) => {
+      const index = run.indexes[j]!;
+      const { context, redelivered } = events[index]!;
+      // The event that raised the combination, again: its publish may have been lost.
+      if (status !== 'new' && !(status === 'repeat' && redelivered)) return;
+      fired(run.rule, index);
+      const episode = { anchor: context.ts, firstSeen: context.ts, lastSeen: context.ts, count: 1, sample: [context.event.event_id] };
+      outcomes[index]!.push(
+        new AlertOutcome('new', { rule: run.rule, context, group: run.groups[j]!, episode, windowCount: 1, environment: this.#settings.environment }),
+      );
+    });
+  }
+
+  #recordFirstSeen(rule: FirstSeenRule, result: FirstSeenBatchResult): void {
+    const relearning = result.started && this.#learningUntil.has(rule.id);
+    this.#learningUntil.set(rule.id, result.learningStart + rule.firstSeen.learningMs);
+    this.#hooks.firstSeen?.(rule.id, result, relearning);
+  }
+
   #foldLimits(rule: Rule): ScopeBatchInput['fold'] {
     const cooldownMs = this.cooldownMsOf(rule);
     const span = rule.kind === 'correlation' ? rule.timespanMs : 0;
@@ -259,6 +327,40 @@ export class AnalysisEngine {
       environment: this.#settings.environment,
     });
   }
+}
+
+type FirstSeenRule = CorrelationRule & { firstSeen: NonNullable<CorrelationRule['firstSeen']> };
+
+function hasFirstSeen(rule: CorrelationRule): rule is FirstSeenRule {
+  return rule.firstSeen !== undefined;
+}
+
+function firstSeenInput(rule: FirstSeenRule, now: number, events: FirstSeenRun['events']) {
+  const { learningMs, forgetAfterMs, maxValues } = rule.firstSeen;
+  return { rule: rule.id, now, learningMs, forgetAfterMs, maxValues, events };
+}
+
+/**
+ * The events of the batch that matched one of the rule's sources and carry
+ * every learned field (a missing or empty field does not match). The
+ * combination is the alert's group key: group-by fields, then learned fields.
+ */
+function firstSeenRunOf(rule: FirstSeenRule, events: readonly BatchEvent[], seen: readonly (Set<string> | undefined)[]): FirstSeenRun {
+  const run: FirstSeenRun = { rule, events: [], groups: [], indexes: [] };
+  const keyFields = [...rule.groupBy, ...rule.firstSeen.fields];
+  events.forEach(({ context }, index) => {
+    const matched = seen[index];
+    if (matched === undefined || !rule.sources.some((source) => matched.has(source))) return;
+    for (const field of rule.firstSeen.fields) {
+      const value = context.get(field.path);
+      if (value === undefined || value === null || value === '') return;
+    }
+    const group = groupKeyOf(keyFields, context);
+    run.events.push({ eventId: context.event.event_id, combination: group.text });
+    run.groups.push(group);
+    run.indexes.push(index);
+  });
+  return run;
 }
 
 /** Conditions with lower bounds only (and chains) never stop firing when events are added. */

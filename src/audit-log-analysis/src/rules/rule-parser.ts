@@ -10,8 +10,12 @@ import {
   type CorrelationRule,
   type CorrelationType,
   type CountCondition,
+  DEFAULT_FIRST_SEEN_MAX_VALUES,
   type DetectionRule,
   type FieldRef,
+  type FirstSeenSettings,
+  MAX_FIRST_SEEN_FIELDS,
+  MAX_FIRST_SEEN_MAX_VALUES,
   LEVELS,
   type Level,
   type Rule,
@@ -34,6 +38,8 @@ const ALERT_KEYS = [
   'impacted_resource', 'actor', 'tags', 'remediation_guidance', 'playbook_url',
 ];
 const CORRELATION_KEYS = ['type', 'rules', 'group-by', 'timespan', 'condition', 'generate'];
+/** Keys only a first_seen correlation takes (it has no timespan or condition). */
+const FIRST_SEEN_KEYS = ['fields', 'learning_period', 'forget_after', 'max_values'];
 /** Sigma correlation features AuditFlow refuses rather than ignores. */
 const REFUSED_CORRELATION_KEYS: Record<string, string> = {
   aliases: "correlation aliases are not supported; give the correlated rules' fields the same name",
@@ -41,7 +47,9 @@ const REFUSED_CORRELATION_KEYS: Record<string, string> = {
 };
 const CONDITION_KEYS = ['gt', 'gte', 'lt', 'lte', 'eq', 'field'];
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
-const SPECIAL_PLACEHOLDERS = new Set(['resource', 'client_ip', 'count', 'window_count', 'timespan_seconds', 'threshold', 'rule_id', 'first_seen', 'last_seen']);
+const SPECIAL_PLACEHOLDERS = new Set([
+  'resource', 'client_ip', 'count', 'window_count', 'timespan_seconds', 'threshold', 'rule_id', 'first_seen', 'last_seen', 'new_values', 'group',
+]);
 
 interface Draft {
   rule: Rule;
@@ -151,7 +159,8 @@ function parseRule(value: Json, at: Locator): Draft | undefined {
   if (isCorrelation) {
     const parsed = parseCorrelation(value['correlation'], at);
     if (at.problems.length > before || !parsed) return undefined;
-    const rule: CorrelationRule = { ...common, kind: 'correlation', ...parsed.rule, generate: parsed.generate || generate === true };
+    const alertWithDefault = parsed.rule.firstSeen && !hasAlertDescription(value) ? { ...alert, description: firstSeenDescription(description, parsed.rule.groupBy.length > 0) } : alert;
+    const rule: CorrelationRule = { ...common, alert: alertWithDefault, kind: 'correlation', ...parsed.rule, generate: parsed.generate || generate === true };
     return { rule, locator: at, references: parsed.references, explicitGenerate: false };
   }
   if (!('detection' in value)) return undefined;
@@ -273,7 +282,7 @@ function compileFieldMap(map: Json, path: (string | number)[], at: Locator, sigm
 }
 
 interface ParsedCorrelation {
-  rule: Pick<CorrelationRule, 'type' | 'sources' | 'groupBy' | 'timespanMs' | 'condition' | 'valueField'>;
+  rule: Pick<CorrelationRule, 'type' | 'sources' | 'groupBy' | 'timespanMs' | 'condition' | 'valueField' | 'firstSeen'>;
   references: string[];
   generate: boolean;
 }
@@ -286,7 +295,7 @@ function parseCorrelation(raw: unknown, at: Locator): ParsedCorrelation | undefi
   }
   for (const key of Object.keys(raw)) {
     if (Object.hasOwn(REFUSED_CORRELATION_KEYS, key)) at.report([...base, key], REFUSED_CORRELATION_KEYS[key]!, { atKey: true });
-    else if (!CORRELATION_KEYS.includes(key)) at.report([...base, key], `unknown correlation key '${key}'`, { atKey: true });
+    else if (!CORRELATION_KEYS.includes(key) && !FIRST_SEEN_KEYS.includes(key)) at.report([...base, key], `unknown correlation key '${key}'`, { atKey: true });
   }
   const type = raw['type'];
   if (typeof type !== 'string' || !(CORRELATION_TYPES as readonly string[]).includes(type)) {
@@ -297,6 +306,10 @@ function parseCorrelation(raw: unknown, at: Locator): ParsedCorrelation | undefi
   if (!references || references.length === 0) at.report([...base, 'rules'], 'correlation needs a non-empty list of rules');
   const groupByNames = stringList(raw, 'group-by', at, base) ?? [];
   const groupBy = groupByNames.map(fieldRef);
+  if (type === 'first_seen') return parseFirstSeen(raw, at, references, groupBy);
+  for (const key of FIRST_SEEN_KEYS) {
+    if (key in raw) at.report([...base, key], `only first_seen takes '${key}'`, { atKey: true });
+  }
   const timespanRaw = raw['timespan'];
   const timespanMs = typeof timespanRaw === 'string' ? parseTimespan(timespanRaw) : undefined;
   if (timespanMs === undefined) at.report([...base, 'timespan'], 'timespan must be a number with s, m, h or d, e.g. 60s or 10m');
@@ -344,6 +357,71 @@ function parseCorrelation(raw: unknown, at: Locator): ParsedCorrelation | undefi
     references,
     generate: generate === true,
   };
+}
+
+/**
+ * A first_seen correlation: `fields` (1 to 3) whose value combination is
+ * learned per group, a required `learning_period`, an optional
+ * `forget_after` and a bounded `max_values`; no timespan and no condition.
+ */
+function parseFirstSeen(raw: Json, at: Locator, references: string[] | undefined, groupBy: FieldRef[]): ParsedCorrelation | undefined {
+  const base = ['correlation'];
+  for (const key of ['timespan', 'condition']) {
+    if (key in raw) at.report([...base, key], `first_seen takes no ${key}: it fires the first time a value combination is seen after its learning_period`, { atKey: true });
+  }
+  const names = stringList(raw, 'fields', at, base);
+  if (names === undefined || names.length === 0 || names.length > MAX_FIRST_SEEN_FIELDS) {
+    if (names !== undefined || !('fields' in raw)) at.report(names === undefined ? base : [...base, 'fields'], `first_seen needs 'fields': 1 to ${MAX_FIRST_SEEN_FIELDS} fields whose combination of values is learned`);
+  } else {
+    const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+    if (duplicate !== undefined) at.report([...base, 'fields'], `field '${duplicate}' is listed twice`);
+    const grouped = names.find((name) => groupBy.some((field) => field.name === name));
+    if (grouped !== undefined) at.report([...base, 'fields'], `'${grouped}' is in both fields and group-by; a group already has one value of it`);
+  }
+  const learningMs = durationKey(raw, 'learning_period', at, true);
+  const forgetAfterMs = durationKey(raw, 'forget_after', at, false);
+  let maxValues = DEFAULT_FIRST_SEEN_MAX_VALUES;
+  const maxRaw = raw['max_values'];
+  if (maxRaw !== undefined) {
+    if (typeof maxRaw !== 'number' || !Number.isInteger(maxRaw) || maxRaw < 1 || maxRaw > MAX_FIRST_SEEN_MAX_VALUES) {
+      at.report([...base, 'max_values'], `max_values must be an integer from 1 to ${MAX_FIRST_SEEN_MAX_VALUES}`);
+    } else maxValues = maxRaw;
+  }
+  const generate = raw['generate'];
+  if (generate !== undefined && typeof generate !== 'boolean') at.report([...base, 'generate'], 'generate must be true or false');
+  if (!references || !names || learningMs === undefined) return undefined;
+  const firstSeen: FirstSeenSettings = { fields: names.map(fieldRef), learningMs, forgetAfterMs, maxValues };
+  return {
+    rule: { type: 'first_seen', sources: references, groupBy, timespanMs: 0, condition: undefined, valueField: undefined, firstSeen },
+    references,
+    generate: generate === true,
+  };
+}
+
+/** A timespan key of a correlation (`7d`, `12h`); `0` is allowed for learning_period (no learning). */
+function durationKey(raw: Json, key: string, at: Locator, required: boolean): number | undefined {
+  const value = raw[key];
+  if (value === undefined) {
+    if (required) at.report(['correlation'], `first_seen needs '${key}', a timespan such as 7d`);
+    return undefined;
+  }
+  if (key === 'learning_period' && (value === 0 || value === '0')) return 0;
+  const ms = typeof value === 'string' ? parseTimespan(value) : undefined;
+  if (ms === undefined) at.report(['correlation', key], `${key} must be a number with s, m, h or d, e.g. 7d`);
+  return ms;
+}
+
+function hasAlertDescription(value: Json): boolean {
+  const alert = value['alert'];
+  return isObject(alert) && alert['description'] !== undefined;
+}
+
+/** The default alert text of a first_seen rule: what is new, and for which group. */
+function firstSeenDescription(description: string, grouped: boolean): TemplatePart[] {
+  const parts: TemplatePart[] = [{ text: `${description} New: ` }, { field: 'new_values', path: [] }];
+  if (grouped) parts.push({ text: ' for ' }, { field: 'group', path: [] });
+  parts.push({ text: '.' });
+  return parts;
 }
 
 function parseSuppression(value: Json, at: Locator, isCorrelation: boolean): { groupBy?: FieldRef[]; cooldownMs?: number } {
@@ -499,7 +577,11 @@ function sigmaFields(rule: CorrelationRule, sources: (SigmaLogsource | undefined
     const path = sigma.resolve(ref.name);
     return path ? { name: ref.name, path } : ref;
   };
-  return { groupBy: rule.groupBy.map(map), ...(rule.valueField ? { valueField: map(rule.valueField) } : {}) };
+  return {
+    groupBy: rule.groupBy.map(map),
+    ...(rule.valueField ? { valueField: map(rule.valueField) } : {}),
+    ...(rule.firstSeen ? { firstSeen: { ...rule.firstSeen, fields: rule.firstSeen.fields.map(map) } } : {}),
+  };
 }
 
 function orderCorrelations(rules: Rule[], drafts: Draft[]): CorrelationRule[] {

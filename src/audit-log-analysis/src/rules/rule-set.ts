@@ -12,7 +12,7 @@ export const SEVERITY_OF_LEVEL: Record<Level, string> = {
   critical: 'CRITICAL',
 };
 
-export const CORRELATION_TYPES = ['event_count', 'value_count', 'temporal', 'temporal_ordered'] as const;
+export const CORRELATION_TYPES = ['event_count', 'value_count', 'temporal', 'temporal_ordered', 'first_seen'] as const;
 export type CorrelationType = (typeof CORRELATION_TYPES)[number];
 
 /** Bounds of a count condition; two may form a range (e.g. gte and lt). */
@@ -99,6 +99,26 @@ export interface CorrelationRule extends RuleBase {
   valueField: FieldRef | undefined;
   /** Whether referenced base rules still alert on their own. */
   generate: boolean;
+  /** Settings of a first_seen correlation (its timespanMs is 0: it has no window). */
+  firstSeen?: FirstSeenSettings;
+}
+
+/** Most fields whose value combination a first_seen rule learns. */
+export const MAX_FIRST_SEEN_FIELDS = 3;
+/** Values a first_seen rule keeps when it names no max_values. */
+export const DEFAULT_FIRST_SEEN_MAX_VALUES = 10_000;
+/** Upper bound of max_values, so one rule cannot take Redis' memory (about 100 bytes per value). */
+export const MAX_FIRST_SEEN_MAX_VALUES = 1_000_000;
+
+export interface FirstSeenSettings {
+  /** The fields whose combination of values is learned per group, 1 to MAX_FIRST_SEEN_FIELDS. */
+  fields: readonly FieldRef[];
+  /** After the rule is first seen by the store, nothing is raised for this long. */
+  learningMs: number;
+  /** A combination not seen for this long is forgotten (and fires again when seen). */
+  forgetAfterMs: number | undefined;
+  /** Combinations kept per rule; the least recently seen go first. */
+  maxValues: number;
 }
 
 export type Rule = DetectionRule | CorrelationRule;

@@ -24,6 +24,10 @@ export class AnalysisMetrics {
   readonly staleEvents: Counter<'rule_id'>;
   readonly lateEvents: Counter<'rule_id'>;
   readonly ruleMatches: Counter<'rule_id'>;
+  readonly firstSeenLearned: Counter<'rule_id'>;
+  readonly firstSeenEvicted: Counter<'rule_id' | 'reason'>;
+  readonly firstSeenValues: Gauge<'rule_id'>;
+  readonly firstSeenLearning: Gauge;
   readonly handlerDuration: Histogram;
   readonly rabbitStatus: Gauge;
   readonly redisStatus: Gauge;
@@ -32,7 +36,8 @@ export class AnalysisMetrics {
   readonly retried: { inc(): void };
   readonly deadLettered: { inc(): void };
 
-  constructor(registry: Registry, ruleIds: readonly string[]) {
+  /** `rulesLearning` answers how many first_seen rules are in their learning period, read at each scrape. */
+  constructor(registry: Registry, ruleIds: readonly string[], firstSeen: { ruleIds: readonly string[]; rulesLearning: () => number } = { ruleIds: [], rulesLearning: () => 0 }) {
     const registers = [registry];
     this.processed = new Counter({ name: 'audit_analysis_processed_total', help: 'Deliveries handled, including redeliveries', registers });
     this.consumed = new Counter({ name: 'audit_analysis_rabbitmq_messages_consumed_total', help: 'Messages consumed from RabbitMQ', registers });
@@ -65,6 +70,36 @@ export class AnalysisMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers,
     });
+    this.firstSeenLearned = new Counter({
+      name: 'audit_analysis_first_seen_values_learned_total',
+      help: 'Value combinations a first_seen rule learned (during its learning period or raised after it)',
+      labelNames: ['rule_id'],
+      registers,
+    });
+    this.firstSeenEvicted = new Counter({
+      name: 'audit_analysis_first_seen_values_evicted_total',
+      help: 'Value combinations a first_seen rule dropped: least recently seen past max_values, or unseen for forget_after; each fires again when next seen',
+      labelNames: ['rule_id', 'reason'],
+      registers,
+    });
+    this.firstSeenValues = new Gauge({
+      name: 'audit_analysis_first_seen_values',
+      help: 'Value combinations a first_seen rule keeps, as of its last batch',
+      labelNames: ['rule_id'],
+      registers,
+    });
+    this.firstSeenLearning = new Gauge({
+      name: 'audit_analysis_first_seen_rules_learning',
+      help: 'first_seen rules in their learning period (raising nothing)',
+      registers,
+      collect() {
+        this.set(firstSeen.rulesLearning());
+      },
+    });
+    for (const rule_id of firstSeen.ruleIds) {
+      this.firstSeenLearned.inc({ rule_id }, 0);
+      for (const reason of ['max_values', 'forget_after']) this.firstSeenEvicted.inc({ rule_id, reason }, 0);
+    }
     this.rabbitStatus = new Gauge({ name: 'audit_analysis_rabbitmq_consumer_connection_status', help: '1 when connected to RabbitMQ', registers });
     this.redisStatus = new Gauge({ name: 'audit_analysis_redis_connection_status', help: '1 when connected to the window store', registers });
     // Series exist from the start, so rate() and absent() work before the first event.

@@ -18,13 +18,32 @@ export function registerRuleRoutes(app: FastifyInstance, engine: AnalysisEngine,
     const rule = engine.rules.byId.get(request.params.id);
     if (!rule) throw new RuleNotFoundError(request.params.id);
     const pairs = parseGroup(request.query.group);
-    const fields = rule.kind === 'correlation' ? rule.groupBy : rule.suppressionGroupBy;
+    const fields = rule.kind === 'correlation' ? [...rule.groupBy, ...(rule.firstSeen?.fields ?? [])] : rule.suppressionGroupBy;
     for (const name of pairs.keys()) {
       if (!fields.some((field) => field.name === name)) {
         throw new ValidationError(`rule ${rule.id} groups by ${fields.map((f) => f.name).join(', ') || 'nothing'}; '${name}' is not one of them`);
       }
     }
     const group = groupKeyFromPairs(fields, pairs);
+    if (rule.kind === 'correlation' && rule.firstSeen) {
+      // The combination is known only when every field was given.
+      const complete = fields.every((field) => pairs.has(field.name));
+      const state = await store.readFirstSeen(rule.id, complete ? group.text : undefined);
+      const until = state.learningStart === undefined ? undefined : state.learningStart + rule.firstSeen.learningMs;
+      return {
+        rule_id: rule.id,
+        group_key: group.values,
+        first_seen: {
+          learning_started: state.learningStart === undefined ? null : new Date(state.learningStart).toISOString(),
+          learning_until: until === undefined ? null : new Date(until).toISOString(),
+          values: state.size,
+          max_values: rule.firstSeen.maxValues,
+          combination_last_seen: state.lastSeen === undefined ? null : new Date(state.lastSeen).toISOString(),
+        },
+        window: null,
+        suppression: null,
+      };
+    }
     const span = rule.kind === 'correlation' ? rule.timespanMs : 0;
     const state = await store.readState(scopeOf(rule.id, group), span);
     const cooldownMs = engine.cooldownMsOf(rule);
@@ -99,6 +118,14 @@ function describeRule(rule: Rule, engine: AnalysisEngine) {
       timespan_seconds: rule.timespanMs / 1000,
       condition: rule.condition ?? null,
       field: rule.valueField?.name ?? null,
+      first_seen: rule.firstSeen
+        ? {
+            fields: rule.firstSeen.fields.map((f) => f.name),
+            learning_period_seconds: rule.firstSeen.learningMs / 1000,
+            forget_after_seconds: rule.firstSeen.forgetAfterMs === undefined ? null : rule.firstSeen.forgetAfterMs / 1000,
+            max_values: rule.firstSeen.maxValues,
+          }
+        : null,
     },
   };
 }

@@ -24,6 +24,8 @@ export interface AnalysisDeps {
   host?: string;
   /** Handlers running at once. @default config.rabbit.prefetch */
   concurrency?: number;
+  /** The clock of first_seen rules (learning period, forgetting); tests move it. @default Date.now */
+  now?: () => number;
 }
 
 export interface AnalysisHandle extends ServiceHandle {
@@ -43,8 +45,14 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
   const logger = deps.logger;
   const rules = deps.rules ?? (await loadRulesFile(config.rulesFile));
   const registry = deps.registry ?? createRegistry(SERVICE_NAME);
-  const metrics = new AnalysisMetrics(registry, rules.rules.map((rule) => rule.id));
   const clock = new EventClock(config.rulesTimezone);
+  // The engine is created below; the gauge reads it at scrape time.
+  let learning = () => 0;
+  const metrics = new AnalysisMetrics(
+    registry,
+    rules.rules.map((rule) => rule.id),
+    { ruleIds: rules.correlations.filter((rule) => rule.firstSeen).map((rule) => rule.id), rulesLearning: () => learning() },
+  );
   const engine = new AnalysisEngine({
     rules,
     store: windowStore,
@@ -52,6 +60,7 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
       latenessMs: config.allowedLatenessSeconds * 1000,
       defaultCooldownMs: config.suppressionCooldownSeconds * 1000,
       environment: config.base.environment,
+      ...(deps.now ? { now: deps.now } : {}),
     },
     hooks: {
       ruleMatched: (rule_id) => metrics.ruleMatches.inc({ rule_id }),
@@ -64,8 +73,20 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
           'match older than the open alert episode of its group; not folded into it',
         );
       },
+      firstSeen: (rule_id, result, relearning) => {
+        metrics.firstSeenLearned.inc({ rule_id }, result.learned);
+        if (result.evicted > 0) metrics.firstSeenEvicted.inc({ rule_id, reason: 'max_values' }, result.evicted);
+        if (result.forgotten > 0) metrics.firstSeenEvicted.inc({ rule_id, reason: 'forget_after' }, result.forgotten);
+        metrics.firstSeenValues.set({ rule_id }, result.size);
+        if (result.started) {
+          const fields = { rule_id, learning_started: new Date(result.learningStart).toISOString() };
+          if (relearning) logger.warn(fields, 'first_seen rule state was lost (Redis emptied); the rule re-enters its learning period instead of raising every value');
+          else logger.info(fields, 'first_seen rule starts its learning period');
+        }
+      },
     },
   });
+  learning = () => engine.firstSeenRulesLearning();
 
   const health = new HealthRegistry();
   health.register('rabbitmq', () => broker.check());
@@ -76,6 +97,8 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
   broker.onConnectionChange((connected) => metrics.rabbitStatus.set(connected ? 1 : 0));
   windowStore.onConnectionChange((connected) => metrics.redisStatus.set(connected ? 1 : 0));
 
+  // Learning runs from start-up; should the store not answer now, the first batch starts it.
+  await engine.startFirstSeen().catch((error: unknown) => logger.warn({ err: error }, 'could not start the learning period of first_seen rules yet'));
   await broker.declareQueues([config.queue, config.alertQueue]);
   const host = deps.host ?? '0.0.0.0';
   const app = createHttpServer({ logger, health, instrumentRegistry: registry });

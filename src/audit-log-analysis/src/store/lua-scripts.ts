@@ -26,3 +26,8 @@ export function loadLuaScript(fileName: LuaScriptFile): LuaScript {
 export function scopeBatchScript(): LuaScript {
   return loadLuaScript('scope-batch-9.lua');
 }
+
+/** The first_seen script, with first-seen-drop-2.lua included as its drop function. */
+export function firstSeenBatchScript(): LuaScript {
+  return loadLuaScript('first-seen-batch-2.lua');
+}

@@ -4,6 +4,10 @@ import {
   type ChainWindowInput,
   type CountWindowInput,
   type EpisodeResult,
+  type FirstSeenBatchInput,
+  type FirstSeenBatchResult,
+  type FirstSeenState,
+  type FirstSeenStatus,
   MEMBER_SEPARATOR,
   memberEventId,
   type FoldInput,
@@ -25,6 +29,15 @@ interface ScopeRecord {
   episodeExpiresAt: number;
 }
 
+/** The state of one first_seen rule, as first-seen-batch-2.lua keeps it in Redis. */
+interface FirstSeenRecord {
+  learningStart: number;
+  /** Combination -> last seen (clock ms). */
+  seen: SortedSet;
+  /** Combination -> id of the event that raised it. */
+  raisedBy: Map<string, string>;
+}
+
 const SWEEP_EVERY = 5000;
 
 /**
@@ -35,6 +48,7 @@ const SWEEP_EVERY = 5000;
 export class MemoryWindowStore implements WindowStore {
   readonly kind = 'memory' as const;
   readonly #scopes = new Map<string, ScopeRecord>();
+  readonly #firstSeen = new Map<string, FirstSeenRecord>();
   readonly #now: () => number;
   #operations = 0;
   #closed = false;
@@ -112,6 +126,45 @@ export class MemoryWindowStore implements WindowStore {
     return runScopeBatchStepwise(this, input);
   }
 
+  async firstSeenBatch(input: FirstSeenBatchInput): Promise<FirstSeenBatchResult> {
+    let record = this.#firstSeen.get(input.rule);
+    const started = record === undefined;
+    if (record === undefined) {
+      record = { learningStart: input.now, seen: new SortedSet(), raisedBy: new Map() };
+      this.#firstSeen.set(input.rule, record);
+    }
+    const { seen, raisedBy } = record;
+    const learningOver = input.now >= record.learningStart + input.learningMs;
+    // Same order as the script: forget, then the events, then the max_values bound.
+    let forgotten = 0;
+    if (input.forgetAfterMs !== undefined) {
+      for (const entry of seen.removeBelow(input.now - input.forgetAfterMs + 1)) {
+        raisedBy.delete(entry.member);
+        forgotten++;
+      }
+    }
+    let learned = 0;
+    const statuses = input.events.map(({ eventId, combination }): FirstSeenStatus => {
+      if (seen.add(input.now, combination) === 1) {
+        learned++;
+        if (!learningOver) return 'learning';
+        raisedBy.set(combination, eventId);
+        return 'new';
+      }
+      return raisedBy.get(combination) === eventId ? 'repeat' : 'known';
+    });
+    const dropped = seen.trimTo(input.maxValues);
+    for (const entry of dropped) raisedBy.delete(entry.member);
+    return { learningStart: record.learningStart, started, learned, evicted: dropped.length, forgotten, size: seen.size, statuses };
+  }
+
+  async readFirstSeen(rule: string, combination: string | undefined): Promise<FirstSeenState> {
+    const record = this.#firstSeen.get(rule);
+    if (record === undefined) return { learningStart: undefined, size: 0, lastSeen: undefined };
+    const lastSeen = combination === undefined ? undefined : record.seen.score(combination);
+    return { learningStart: record.learningStart, size: record.seen.size, lastSeen };
+  }
+
   async readState(scope: string, spanMs: number): Promise<ScopeState> {
     const record = this.#scopes.get(scope);
     const now = this.#now();
@@ -153,6 +206,7 @@ export class MemoryWindowStore implements WindowStore {
   async close(): Promise<void> {
     this.#closed = true;
     this.#scopes.clear();
+    this.#firstSeen.clear();
   }
 
   /** Number of live scopes, for tests of the lifetime policy. */

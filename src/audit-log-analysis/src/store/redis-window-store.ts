@@ -1,11 +1,15 @@
 import { AfRedisUnavailableError, AfRedisFullError } from '@auditflow/common';
 import { Redis, ReplyError } from 'ioredis';
-import { loadLuaScript, scopeBatchScript } from './lua-scripts.ts';
+import { firstSeenBatchScript, loadLuaScript, scopeBatchScript } from './lua-scripts.ts';
 import type {
   ChainWindowInput,
   CountWindowInput,
   EpisodeResult,
   EpisodeStatus,
+  FirstSeenBatchInput,
+  FirstSeenBatchResult,
+  FirstSeenState,
+  FirstSeenStatus,
   FoldInput,
   ScopeBatchInput,
   ScopeState,
@@ -22,6 +26,7 @@ interface ScriptCommands {
   afChainWindow(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, ...args: (string | number)[]): Promise<Reply>;
   afEpisodeFold(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<Reply>;
   afScopeBatch(...keysAndArgs: (string | number)[]): Promise<[Reply, Reply][]>;
+  afFirstSeenBatch(seen: string, raisedBy: string, ...args: (string | number)[]): Promise<Reply>;
 }
 
 export interface RedisWindowStoreOptions {
@@ -63,6 +68,8 @@ export class RedisWindowStore implements WindowStore {
     }
     const batch = scopeBatchScript();
     redis.defineCommand('afScopeBatch', { numberOfKeys: batch.numberOfKeys, lua: batch.lua });
+    const firstSeen = firstSeenBatchScript();
+    redis.defineCommand('afFirstSeenBatch', { numberOfKeys: firstSeen.numberOfKeys, lua: firstSeen.lua });
     redis.on('ready', () => this.#setConnected(true));
     redis.on('close', () => this.#setConnected(false));
     redis.on('end', () => this.#setConnected(false));
@@ -189,6 +196,48 @@ export class RedisWindowStore implements WindowStore {
       window: window.length === 0 ? undefined : toWindowResult(window),
       episode: episode.length === 0 ? undefined : toEpisodeResult(episode),
     }));
+  }
+
+  async firstSeenBatch(input: FirstSeenBatchInput): Promise<FirstSeenBatchResult> {
+    const keys = this.firstSeenKeys(input.rule);
+    const args: (string | number)[] = [input.now, input.learningMs, input.forgetAfterMs ?? '', input.maxValues, input.events.length];
+    for (const event of input.events) args.push(event.eventId, event.combination);
+    const reply = await this.#call(() => this.#redis.afFirstSeenBatch(keys.seen, keys.raisedBy, ...args));
+    const [start, started, learned, evicted, forgotten, size, ...statuses] = reply;
+    return {
+      learningStart: Number(start),
+      started: Number(started) === 1,
+      learned: Number(learned),
+      evicted: Number(evicted),
+      forgotten: Number(forgotten),
+      size: Number(size),
+      statuses: statuses.map((status) => String(status) as FirstSeenStatus),
+    };
+  }
+
+  async readFirstSeen(rule: string, combination: string | undefined): Promise<FirstSeenState> {
+    const keys = this.firstSeenKeys(rule);
+    return this.#call(async () => {
+      const [start, size, last] = await Promise.all([
+        this.#redis.zscore(keys.seen, ''),
+        this.#redis.zcard(keys.seen),
+        combination === undefined ? Promise.resolve(null) : this.#redis.zscore(keys.seen, combination),
+      ]);
+      return {
+        learningStart: start === null ? undefined : Number(start),
+        size: Math.max(0, size - (start === null ? 0 : 1)),
+        lastSeen: last === null ? undefined : Number(last),
+      };
+    });
+  }
+
+  /**
+   * The keys of one first_seen rule (one hash tag per rule, for Redis Cluster):
+   * the seen set with its learning-start marker, and the raised-by hash.
+   */
+  firstSeenKeys(rule: string): { seen: string; raisedBy: string } {
+    const base = `${this.#prefix}{fs|${rule}}`;
+    return { seen: `${base}:seen`, raisedBy: `${base}:raised` };
   }
 
   async readState(scope: string, spanMs: number): Promise<ScopeState> {

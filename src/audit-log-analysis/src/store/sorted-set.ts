@@ -24,6 +24,10 @@ export class SortedSet {
     return existing === undefined ? 1 : 0;
   }
 
+  score(member: string): number | undefined {
+    return this.#scores.get(member);
+  }
+
   has(member: string): boolean {
     return this.#scores.has(member);
   }
@@ -45,20 +49,24 @@ export class SortedSet {
     return this.#entries.slice(0, count);
   }
 
-  /** Removes entries with score < bound. */
-  removeBelow(bound: number): void {
+  /** Removes entries with score < bound; returns them. */
+  removeBelow(bound: number): Entry[] {
     const end = this.#lowerBound(bound, '');
-    if (end === 0) return;
-    for (const entry of this.#entries.slice(0, end)) this.#scores.delete(entry.member);
+    if (end === 0) return [];
+    const removed = this.#entries.slice(0, end);
+    for (const entry of removed) this.#scores.delete(entry.member);
     this.#entries = this.#entries.slice(end);
+    return removed;
   }
 
-  /** Keeps only the `keep` highest entries. */
-  trimTo(keep: number): void {
-    if (this.#entries.length <= keep) return;
+  /** Keeps only the `keep` highest entries; returns the others. */
+  trimTo(keep: number): Entry[] {
+    if (this.#entries.length <= keep) return [];
     const drop = this.#entries.length - keep;
-    for (const entry of this.#entries.slice(0, drop)) this.#scores.delete(entry.member);
+    const removed = this.#entries.slice(0, drop);
+    for (const entry of removed) this.#scores.delete(entry.member);
     this.#entries = this.#entries.slice(drop);
+    return removed;
   }
 
   #indexOf(score: number, member: string): number {

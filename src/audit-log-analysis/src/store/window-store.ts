@@ -20,6 +20,14 @@ export interface WindowStore {
    * as countWindow/chainWindow then foldEpisode would one event at a time.
    */
   runScopeBatch(input: ScopeBatchInput): Promise<ScopeStep[]>;
+  /**
+   * Runs the events of one batch that feed one first_seen rule, in order, as
+   * one unit (one Lua call on Redis): learns each new value combination and
+   * says which to raise (none during the rule's learning period).
+   */
+  firstSeenBatch(input: FirstSeenBatchInput): Promise<FirstSeenBatchResult>;
+  /** A first_seen rule's state, read only (it starts nothing): for GET /rules/:id/state. */
+  readFirstSeen(rule: string, combination: string | undefined): Promise<FirstSeenState>;
   /** Current window entries within [watermark - spanMs, watermark] and the open episode. */
   readState(scope: string, spanMs: number): Promise<ScopeState>;
   /** Throws unless the store answers right now. */
@@ -193,4 +201,54 @@ export function memberEventId(member: string): string {
 export function memberTag(member: string): string | undefined {
   const at = member.lastIndexOf(MEMBER_SEPARATOR);
   return at < 0 ? undefined : member.slice(0, at);
+}
+
+/** The events of one batch that feed one first_seen rule. */
+export interface FirstSeenBatchInput {
+  /** The rule id: one set of keys per rule. */
+  rule: string;
+  /**
+   * The analysis clock's time (ms), not event time: the learning period,
+   * last-seen scores and forgetting follow it, so replayed old events learn
+   * like live ones and tests move the clock instead of sleeping.
+   */
+  now: number;
+  learningMs: number;
+  forgetAfterMs: number | undefined;
+  /** Combinations kept per rule; the least recently seen are evicted first. */
+  maxValues: number;
+  /** `combination` is the alert's group key text (group-by fields and learned fields). */
+  events: readonly { eventId: string; combination: string }[];
+}
+
+/**
+ * learning: new, learned silently; new: new, to raise; repeat: the very event
+ * that raised this combination, again (a redelivery: raise it again, same
+ * alert id); known: seen before.
+ */
+export type FirstSeenStatus = 'learning' | 'new' | 'repeat' | 'known';
+
+export interface FirstSeenState {
+  /** Undefined until the rule was first seen by the store (or after its state was lost). */
+  learningStart: number | undefined;
+  /** Combinations kept. */
+  size: number;
+  /** When the asked combination was last seen; undefined when it is not kept. */
+  lastSeen: number | undefined;
+}
+
+export interface FirstSeenBatchResult {
+  /** When the rule's learning period began (ms, the clock's time). */
+  learningStart: number;
+  /** The learning period began with this call: the rule's first use, or its state was lost. */
+  started: boolean;
+  learned: number;
+  /** Dropped for max_values (least recently seen first). */
+  evicted: number;
+  /** Dropped for forget_after. */
+  forgotten: number;
+  /** Combinations kept after the call. */
+  size: number;
+  /** One per event, in order. */
+  statuses: FirstSeenStatus[];
 }
