@@ -176,6 +176,10 @@ describe('hosts file', () => {
     assert.deepEqual(hosts.find('192.168.1.11'), pi1);
     assert.deepEqual(hosts.find('fd00:0::11'), pi1);
     assert.deepEqual(hosts.find('pi-2'), { name: 'pi-2', owner: 'bob', role: 'k3s-agent' });
+    const fqdn = parseHostsFile('hosts:\n  pi3.jdevlab.local: { role: k3s-server }\n  a.one.lan: {}\n  a.two.lan: {}\n', 'h.yaml');
+    assert.equal(fqdn.find('pi3')?.name, 'pi3.jdevlab.local', 'syslog names the host by its short name');
+    assert.equal(fqdn.find('PI3.other.domain')?.name, 'pi3.jdevlab.local');
+    assert.equal(fqdn.find('a'), undefined, 'a first label two hosts share matches neither');
     assert.equal(hosts.find('pi-3'), undefined);
     assert.equal(hosts.find('192.168.1.12'), undefined);
   });

@@ -17,12 +17,15 @@ export class HostsFileError extends Error {
 }
 
 /**
- * Owner and role of the hosts events come from (HOSTS_FILE, docs/enrichment.md),
- * found by the host name an event carries, by its first label when the event names
- * the host by a longer domain name, or by one of the host's addresses.
+ * Owner and role of the hosts events come from (HOSTS_FILE, docs/enrichment.md), found
+ * by the host name an event carries (case-insensitive), by one of the host's addresses,
+ * or by the first label when one side names the host by a longer domain name (syslog
+ * says `pi3`, the inventory `pi3.jdevlab.local`, or the other way round). A first label
+ * two hosts share matches neither.
  */
 export class HostDirectory {
   readonly #byName = new Map<string, HostEnrichment>();
+  readonly #byShortName = new Map<string, HostEnrichment | null>();
   readonly #byAddress = new Map<string, HostEnrichment>();
 
   get size(): number {
@@ -31,7 +34,10 @@ export class HostDirectory {
 
   add(host: HostEnrichment, addresses: readonly string[]): void {
     const entry = Object.freeze({ ...host, ...(host.groups ? { groups: Object.freeze([...host.groups]) as string[] } : {}) });
-    this.#byName.set(host.name.toLowerCase(), entry);
+    const name = host.name.toLowerCase();
+    this.#byName.set(name, entry);
+    const short = firstLabel(name);
+    if (short !== name) this.#byShortName.set(short, this.#byShortName.has(short) ? null : entry);
     for (const address of addresses) this.#byAddress.set(address, entry);
   }
 
@@ -41,9 +47,14 @@ export class HostDirectory {
     if (found !== undefined) return found;
     const parsed = parseAddress(name);
     if (parsed !== undefined) return this.#byAddress.get(parsed.address);
-    const dot = name.indexOf('.');
-    return dot > 0 ? this.#byName.get(name.slice(0, dot)) : undefined;
+    const short = firstLabel(name);
+    return this.#byShortName.get(name) ?? (short === name ? undefined : (this.#byName.get(short) ?? this.#byShortName.get(short) ?? undefined));
   }
+}
+
+function firstLabel(name: string): string {
+  const dot = name.indexOf('.');
+  return dot > 0 ? name.slice(0, dot) : name;
 }
 
 const HOST_NAME = /^[A-Za-z0-9_]([A-Za-z0-9_.-]{0,252}[A-Za-z0-9_])?$/;
