@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ConfigError, IP_SCOPES, type IpScope } from '@auditflow/common';
 import { decodeEvent } from '../src/engine/event-decoder.ts';
+import { AsnCsvTable } from '../src/enrichment/asn-csv-table.ts';
+import { asnOf, countryOf } from '../src/enrichment/ip-database.ts';
 import { readEnrichmentConfig } from '../src/enrichment/enrichment-config.ts';
 import { Enricher } from '../src/enrichment/enricher.ts';
 import { HostsFileError, parseHostsFile } from '../src/enrichment/hosts-file.ts';
@@ -253,5 +255,48 @@ describe('a producer cannot set the enrichment', () => {
       const { event } = decodeEvent(Buffer.from(JSON.stringify({ ...makeEvent(), enrichment: forged })));
       assert.equal('enrichment' in event, false);
     }
+  });
+});
+
+describe('ASN CSV ranges', () => {
+  const table = (text: string) => AsnCsvTable.load([{ name: 'asn.csv', data: Buffer.from(text) }]);
+
+  test('IPv4 and IPv6 ranges in one file, quoted organisations, overlaps clipped to the earlier range', () => {
+    const asn = table(
+      [
+        '1.0.0.0,1.0.0.255,13335,"Cloudflare, Inc."',
+        '1.0.0.128,1.0.1.255,64500,"Says ""overlap"""',
+        '1.0.2.0,1.0.2.255,0,',
+        '2001:db8::,2001:db8:0:ffff:ffff:ffff:ffff:ffff,64501,Doc Net',
+        '2001:db8:1::,2001:db8:1::2f,64502,Tiny',
+        '2001:db8:1::30,2001:db8:1::ffff:192.0.2.255,64503,Tail',
+      ].join('\r\n'),
+    );
+    assert.equal(asn.size, 6);
+    assert.deepEqual(asn.lookup('1.0.0.200', 4), { asn: 13335, as_org: 'Cloudflare, Inc.' }, 'the earlier range keeps the overlap');
+    assert.deepEqual(asn.lookup('1.0.1.7', 4), { asn: 64500, as_org: 'Says "overlap"' });
+    assert.equal(asn.lookup('1.0.2.1', 4), undefined, 'AS 0 is no AS');
+    assert.equal(asn.lookup('1.0.3.1', 4), undefined);
+    assert.deepEqual(asn.lookup('2001:db8::1', 6), { asn: 64501, as_org: 'Doc Net' });
+    assert.deepEqual(asn.lookup('2001:db8:1::2f', 6), { asn: 64502, as_org: 'Tiny' });
+    assert.deepEqual(asn.lookup('2001:db8:1::ffff:c000:2ff', 6), { asn: 64503, as_org: 'Tail' });
+    assert.equal(asn.lookup('2001:db8:1:0:1::', 6), undefined);
+  });
+
+  test('a malformed or unsorted file is refused at its line', () => {
+    assert.throws(() => table('1.0.0.0,1.0.0.255,13335,A\n1.0.0.0/8,1.2.3.4,1,B\n'), /asn\.csv:2: '1\.0\.0\.0\/8,1\.2\.3\.4' is not an address range/);
+    assert.throws(() => table('1.0.0.0,1.0.0.255,AS13335,A\n'), /asn\.csv:1: 'AS13335' is not an AS number/);
+    assert.throws(() => table('2.0.0.0,2.0.0.255,1,A\n1.0.0.0,1.0.0.255,2,B\n'), /asn\.csv:2: ranges must be sorted by their start/);
+    assert.throws(() => table('1.0.0.0;1.0.0.255;1;A\n'), /asn\.csv:1: expected start,end,asn,organisation/);
+    assert.throws(() => table('2001:db8:::1,2001:db8::2,1,A\n'), /not an address range/);
+  });
+
+  test('records of the GeoIP2 layouts are read too', () => {
+    assert.deepEqual(countryOf({ country: { iso_code: 'DE' } }), { country: 'DE' });
+    assert.deepEqual(countryOf({ registered_country: { iso_code: 'FR' } }), { country: 'FR' });
+    assert.deepEqual(countryOf({ country_code: 'AU' }), { country: 'AU' });
+    assert.equal(countryOf({}), undefined);
+    assert.deepEqual(asnOf({ autonomous_system_number: 15169, autonomous_system_organization: 'GOOGLE' }), { asn: 15169, as_org: 'GOOGLE' });
+    assert.equal(asnOf({ country_code: 'AU' }), undefined);
   });
 });
