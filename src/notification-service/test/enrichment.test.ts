@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Alert, Enrichment } from '@auditflow/common';
+import { type Alert, type Enrichment, isLabelName } from '@auditflow/common';
 import { alertLabels } from '../src/delivery/alert-labels.ts';
 import { makeAlert, postgresDatabase, type TestDatabase, waitFor } from './helpers.ts';
 import { HttpReceiver } from './receivers.ts';
@@ -42,6 +42,7 @@ test('the enrichment of the triggering event becomes enrichment.* labels, and a 
   assert.equal(labels['enrichment.host.owner'], 'alice');
   assert.equal(labels['enrichment.host.role'], 'k3s-server');
   assert.equal(labels['enrichment.host.groups'], 'k3s_server,pis');
+  for (const name of Object.keys(labels)) assert.ok(isLabelName(name), `${name} is in the label grammar routes and silences use`);
 });
 
 describe('routes and silences on enrichment labels (PostgreSQL)', () => {
