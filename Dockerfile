@@ -53,8 +53,14 @@ WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY src/common/package.json src/common/
 COPY src/${SERVICE}/package.json src/${SERVICE}/
+# The analysis' enrichment databases (docs/enrichment.md) ship as npm packages; only the files
+# it reads are kept: the ASN ranges in dotted form (not the numeric copies) and the combined
+# IPv4+IPv6 country database (not the per-family copies). About 40 MB instead of 80 MB.
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspace "src/$SERVICE"
+    npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspace "src/$SERVICE" \
+ && rm -f node_modules/@ip-location-db/asn/*-num.csv \
+          node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country-ipv4.mmdb \
+          node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country-ipv6.mmdb
 
 FROM ${NODE_IMAGE} AS runtime
 ARG SERVICE

@@ -12,6 +12,7 @@ const node = `${root}node_modules/.bin/node`;
 const benches = [
   { name: 'analysis', file: 'src/audit-log-analysis/bench/drain.bench.ts', about: 'analysis drain rate vs a raw consumer' },
   { name: 'rules', file: 'src/audit-log-analysis/bench/rule-scaling.bench.ts', about: 'per-event cost with 21, 50 and 200 rules, and without the rule index' },
+  { name: 'enrichment', file: 'src/audit-log-analysis/bench/enrichment.bench.ts', about: 'memory of the enrichment databases (each, both) and the engine rate with enrichment vs without' },
   { name: 'updates', file: 'src/audit-log-analysis/bench/update-volume.bench.ts', about: 'alert messages per event with 100 busy user/host pairs' },
   { name: 'first-seen', file: 'src/audit-log-analysis/bench/first-seen-memory.bench.ts', about: 'Redis bytes per value a first_seen rule keeps (MEMORY USAGE)' },
   { name: 'footprint', file: 'tests/memory/footprint.bench.ts', about: 'peak memory of each service started the documented ways, in a cgroup at its chart limit; the all-in-one npm start' },

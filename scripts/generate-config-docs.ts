@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ALL_IN_ONE_ENV } from '@auditflow/auditflow/all-in-one-env';
 import { GENERATOR_ENV } from '@auditflow/audit-event-generator/config';
+import { ENRICHMENT_ENV } from '@auditflow/audit-log-analysis/enrichment/enrichment-config';
 import { REDIS_ENV } from '@auditflow/audit-log-analysis/redis-config';
 import { BASE_ENV, type EnvSpec, envTable, RABBIT_ENV, replaceEnvBlock } from '@auditflow/common/platform';
 import { DASHBOARD_ENV } from '@auditflow/event-audit-dashboard/config';
@@ -19,6 +20,7 @@ export const DECLARED_BLOCKS: Record<string, EnvSpec> = {
   shared: BASE_ENV,
   rabbitmq: RABBIT_ENV,
   redis: REDIS_ENV,
+  enrichment: ENRICHMENT_ENV,
   postgresql: POSTGRES_ENV,
   'audit-event-generator': GENERATOR_ENV,
   'notification-service': NOTIFICATION_ENV,

@@ -7,6 +7,7 @@ import {
   readRabbitConfig,
   requireBrokerUrl,
 } from '@auditflow/common';
+import { type EnrichmentConfig, readEnrichmentConfig } from './enrichment/enrichment-config.ts';
 import { type RedisConfig, readRedisConfig } from './redis-config.ts';
 import { assertTimeZone } from './rules/event-context.ts';
 import { DEFAULT_RULES_FILE } from './rules/rules-file.ts';
@@ -29,6 +30,7 @@ export interface AnalysisConfig {
   batchSize: number;
   /** How long a short batch waits for more deliveries. */
   batchLingerMs: number;
+  enrichment: EnrichmentConfig;
 }
 
 export interface LoadAnalysisConfigOptions {
@@ -70,6 +72,7 @@ export function loadAnalysisConfig(env: Env, options: LoadAnalysisConfigOptions 
     suppressionCooldownSeconds: reader.int('SUPPRESSION_COOLDOWN_SECONDS', 300, { min: 0, max: 604_800 }),
     batchSize: reader.int('ANALYSIS_BATCH_SIZE', 250, { min: 1, max: 5000 }),
     batchLingerMs: reader.int('ANALYSIS_BATCH_LINGER_MS', 5, { min: 0, max: 1000 }),
+    enrichment: readEnrichmentConfig(reader),
   };
   if (config.queue === config.alertQueue) reader.fail('RABBITMQ_ALERT_QUEUE', 'must differ from RABBITMQ_QUEUE');
   reader.done();

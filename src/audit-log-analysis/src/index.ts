@@ -15,3 +15,9 @@ export { type AnalysisDeps, type AnalysisHandle, startAnalysis } from './service
 export { MemoryWindowStore } from './store/memory-window-store.ts';
 export { RedisWindowStore, type RedisWindowStoreOptions } from './store/redis-window-store.ts';
 export type * from './store/window-store.ts';
+export { Enricher, type EnricherHooks, type EnricherOptions } from './enrichment/enricher.ts';
+export { ENRICHMENT_ENV, type EnrichmentConfig, readEnrichmentConfig } from './enrichment/enrichment-config.ts';
+export { HostDirectory, HostsFileError, loadHostsFileSync, parseHostsFile } from './enrichment/hosts-file.ts';
+export { type AsnAnswer, type CountryAnswer, type IpDatabase, IpDatabaseError, openAsnDatabase, openMmdb } from './enrichment/ip-database.ts';
+export { parseAddress, scopeOf } from './enrichment/ip-scope.ts';
+export { type LoadedEnrichment, loadEnrichment } from './enrichment/load-enrichment.ts';

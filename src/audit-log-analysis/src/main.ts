@@ -5,6 +5,7 @@ import { type AnalysisConfig, loadAnalysisConfig, SERVICE_NAME } from './config.
 import type { RuleSet } from './rules/rule-set.ts';
 import { RulesError } from './rules/rules-error.ts';
 import { loadRulesFileSync } from './rules/rules-file.ts';
+import { type LoadedEnrichment, loadEnrichment } from './enrichment/load-enrichment.ts';
 import { startAnalysis } from './service/start-analysis.ts';
 import { RedisWindowStore } from './store/redis-window-store.ts';
 
@@ -13,10 +14,12 @@ import { RedisWindowStore } from './store/redis-window-store.ts';
  * so it stops the process with exit code 78 naming RULES_FILE and every
  * file:line:column problem, before anything connects.
  */
-function loadStandaloneConfig(env: Env): AnalysisConfig & { rules: RuleSet } {
+function loadStandaloneConfig(env: Env): AnalysisConfig & { rules: RuleSet; loadedEnrichment: LoadedEnrichment | undefined } {
   const config = loadAnalysisConfig(env, { standalone: true });
   try {
-    return { ...config, rules: loadRulesFileSync(config.rulesFile) };
+    const rules = loadRulesFileSync(config.rulesFile);
+    // The databases and the hosts file are configuration too: unusable ones stop the start (exit 78) naming their variable.
+    return { ...config, rules, loadedEnrichment: loadEnrichment(config.enrichment) };
   } catch (error) {
     if (!(error instanceof RulesError)) throw error;
     throw new ConfigError(
@@ -36,5 +39,6 @@ await runService({
       // No wait for Redis here: while it is down, readiness says so and events are retried, not lost.
       windowStore: own(new RedisWindowStore({ url: config.redis.url!, keyPrefix: config.redis.keyPrefix })),
       rules: config.rules,
+      enrichment: config.loadedEnrichment ?? null,
     }),
 });

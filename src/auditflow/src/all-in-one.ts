@@ -11,7 +11,7 @@ import {
   type ServiceHandle,
 } from '@auditflow/common';
 import { portClaims, readEnv } from '@auditflow/common/platform';
-import { loadAnalysisConfig, startAnalysis } from '@auditflow/audit-log-analysis';
+import { loadAnalysisConfig, loadEnrichment, startAnalysis } from '@auditflow/audit-log-analysis';
 import { loadGeneratorConfig, startGenerator } from '@auditflow/audit-event-generator';
 import { loadIngestConfig, startIngest } from '@auditflow/audit-ingest';
 import { loadDashboardConfig, startDashboard } from '@auditflow/event-audit-dashboard';
@@ -92,6 +92,8 @@ export async function startAllInOne(env: Env, output: StartOutput = QUIET): Prom
   const analysisConfig = loadAnalysisConfig(
     serviceEnv({ APP_PORT: String(layout.ports.analysis), PROMETHEUS_PORT: String(layout.ports.analysisMetrics) }),
   );
+  // Databases and hosts file are configuration: unusable ones stop the start (78) before anything opens.
+  const enrichment = loadEnrichment(analysisConfig.enrichment);
   const generatorConfig = {
     ...loadGeneratorConfig(
       serviceEnv({ APP_PORT: String(layout.ports.generator), PROMETHEUS_PORT: String(layout.ports.generatorMetrics) }),
@@ -154,6 +156,7 @@ export async function startAllInOne(env: Env, output: StartOutput = QUIET): Prom
       broker: adapters.broker,
       windowStore: adapters.windowStore,
       host: layout.bindHost,
+      enrichment: enrichment ?? null,
     });
     started.push(analysis);
     const notificationUrl = notification.urls['http'] ?? `http://127.0.0.1:${layout.ports.notification}`;

@@ -152,6 +152,20 @@ describe('auditflow CLI', () => {
     }
   });
 
+  test('start refuses a bad HOSTS_FILE before anything starts: exit 78 with file:line:col', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'af-cli-hosts-'));
+    try {
+      const file = join(dir, 'hosts.yaml');
+      writeFileSync(file, 'hosts:\n  pi3:\n    owner: jdev\n    shoe_size: 44\n');
+      const run = await cli(['start'], { HOSTS_FILE: file, DATA_DIR: dir });
+      assert.equal(run.code, 78, `${run.stdout}${run.stderr}`);
+      assert.ok((run.stdout + run.stderr).includes(`HOSTS_FILE: ${file}:4:5: unknown key 'shoe_size'`), run.stdout + run.stderr);
+      assert.doesNotMatch(run.stdout + run.stderr, /opening the alert store/, 'nothing was opened');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('generate publishes a scenario to RabbitMQ and names the rule it should trigger', async () => {
     const queue = uniqueName('cli-generate');
     try {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ALERT_SCHEMA_VERSION, type Alert, eventClientIp, eventResource, uuidV5 } from '@auditflow/common';
+import { ALERT_SCHEMA_VERSION, type Alert, type Enrichment, eventClientIp, eventResource, uuidV5 } from '@auditflow/common';
 import type { EventContext } from '../rules/event-context.ts';
 import { type FieldRef, type Rule, thresholdOf } from '../rules/rule-set.ts';
 import type { Episode } from '../store/window-store.ts';
@@ -78,6 +78,8 @@ export function buildAlert(input: AlertInput): Alert {
     first_seen: new Date(episode.firstSeen).toISOString(),
     last_seen: new Date(episode.lastSeen).toISOString(),
     event_ids: episode.sample.slice(0, 20),
+    // Set by the analysis only (the decoder drops a producer's), so it has the contract's shape.
+    ...(event['enrichment'] !== undefined ? { enrichment: event['enrichment'] as Enrichment } : {}),
   };
   return alert;
 }

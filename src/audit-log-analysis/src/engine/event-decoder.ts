@@ -45,6 +45,8 @@ export function decodeEvent(body: Uint8Array): DecodedEvent {
     if (error instanceof BodyDecodeError) throw new EventDecodeError(error.reason, error.message);
     throw error;
   }
+  // Enrichment is computed by the analysis, never taken from a producer (docs/enrichment.md).
+  delete value['enrichment'];
   let event: AuditEvent;
   try {
     event = assertAuditEvent(value);

@@ -1,6 +1,7 @@
 import { type AuditEvent, type BatchHandler, type InboundMessage, isPermanent, type Logger } from '@auditflow/common';
 import type { AlertOutcome, AnalysisEngine, BatchEvent } from '../engine/analysis-engine.ts';
 import { decodeEvent } from '../engine/event-decoder.ts';
+import type { Enricher } from '../enrichment/enricher.ts';
 import { EventContext, type EventClock } from '../rules/event-context.ts';
 import type { AlertPublisher, PublishedAlert } from './alert-publisher.ts';
 import type { AnalysisMetrics } from './analysis-metrics.ts';
@@ -11,6 +12,8 @@ export interface BatchEventHandlerDeps {
   metrics: AnalysisMetrics;
   logger: Logger;
   clock: EventClock;
+  /** Adds `enrichment` to each decoded event before the rules see it; absent when the enrichment is off. */
+  enricher?: Enricher | undefined;
 }
 
 /** The newest version of one alert in a batch and the messages whose events went into it. */
@@ -31,7 +34,7 @@ interface Newest {
  * anything else (Redis or RabbitMQ down) fails the batch, which is retried.
  */
 export function createBatchEventHandler(deps: BatchEventHandlerDeps): BatchHandler {
-  const { engine, publisher, metrics, logger, clock } = deps;
+  const { engine, publisher, metrics, logger, clock, enricher } = deps;
   // The delivery policy retries with the same message objects, so a retry is recognised per object.
   const seen = new WeakSet<InboundMessage>();
 
@@ -48,6 +51,8 @@ export function createBatchEventHandler(deps: BatchEventHandlerDeps): BatchHandl
         seen.add(message);
         try {
           const { event, ts } = decodeEvent(message.body);
+          const enrichment = enricher?.enrich(event);
+          if (enrichment !== undefined) event['enrichment'] = enrichment;
           // A retry may follow a fold whose publish failed: it must publish again.
           events.push({ context: new EventContext(event, ts, clock), redelivered: message.redelivered || retry });
           decoded.push(message);

@@ -2,6 +2,8 @@ import { createHttpServer, createMetricsServer, createRegistry, HealthRegistry, 
 import type { AnalysisConfig } from '../config.ts';
 import { SERVICE_NAME } from '../config.ts';
 import { AnalysisEngine } from '../engine/analysis-engine.ts';
+import { EnrichmentMetrics } from '../enrichment/enrichment-metrics.ts';
+import { type LoadedEnrichment, loadEnrichment } from '../enrichment/load-enrichment.ts';
 import { EventClock } from '../rules/event-context.ts';
 import type { RuleSet } from '../rules/rule-set.ts';
 import { loadRulesFile } from '../rules/rules-file.ts';
@@ -26,6 +28,8 @@ export interface AnalysisDeps {
   concurrency?: number;
   /** The clock of first_seen rules (learning period, forgetting); tests move it. @default Date.now */
   now?: () => number;
+  /** Already-opened enrichment (null: off); otherwise opened from config.enrichment (throws ConfigError when unusable). */
+  enrichment?: LoadedEnrichment | null;
 }
 
 export interface AnalysisHandle extends ServiceHandle {
@@ -45,6 +49,8 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
   const logger = deps.logger;
   const rules = deps.rules ?? (await loadRulesFile(config.rulesFile));
   const registry = deps.registry ?? createRegistry(SERVICE_NAME);
+  const enrichment = deps.enrichment === undefined ? loadEnrichment(config.enrichment) : (deps.enrichment ?? undefined);
+  if (enrichment) observeEnrichment(enrichment, new EnrichmentMetrics(registry));
   const clock = new EventClock(config.rulesTimezone);
   // The engine is created below; the gauge reads it at scrape time.
   let learning = () => 0;
@@ -142,7 +148,7 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
     fullLoggedAt = Date.now();
     logger.error({ err: error, code: AfRedisFullError.code }, 'Redis is out of memory; events are retried until it accepts writes');
   };
-  const handlerDeps = { engine, metrics, logger, clock };
+  const handlerDeps = { engine, metrics, logger, clock, enricher: enrichment?.enricher };
   consumer = broker.consumeBatch(
     {
       ...consumeOptions,
@@ -155,9 +161,34 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
     createBatchEventHandler({ ...handlerDeps, publisher: new AlertPublisher(broker, config.alertQueue) }),
   );
   logger.info(
-    { queue: config.queue, alert_queue: config.alertQueue, rules: rules.rules.length, rules_file: rules.fileName, store: windowStore.kind, indexed: engine.index.stats() },
+    {
+      queue: config.queue,
+      alert_queue: config.alertQueue,
+      rules: rules.rules.length,
+      rules_file: rules.fileName,
+      store: windowStore.kind,
+      indexed: engine.index.stats(),
+      enrichment: enrichment
+        ? {
+            country: enrichment.country && { file: enrichment.country.file, built: enrichment.country.buildDate },
+            asn: enrichment.asn && { file: enrichment.asn.file, built: enrichment.asn.buildDate, ranges: enrichment.asn.size },
+            hosts: enrichment.hosts?.size,
+          }
+        : 'off',
+    },
     'analysis consuming',
   );
 
   return { ...service, engine, registry };
+}
+
+function observeEnrichment(enrichment: LoadedEnrichment, metrics: EnrichmentMetrics): void {
+  if (enrichment.country) metrics.database('country', enrichment.country);
+  if (enrichment.asn) metrics.database('asn', enrichment.asn);
+  enrichment.enricher.observe({
+    cacheHit: () => metrics.cacheHit(),
+    cacheMiss: () => metrics.cacheMiss(),
+    lookup: (database) => metrics.lookup(database),
+    host: (known) => metrics.host(known),
+  });
 }

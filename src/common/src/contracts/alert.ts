@@ -1,4 +1,5 @@
 import type { FromSchema } from 'json-schema-to-ts';
+import { enrichmentSchema } from './enrichment.ts';
 
 const shortText = (max: number) => ({ type: 'string', maxLength: max }) as const;
 const nullableText = (max: number) => ({ type: ['string', 'null'], maxLength: max }) as const;
@@ -45,6 +46,7 @@ export const alertSchema = {
     first_seen: { type: 'string', format: 'date-time' },
     last_seen: { type: 'string', format: 'date-time' },
     event_ids: { type: 'array', maxItems: 50, items: { type: 'string', maxLength: 64 } },
+    enrichment: { ...enrichmentSchema, description: 'country, ASN and host owner/role of the triggering event, computed by the analysis (docs/enrichment.md)' },
   },
 } as const;
 

@@ -2,6 +2,8 @@
 // deliveries), the label grammar and the per-field error shape. Import as @auditflow/common/contracts.
 export { ALERT_SCHEMA_VERSION, alertSchema } from './alert.ts';
 export type { Alert } from './alert.ts';
+export { IP_SCOPES, enrichmentLabels, enrichmentSchema } from './enrichment.ts';
+export type { Enrichment, HostEnrichment, IpEnrichment, IpScope } from './enrichment.ts';
 export { MAX_EVENT_BYTES, auditEventSchema, eventClientIp, eventResource } from './audit-event.ts';
 export type { AuditEvent } from './audit-event.ts';
 export { DELIVERY_OUTPUT_TYPES, DELIVERY_STATUSES, DeliverySchema } from './deliveries.ts';

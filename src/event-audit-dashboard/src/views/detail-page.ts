@@ -2,6 +2,7 @@ import { html, type SafeHtml } from '../../assets/js/html.js';
 import { field, severityBadge, statusBadge, statusPanelHtml, timeHtml } from '../../assets/js/render.js';
 import type { AlertRow } from '../backend/notification-client.ts';
 import type { AssetBundle } from '../http/assets.ts';
+import { contextSection } from './context-section.ts';
 import { layout } from './layout.ts';
 
 export interface DetailPageModel {
@@ -45,6 +46,7 @@ ${card('Who and where', [
   ['Resource', [field(alert, 'resource_type'), field(alert, 'resource_id')].filter(Boolean).join(' · ')],
   ['Host', field(alert, 'server_hostname')],
 ])}
+${contextSection(alert)}
 ${card('Occurrences', occurrences(alert))}
 <section class="card card-status" aria-labelledby="status-heading" data-status-panel>${statusPanelHtml(alert, { actionsEnabled: model.actionsEnabled })}</section>
 ${remediation(metadata)}

@@ -1,3 +1,5 @@
+import { enrichmentLabels } from '@auditflow/common';
+
 /** The alert fields labels are read from: the same names in an AlertRecord and in the API row JSON. */
 export interface LabelSource {
   alert_id: string;
@@ -11,6 +13,8 @@ export interface LabelSource {
   source_service_name: string | null;
   metadata?: object | null;
   group_key: Record<string, string> | null;
+  /** The triggering event; its `enrichment` (computed by the analysis) gives the `enrichment.*` labels. */
+  raw_event_data?: object | null;
 }
 
 export type Labels = Record<string, string>;
@@ -18,8 +22,10 @@ export type Labels = Record<string, string>;
 /**
  * An alert as a flat label set, the vocabulary silences and routes match on (docs/outputs.md):
  * `alert_name`, `severity`, `rule_id`, `host`, `user`, `source_service`, `environment`, `alert_id`, plus every
- * group-key field and every string in `metadata.labels`. The fixed names win over a group-key
- * field of the same name, so a producer cannot disguise an alert's severity.
+ * group-key field, every string in `metadata.labels` and the enrichment of the triggering event
+ * (`enrichment.ip.country`, `enrichment.ip.asn`, `enrichment.host.role`, ...: docs/enrichment.md).
+ * The fixed names win over a group-key field of the same name, so a producer cannot disguise an
+ * alert's severity, and the enrichment names win over metadata and group-key fields of the same name.
  */
 export function alertLabels(alert: LabelSource): Labels {
   const labels: Labels = {};
@@ -29,6 +35,8 @@ export function alertLabels(alert: LabelSource): Labels {
     for (const [name, value] of Object.entries(extra)) if (typeof value === 'string') labels[name] = value;
   }
   for (const [name, value] of Object.entries(alert.group_key ?? {})) if (typeof value === 'string') labels[name] = value;
+  for (const name of Object.keys(labels)) if (name.startsWith('enrichment.')) delete labels[name];
+  Object.assign(labels, enrichmentLabels((alert.raw_event_data as { enrichment?: unknown } | null | undefined)?.enrichment));
   set(labels, 'alert_id', alert.alert_id);
   set(labels, 'alert_name', alert.alert_name);
   set(labels, 'alert_type', alert.alert_type);

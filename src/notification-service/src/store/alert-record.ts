@@ -38,7 +38,7 @@ export function toAlertRecord(alert: Alert): AlertRecord {
     triggered_by_details: actor ?? null,
     impacted_resource_details: resource ?? null,
     metadata: alert.metadata ?? {},
-    raw_event_data: alert.raw_event_data,
+    raw_event_data: withEnrichment(alert),
     count: alert.count ?? 1,
     first_seen: alert.first_seen ? normaliseInstant(alert.first_seen) : timestamp,
     last_seen: alert.last_seen ? normaliseInstant(alert.last_seen) : timestamp,
@@ -126,4 +126,15 @@ export function unstorableTextAt(value: unknown, path = ''): string | undefined 
     }
   }
   return undefined;
+}
+
+/**
+ * The alert's enrichment is stored with the triggering event it describes, in the
+ * raw_event_data column: the analysis already puts it there, so for its alerts this
+ * changes nothing, and a peer that sends only the top-level `enrichment` gets it
+ * stored (and shown, and matched by routes and silences) the same way.
+ */
+function withEnrichment(alert: Alert): Alert['raw_event_data'] {
+  if (alert.enrichment === undefined) return alert.raw_event_data;
+  return { ...alert.raw_event_data, enrichment: alert.enrichment };
 }

@@ -15,6 +15,20 @@ REDIS_PORT: {{ include "auditflow.serverPort" (dict "ctx" . "name" "redis" "port
 REDIS_DB: {{ .Values.redis.db | quote }}
 REDIS_KEY_PREFIX: {{ .Values.redis.keyPrefix | quote }}
 RULES_FILE: {{ printf "%s/rules.yaml" (.Values.rules.mountPath | trimSuffix "/") | quote }}
+ENRICHMENT_ENABLED: {{ .Values.enrichment.enabled | quote }}
+ENRICHMENT_CACHE_SIZE: {{ .Values.enrichment.cacheSize | quote }}
+{{- if include "audit-log-analysis.hostsEnabled" . }}
+HOSTS_FILE: {{ printf "%s/hosts.yaml" (.Values.hosts.mountPath | trimSuffix "/") | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* Non-empty when the pod mounts a hosts file (the enrichment's owner/role map). */}}
+{{- define "audit-log-analysis.hostsEnabled" -}}
+{{- if and .Values.enrichment.enabled (or .Values.hosts.existingConfigMap .Values.hosts.content) -}}true{{- end -}}
+{{- end -}}
+
+{{- define "audit-log-analysis.hostsConfigMapName" -}}
+{{- default (printf "%s-hosts" (include "auditflow.fullname" .)) .Values.hosts.existingConfigMap -}}
 {{- end -}}
 
 {{- define "audit-log-analysis.secretEnv" -}}
@@ -45,6 +59,12 @@ RULES_FILE: {{ printf "%s/rules.yaml" (.Values.rules.mountPath | trimSuffix "/")
 {{- else -}}
 {{- include "audit-log-analysis.rulesContent" . -}}
 {{- end -}}
+{{- if .Values.hosts.existingConfigMap -}}
+{{- $hosts := lookup "v1" "ConfigMap" .Release.Namespace .Values.hosts.existingConfigMap -}}
+{{- toJson (($hosts | default dict).data | default dict) -}}
+{{- else -}}
+{{- .Values.hosts.content -}}
+{{- end -}}
 {{- end -}}
 
 {{- define "audit-log-analysis.rulesConfigMapName" -}}
@@ -58,10 +78,23 @@ RULES_FILE: {{ printf "%s/rules.yaml" (.Values.rules.mountPath | trimSuffix "/")
     items:
       - key: rules.yaml
         path: rules.yaml
+{{- if include "audit-log-analysis.hostsEnabled" . }}
+- name: hosts
+  configMap:
+    name: {{ include "audit-log-analysis.hostsConfigMapName" . }}
+    items:
+      - key: hosts.yaml
+        path: hosts.yaml
+{{- end }}
 {{- end -}}
 
 {{- define "audit-log-analysis.volumeMounts" -}}
 - name: rules
   mountPath: {{ .Values.rules.mountPath }}
   readOnly: true
+{{- if include "audit-log-analysis.hostsEnabled" . }}
+- name: hosts
+  mountPath: {{ .Values.hosts.mountPath }}
+  readOnly: true
+{{- end }}
 {{- end -}}
