@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Alert } from '@auditflow/common';
+import { silentLogger } from '../../common/test/support.ts';
+import { buildDashboardServer, loadDashboardConfig } from '../../event-audit-dashboard/src/index.ts';
 import { crowdsecMissing, type LocalApi, startLocalApi } from '../../../tests/support/crowdsec.ts';
 import { makeAlert, postgresDatabase, type TestDatabase, waitFor } from './helpers.ts';
 import { type Harness, startHarness, TOKEN } from './service-harness.ts';
@@ -252,7 +254,7 @@ describe('response output: decisions on a real CrowdSec Local API', { skip: miss
       const own = bruteForce(operator);
       await publish(harness, own);
       const skipped = (await settled(harness, own.alert_id, ['skipped'])).decisions[0]!;
-      assert.equal(skipped.reason, 'allowlisted (dashboard user test)');
+      assert.equal(skipped.reason, "allowlisted (a dashboard user's address, reported by test)");
       assert.deepEqual(await lapi.decisionsFor(operator), []);
 
       const other = bruteForce(stranger);
@@ -260,6 +262,65 @@ describe('response output: decisions on a real CrowdSec Local API', { skip: miss
       await settled(harness, other.alert_id, ['pushed']);
       assert.equal((await lapi.decisionsFor(stranger)).length, 1, 'an address claimed without a token is banned as usual');
     } finally {
+      await harness.stop();
+    }
+  });
+
+  test('through the dashboard: its user (behind a trusted proxy) is never banned, the page shows the ban, and Undo removes it', async () => {
+    const harness = await start(enforceYaml());
+    const dashboard = await buildDashboardServer({
+      config: loadDashboardConfig({
+        APP_PORT: '0',
+        NOTIFICATION_SERVICE_URL: harness.handle.urls['http']!,
+        NOTIFICATION_API_TOKEN: TOKEN,
+        TRUSTED_PROXIES: '127.0.0.0/8',
+      }),
+      logger: silentLogger,
+    });
+    try {
+      const user = testAddress();
+      let attacker = testAddress();
+      while (attacker === user) attacker = testAddress();
+      // The user opens the alert list through the ingress (a trusted proxy on the loopback).
+      const list = await dashboard.app.inject({ url: '/', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': `${user}` } });
+      assert.equal(list.statusCode, 200);
+      // A client that is no proxy cannot name an address for itself: its own socket address counts.
+      await dashboard.app.inject({ url: '/', remoteAddress: '198.18.0.1', headers: { 'x-forwarded-for': attacker } });
+
+      const own = bruteForce(user);
+      await publish(harness, own);
+      assert.equal((await settled(harness, own.alert_id, ['skipped'])).decisions[0]!.reason, "allowlisted (a dashboard user's address, reported by event-audit-dashboard)");
+      assert.deepEqual(await lapi.decisionsFor(user), [], 'the dashboard user is never banned');
+
+      const attack = bruteForce(attacker);
+      await publish(harness, attack);
+      const decision = (await settled(harness, attack.alert_id, ['pushed'])).decisions[0]!;
+      assert.equal((await lapi.decisionsFor(attacker)).length, 1, 'a forged X-Forwarded-For did not protect the attacker');
+
+      const page = await dashboard.app.inject({ url: `/alert/${attack.alert_id}`, remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': user } });
+      assert.equal(page.statusCode, 200);
+      assert.match(page.body, /<h2 id="card-response">Response<\/h2>/);
+      assert.match(page.body, new RegExp(`ban ${attacker.replace(/\./g, '\\.')}</strong> for 4h`));
+      assert.match(page.body, /data-undo-decision="[0-9a-f-]{36}"/);
+      assert.match(page.body, /by rule ANLY-SEC-001 via output crowdsec/);
+
+      const url = `/api/alerts/${attack.alert_id}/response/${decision.id}/undo`;
+      const crossSite = await dashboard.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', 'sec-fetch-site': 'cross-site' }, payload: {} });
+      assert.equal(crossSite.statusCode, 403, 'CSRF: a cross-site undo is refused');
+      assert.equal((await lapi.decisionsFor(attacker)).length, 1);
+      const undo = await dashboard.app.inject({
+        method: 'POST',
+        url,
+        remoteAddress: '127.0.0.1',
+        headers: { 'content-type': 'application/json', 'sec-fetch-site': 'same-origin', 'x-forwarded-for': user },
+        payload: {},
+      });
+      assert.equal(undo.statusCode, 200, undo.body);
+      assert.deepEqual(await lapi.decisionsFor(attacker), [], 'undo from the alert page removed the ban');
+      const after = await dashboard.app.inject({ url: `/alert/${attack.alert_id}` });
+      assert.match(after.body, new RegExp(`undone</span> <span class="muted">by event-audit-dashboard user at ${user.replace(/\./g, '\\.')}`));
+    } finally {
+      await dashboard.app.close();
       await harness.stop();
     }
   });

@@ -144,7 +144,7 @@ export class CrowdsecSender implements OutputSender {
     const entry = this.#allowlist.match(address);
     if (entry !== undefined) return `allowlisted (${entry})`;
     const operator = await this.#deps.store.operatorSeen(address, this.#output.operatorAllowMs);
-    return operator === undefined ? undefined : `allowlisted (dashboard user ${operator})`;
+    return operator === undefined ? undefined : `allowlisted (a dashboard user's address, reported by ${operator})`;
   }
 
   #count(outcome: string): void {
