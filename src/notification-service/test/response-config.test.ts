@@ -57,6 +57,24 @@ ${ROUTE}`,
     assert.deepEqual(output.allowlist, ['192.168.1.0/24', '10.0.0.1', '2001:db8::/32']);
   });
 
+  test('allowlist_file adds one address or range a line (the file the chart renders from response.allowlist)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'af-allowlist-'));
+    try {
+      const file = join(dir, 'allowlist.txt');
+      await writeFile(file, '# inventory\n192.168.1.10\n\n10.0.0.0/8  # LAN\n');
+      const config = parseOutputsConfig(`outputs:\n  - name: ban\n    type: crowdsec\n    allowlist: [198.51.100.1]\n    allowlist_file: ${file}\n${ROUTE}`, 'outputs.yaml', {});
+      const output = config.outputs.get('ban');
+      assert.ok(output?.type === 'crowdsec');
+      assert.deepEqual(output.allowlist, ['198.51.100.1', '192.168.1.10', '10.0.0.0/8']);
+      await writeFile(file, '192.168.1.10\nthe-nas\n');
+      assert.deepEqual(problemsOf(`outputs:\n  - name: ban\n    type: crowdsec\n    allowlist_file: ${file}\n${ROUTE}`), [
+        `4:21 ${file}:2: "the-nas" is not an IP address or CIDR range`,
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test('every problem is located at file:line:col', () => {
     assert.deepEqual(
       problemsOf(`outputs:

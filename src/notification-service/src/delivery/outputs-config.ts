@@ -259,7 +259,7 @@ class Parser {
   }
 
   #crowdsec(raw: Json, path: YamlPath, base: { name: string; timeoutMs: number }, common: string[]): CrowdsecOutput | undefined {
-    this.#keys(raw, path, [...common, 'mode', 'url', 'machine_id', 'password', 'duration', 'allowlist', 'operator_allow_for']);
+    this.#keys(raw, path, [...common, 'mode', 'url', 'machine_id', 'password', 'duration', 'allowlist', 'allowlist_file', 'operator_allow_for']);
     const mode = (raw.mode ?? 'dry-run') as ResponseMode;
     if (mode !== 'dry-run' && mode !== 'enforce') this.#at.report([...path, 'mode'], '`mode` is dry-run (the default) or enforce');
     const enforce = mode === 'enforce';
@@ -283,6 +283,18 @@ class Parser {
           if (parsed === undefined) this.#at.report([...path, 'allowlist', index], 'not an IP address or CIDR range such as 192.168.1.0/24');
           else allowlist.push(parsed);
         });
+    }
+    if (raw.allowlist_file !== undefined) {
+      const file = this.#string(raw, path, 'allowlist_file');
+      const text = file === undefined ? undefined : this.#readFile(file, [...path, 'allowlist_file']);
+      // One address or range a line, `#` comments: the form the chart renders from response.allowlist.
+      text?.split('\n').forEach((line, index) => {
+        const entry = line.replace(/#.*/, '').trim();
+        if (entry === '') return;
+        const parsed = parseAllowEntry(entry);
+        if (parsed === undefined) this.#at.report([...path, 'allowlist_file'], `${file}:${index + 1}: "${entry}" is not an IP address or CIDR range`);
+        else allowlist.push(parsed);
+      });
     }
     return {
       ...base,
