@@ -38,7 +38,9 @@ export interface LocalApi {
  * (the API alone, no log processing). trusted_ips excludes the loopback so the tests show what
  * an ordinary machine may do, not an admin from a trusted address.
  */
-export async function startLocalApi(): Promise<LocalApi> {
+/** `listenHost`: where the LAPI listens (default the loopback), e.g. a veth address a network namespace reaches. */
+export async function startLocalApi(options: { listenHost?: string } = {}): Promise<LocalApi> {
+  const host = options.listenHost ?? '127.0.0.1';
   const dir = await mkdtemp(join(tmpdir(), 'af-crowdsec-'));
   await mkdir(join(dir, 'data'));
   const port = await freePort();
@@ -72,7 +74,7 @@ api:
     credentials_path: ${dir}/local_api_credentials.yaml
   server:
     log_level: info
-    listen_uri: 127.0.0.1:${port}
+    listen_uri: ${host}:${port}
     profiles_path: /etc/crowdsec/profiles.yaml
     trusted_ips:
       - 192.0.2.254
@@ -85,7 +87,7 @@ prometheus:
   await run('cscli', ['-c', config, 'machines', 'add', machineId, '--password', password, '-f', join(dir, 'machine.yaml')], { cwd: dir });
   const { stdout } = await run('cscli', ['-c', config, 'bouncers', 'add', 'af-test-bouncer', '-o', 'raw'], { cwd: dir });
   const bouncerKey = stdout.trim().split('\n').pop()!.trim();
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${host}:${port}`;
   let lapi: RunningProcess | undefined;
   let logs = '';
 
