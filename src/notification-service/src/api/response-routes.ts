@@ -6,12 +6,11 @@ import {
   jsonBodyRoute,
   type Logger,
 } from '@auditflow/common';
-import { AlertResponseSchema, DecisionParamsSchema, ResponseDecisionSchema, ResponseEventSchema, type UndoDecision, UndoDecisionSchema } from '@auditflow/common/contracts';
+import { AlertIdParamsSchema, AlertResponseSchema, DecisionParamsSchema, ResponseDecisionSchema, ResponseEventSchema, type UndoDecision, UndoDecisionSchema } from '@auditflow/common/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { NotificationMetrics } from '../metrics.ts';
 import type { SenderSet } from '../delivery/outputs/senders.ts';
 import type { AlertStore } from '../store/alert-store.ts';
-import { AlertIdParamsSchema } from '@auditflow/common/contracts';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const problemRef = (description: string) => ({ description, $ref: 'Problem' });

@@ -17,6 +17,7 @@ export interface CrowdsecSenderDeps {
 /** The alert fields a decision reads (the API row JSON). */
 interface ResponseAlert {
   alert_id: string;
+  correlation_id?: string | null;
   alert_name?: string;
   rule_id?: string | null;
   client_ip?: string | null;
@@ -70,7 +71,9 @@ export class CrowdsecSender implements OutputSender {
 
   async #handle(item: NotificationItem, signal: AbortSignal): Promise<void> {
     const alert = item.alert as unknown as ResponseAlert;
-    const { store, logger } = this.#deps;
+    const { store } = this.#deps;
+    // Every line about this decision carries the alert's correlation id, like the rest of its trail.
+    const logger = this.#deps.logger.child({ correlation_id: alert.correlation_id ?? undefined, alert_id: alert.alert_id, output: this.#output.name });
     const address = sourceAddress(alert);
     const skip = address === undefined ? 'no valid source address on the alert' : (unbannableReason(address) ?? (await this.#allowlisted(address)));
     const mode = this.#output.mode;
@@ -92,21 +95,21 @@ export class CrowdsecSender implements OutputSender {
     if (created) {
       if (decision.state !== 'pending') this.#count(decision.state === 'skipped' ? 'skipped' : 'recorded');
       logger.info(
-        { output: this.#output.name, alert_id: alert.alert_id, decision_id: decision.id, address, mode, state: decision.state, reason: decision.reason },
+        { decision_id: decision.id, address, mode, state: decision.state, reason: decision.reason },
         decision.state === 'skipped' ? 'response decision skipped' : 'response decision made',
       );
     }
-    if (decision.state === 'pending') await this.#push(decision, rule, signal);
+    if (decision.state === 'pending') await this.#push(decision, rule, logger, signal);
   }
 
-  async #push(decision: Decision, rule: string, signal: AbortSignal): Promise<void> {
-    const { store, logger } = this.#deps;
+  async #push(decision: Decision, rule: string, logger: Logger, signal: AbortSignal): Promise<void> {
+    const { store } = this.#deps;
     const address = decision.address!;
     // Checked again right before the push: a dashboard user may have appeared at the address since.
     const late = await this.#allowlisted(address);
     if (late !== undefined) {
       if (await store.markSkipped(decision, late, this.#actor)) this.#count('skipped');
-      logger.info({ output: this.#output.name, decision_id: decision.id, address, reason: late }, 'response decision skipped before the push');
+      logger.info({ decision_id: decision.id, address, reason: late }, 'response decision skipped before the push');
       return;
     }
     const lapi = this.#lapi;
@@ -124,16 +127,17 @@ export class CrowdsecSender implements OutputSender {
       if (pushed === undefined) {
         // Undone while the push was on its way: take the ban back now.
         for (const id of ban.lapiDecisionIds) await lapi.deleteDecision(id, signal);
-        logger.info({ output: this.#output.name, decision_id: decision.id }, 'response decision undone during its push; ban taken back');
+        logger.info({ decision_id: decision.id }, 'response decision undone during its push; ban taken back');
         return;
       }
       this.#count('pushed');
       logger.info(
-        { output: this.#output.name, decision_id: decision.id, alert_id: decision.alert_id, address, lapi_decision_ids: ban.lapiDecisionIds },
+        { decision_id: decision.id, address, lapi_decision_ids: ban.lapiDecisionIds },
         'response decision pushed to the CrowdSec Local API',
       );
     } catch (error) {
       this.#count('push_failed');
+      logger.warn({ decision_id: decision.id, address, err: error }, 'response decision push failed; the outbox retries it');
       await store.markPushFailed(decision, (error as Error).message, this.#actor).catch(() => undefined);
       throw error;
     }
