@@ -6,11 +6,22 @@ cd "$(dirname "$0")/.."
 
 # docker.io and debootstrap: the service images are built by a real engine on a debootstrap
 # bookworm base (scripts/build-base-image.sh); qemu-user-static runs arm64 binaries.
+# crowdsec, crowdsec-firewall-bouncer: the response output's tests run its Local API and the
+# nftables bouncer in a network namespace (docs/outputs.md).
 # The lab network's tests (docs/network.md): cloud-init's schema check, the edge's reverse proxy
 # and WireGuard in userspace, a test ACME CA, BIND for the lab zone and rsyslog with GnuTLS.
 apt_packages=(chromium prometheus prometheus-alertmanager ansible ansible-lint yamllint shellcheck python3-aiosmtpd
   docker.io debootstrap qemu-user-static
-  cloud-init caddy wireguard-go wireguard-tools pebble bind9 bind9-dnsutils rsyslog rsyslog-gnutls iproute2 openssl)
+  cloud-init caddy wireguard-go wireguard-tools pebble bind9 bind9-dnsutils rsyslog rsyslog-gnutls iproute2 openssl
+  crowdsec crowdsec-firewall-bouncer)
+# crowdsec's postinst registers with the online Central API, which fails offline, unless this
+# file exists and is not empty; the tests run the Local API alone (crowdsec -no-cs) and never use it.
+if ! dpkg-query -W -f='${Status}' crowdsec 2>/dev/null | grep -q 'install ok installed' && [ ! -s /etc/crowdsec/online_api_credentials.yaml ]; then
+  sudo_cs=""
+  [ "$(id -u)" -ne 0 ] && sudo_cs="sudo"
+  $sudo_cs mkdir -p /etc/crowdsec
+  printf 'url: http://127.0.0.1:1/\nlogin: offline-placeholder\npassword: offline-placeholder\n' | $sudo_cs tee /etc/crowdsec/online_api_credentials.yaml >/dev/null
+fi
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -203,6 +203,13 @@ describe('Ansible platform.yml', () => {
       }
       assert.equal(cert.checkIP('192.168.1.250'), undefined, 'and nothing else');
       assert.ok((secret.data as Record<string, string>)['ca.key'], 'the CA key is kept to sign again when the names change');
+
+      // The crowdsec response output's allowlist: every inventory host and the LAN ranges.
+      const allowlist = (rendered.objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'afp-notification-service-response-allowlist')
+        ?.data as Record<string, string> | undefined)?.['allowlist.txt'];
+      const entries = (allowlist ?? '').split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
+      for (const [, vars] of hosts) assert.ok(entries.includes(vars.ansible_host), `${vars.ansible_host} is never banned`);
+      assert.ok(entries.includes('192.168.1.0/24'), 'the LAN is never banned');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { type BaseConfig, type Env, EnvReader, readBaseConfig } from '@auditflow/common';
 import { defineEnv, envAccessors } from '@auditflow/common/platform';
 
@@ -16,6 +17,11 @@ export const DASHBOARD_ENV = defineEnv({
     description: 'bearer token used server-side for acknowledge/resolve; the browser never sees it. Without it the buttons are disabled',
   },
   REQUEST_TIMEOUT_MS: { type: 'int', default: 5000, min: 100, max: 120_000, description: 'timeout of calls to the notification API' },
+  TRUSTED_PROXIES: {
+    type: 'list',
+    description:
+      'comma-separated addresses and CIDR ranges of reverse proxies (e.g. the ingress controller\'s pod range) whose `X-Forwarded-For` names the user; without it the socket peer is the user. The user address is reported to the notification service so crowdsec outputs never ban it (docs/outputs.md)',
+  },
 });
 type DashboardEnv = ReturnType<typeof envAccessors<typeof DASHBOARD_ENV>>;
 
@@ -31,6 +37,8 @@ export interface DashboardConfig {
   apiToken: string | undefined;
   /** Timeout of every call to the notification API (streams excepted). */
   requestTimeoutMs: number;
+  /** Proxies whose X-Forwarded-For is believed (addresses or CIDR ranges). */
+  trustedProxies: string[];
 }
 
 /**
@@ -49,8 +57,19 @@ export function loadDashboardConfig(env: Env): DashboardConfig {
   if (apiToken !== undefined && /\s/.test(apiToken)) {
     reader.fail('NOTIFICATION_API_TOKEN', 'must not contain whitespace');
   }
+  const trustedProxies = read.TRUSTED_PROXIES() ?? [];
+  for (const entry of trustedProxies) {
+    if (!isAddressOrRange(entry)) reader.fail('TRUSTED_PROXIES', `"${entry}" is not an IP address or CIDR range`);
+  }
   reader.done();
-  return { base, port, host: '0.0.0.0', notificationUrl, apiToken, requestTimeoutMs };
+  return { base, port, host: '0.0.0.0', notificationUrl, apiToken, requestTimeoutMs, trustedProxies };
+}
+
+function isAddressOrRange(entry: string): boolean {
+  const [address = '', prefix, extra] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
 }
 
 function readNotificationUrl(reader: EnvReader, read: DashboardEnv): string {

@@ -3,12 +3,15 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { BackendMetrics } from './backend/metrics.ts';
 import { NotificationClient } from './backend/notification-client.ts';
+import { ResponseApi } from './backend/response-api.ts';
 import { TriageApi } from './backend/triage-api.ts';
 import type { DashboardConfig } from './config.ts';
 import { registerApiRoutes } from './http/api-routes.ts';
 import { type AssetBundle, loadAssets, registerAssetRoutes } from './http/assets.ts';
 import { registerCompression } from './http/compress.ts';
+import { ClientAddressResolver } from './http/client-address.ts';
 import { registerPageRoutes } from './http/page-routes.ts';
+import { registerResponseRoutes } from './http/response-routes.ts';
 import { registerStreamRoute, type StreamHub } from './http/stream-route.ts';
 import { registerTriageRoutes } from './http/triage-routes.ts';
 
@@ -52,9 +55,13 @@ export async function buildDashboardServer(options: BuildOptions): Promise<Dashb
   const streams = registerStreamRoute(app, { client, logger });
   const triage = new TriageApi(client);
   registerTriageRoutes(app, { client, triage, assets, apiToken: config.apiToken, logger });
+  const response = new ResponseApi(client);
+  const addresses = new ClientAddressResolver(config.trustedProxies);
+  registerResponseRoutes(app, { response, addresses, apiToken: config.apiToken, logger });
   registerPageRoutes(app, {
     client,
     triage,
+    response,
     assets,
     actionsEnabled: config.apiToken !== undefined,
     logger,

@@ -12,6 +12,7 @@ export interface NotificationMetrics {
   sseClients: Gauge;
   statusChanges: Counter<'status'>;
   deliveries: Counter<'output' | 'outcome'>;
+  responseDecisions: Counter<'output' | 'mode' | 'outcome'>;
 }
 
 export function createNotificationMetrics(registry: Registry): NotificationMetrics {
@@ -59,6 +60,12 @@ export function createNotificationMetrics(registry: Registry): NotificationMetri
       name: 'notification_deliveries_total',
       help: 'Outbox deliveries settled, by output and outcome (sent, failed, retried, silenced)',
       labelNames: ['output', 'outcome'],
+      registers,
+    }),
+    responseDecisions: new Counter({
+      name: 'notification_response_decisions_total',
+      help: 'Response decisions (crowdsec outputs), by output, mode and outcome (recorded, skipped, pushed, push_failed, undone)',
+      labelNames: ['output', 'mode', 'outcome'],
       registers,
     }),
   };

@@ -17,6 +17,7 @@ import { registerAlertRoutes } from './api/alert-routes.ts';
 import { type ApiToken, BearerAuth, registerScopeEnforcement } from './api/bearer-auth.ts';
 import { registerDeliveryRoutes } from './api/delivery-routes.ts';
 import { registerOpenApi } from './api/openapi-document.ts';
+import { registerResponseRoutes } from './api/response-routes.ts';
 import { registerSilenceRoutes } from './api/silence-routes.ts';
 import { SseHub } from './api/sse-hub.ts';
 import { classifyDbError } from './db/db-errors.ts';
@@ -28,6 +29,7 @@ import type { OutputsConfig } from './delivery/outputs-config.ts';
 import { SilenceAnnotator, silenceAwareStore } from './silences/silence-annotator.ts';
 import { type AlertConsumer, startAlertConsumer } from './ingest/alert-consumer.ts';
 import { createNotificationMetrics, type NotificationMetrics } from './metrics.ts';
+import { registerOperatorAddressRoute } from './response/operator-addresses.ts';
 import { RetentionJob } from './retention/retention-job.ts';
 import type { AlertStore } from './store/alert-store.ts';
 
@@ -99,7 +101,7 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
   let senders: SenderSet | undefined;
   let delivery: DeliveryWorker | undefined;
   if (outputs !== undefined) {
-    senders = createSenders(outputs.outputs.values());
+    senders = createSenders(outputs.outputs.values(), { store: store.response, metrics, logger: logger.child({ component: 'response' }) });
     const worker = new DeliveryWorker({
       outbox: store.outbox,
       silences: store.silences,
@@ -115,6 +117,11 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
     delivery = worker;
     logger.info({ outputs: [...outputs.outputs.keys()] }, 'notification outputs configured');
   }
+
+  // Dashboard users' addresses are kept only while a crowdsec output may need them.
+  const responders = [...(outputs?.outputs.values() ?? [])].filter((output) => output.type === 'crowdsec');
+  const operatorForgetMs = responders.length === 0 ? undefined : Math.max(...responders.map((output) => output.operatorAllowMs));
+  for (const output of responders) logger.info({ output: output.name, mode: output.mode, duration_ms: output.durationMs }, 'response output configured');
 
   if (config.migrateOnStart) await migrateWithRetry(store, logger, stopping.signal);
   await broker.declareQueues([config.alertQueue]);
@@ -147,6 +154,8 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
     registerAlertRoutes(api, { store: apiStore, sse, metrics, now });
     registerSilenceRoutes(api, { silences: store.silences, annotator, now });
     registerDeliveryRoutes(api, { store });
+    registerResponseRoutes(api, { store, senders, metrics, logger });
+    registerOperatorAddressRoute(api, { store: store.response, logger, forgetAfterMs: operatorForgetMs });
   });
   const retention = new RetentionJob({
     store,

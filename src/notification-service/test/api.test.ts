@@ -312,10 +312,13 @@ describe('REST API (real PostgreSQL)', () => {
         '/alerts/stream',
         '/alerts/{id}',
         '/alerts/{id}/deliveries',
+        '/alerts/{id}/response',
+        '/alerts/{id}/response/{decision_id}/undo',
         '/healthz',
         '/metrics',
         '/openapi.json',
         '/readyz',
+        '/response/operator-addresses',
         '/silences',
         '/silences/{id}',
       ]);

@@ -51,7 +51,7 @@ route:
       '5:13 `secret` is a secret: write { env: VARIABLE } or { file: /path }, never the value itself',
       '6:5 unknown key `colour` (allowed: name, type, timeout, url, secret)',
       '9:17 environment variable AF_UNSET_SLACK_URL is not set',
-      '11:11 unknown output type "pager" (one of alertmanager, webhook, slack, ntfy, smtp)',
+      '11:11 unknown output type "pager" (one of alertmanager, webhook, slack, ntfy, smtp, crowdsec)',
       '13:13 no output is named "nobody"',
       '14:15 `group_wait` is a duration such as 500ms, 30s, 5m or 4h',
       "16:18 invalid regular expression: Invalid regular expression: /^(?:()$/u: Unterminated group",

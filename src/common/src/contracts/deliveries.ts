@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 
 /** One notification of an alert to one output (`GET /alerts/{id}/deliveries`, docs/api.md). */
-export const DELIVERY_OUTPUT_TYPES = ['alertmanager', 'webhook', 'slack', 'ntfy', 'smtp'] as const;
+export const DELIVERY_OUTPUT_TYPES = ['alertmanager', 'webhook', 'slack', 'ntfy', 'smtp', 'crowdsec'] as const;
 export const DELIVERY_STATUSES = ['pending', 'sent', 'failed', 'silenced'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 

@@ -19,3 +19,5 @@ export { MAX_MATCHERS, MAX_MATCHER_VALUE, MAX_SILENCE_COMMENT, MAX_SILENCE_DAYS,
 export type { Matcher, NewSilence, Silence, SilenceState, SilenceStatus } from './silences.ts';
 export { assertAlert, assertAuditEvent, contractValidator, describeErrors, isAuditEvent, parseInstant } from './validate.ts';
 export type { ContractValidator } from './validate.ts';
+export { AlertResponseSchema, DECISION_STATES, DecisionParamsSchema, OperatorAddressSchema, RESPONSE_ACTIONS, RESPONSE_MODES, ResponseDecisionSchema, ResponseEventSchema, UndoDecisionSchema } from './response.ts';
+export type { AlertResponse, DecisionState, OperatorAddress, ResponseAction, ResponseDecision, ResponseEvent, UndoDecision } from './response.ts';

@@ -88,3 +88,26 @@ function bindForm() {
     }
   });
 }
+
+// Response decisions: Undo deletes the ban from CrowdSec through the dashboard's API.
+const responseCard = document.querySelector('[data-response]');
+if (responseCard && alertId && actionsEnabled) {
+  responseCard.addEventListener('click', async (event) => {
+    const button = event.target instanceof Element ? event.target.closest('[data-undo-decision]') : null;
+    if (!(button instanceof HTMLButtonElement) || button.disabled) return;
+    const out = responseCard.querySelector('[data-response-message]');
+    button.disabled = true;
+    if (out) out.textContent = 'Undoing…';
+    try {
+      const decision = button.dataset['undoDecision'] ?? '';
+      await postJson(`/api/alerts/${encodeURIComponent(alertId)}/response/${encodeURIComponent(decision)}/undo`, {});
+      window.location.reload();
+    } catch (error) {
+      button.disabled = false;
+      if (out) {
+        out.textContent = error instanceof ApiError ? `Could not undo: ${error.message}` : 'Could not undo.';
+        out.classList.add('is-error');
+      }
+    }
+  });
+}

@@ -2,6 +2,7 @@ import { AlertIdParamsSchema, AuditFlowError, errorMessage, problem, sendProblem
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { AlertPage, NotificationClient } from '../backend/notification-client.ts';
+import type { AlertResponse, ResponseApi } from '../backend/response-api.ts';
 import type { Delivery, TriageApi } from '../backend/triage-api.ts';
 import { BackendRejectedError } from '../errors.ts';
 import { detailPage } from '../views/detail-page.ts';
@@ -22,6 +23,8 @@ import { PageQuerySchema, splitViewOptions, type ViewOptions } from './view-opti
 export interface PageRouteOptions {
   client: NotificationClient;
   triage: TriageApi;
+  /** The alert page's response section; without it the section is not shown. */
+  response?: ResponseApi;
   assets: AssetBundle;
   actionsEnabled: boolean;
   logger: Logger;
@@ -115,6 +118,10 @@ export function registerPageRoutes(app: FastifyInstance, options: PageRouteOptio
       (items): Delivery[] | string => items,
       (error: unknown) => describe(error),
     );
+    const responseAnswer = options.response?.forAlert(id.toLowerCase()).then(
+      (body): AlertResponse | string => body,
+      (error: unknown) => describe(error),
+    );
     try {
       const alert = await client.getAlert(id.toLowerCase());
       if (alert === undefined) {
@@ -131,7 +138,8 @@ export function registerPageRoutes(app: FastifyInstance, options: PageRouteOptio
         );
       }
       const deliveries = await deliveriesAnswer;
-      return send(reply, 200, detailPage({ assets, alert, actionsEnabled: options.actionsEnabled, deliveries }));
+      const response = await responseAnswer;
+      return send(reply, 200, detailPage({ assets, alert, actionsEnabled: options.actionsEnabled, deliveries, ...(response === undefined ? {} : { response }) }));
     } catch (error) {
       if (error instanceof AuditFlowError && error.statusCode < 500) throw error;
       options.logger.warn({ ...logFields(error), alert_id: id }, 'alert detail unavailable');

@@ -4,6 +4,7 @@ import type { AlertRow } from '../backend/notification-client.ts';
 import type { AssetBundle } from '../http/assets.ts';
 import { contextSection } from './context-section.ts';
 import { layout } from './layout.ts';
+import { type ResponseSectionModel, responseSection } from './response-section.ts';
 
 export interface DetailPageModel {
   assets: AssetBundle;
@@ -11,6 +12,8 @@ export interface DetailPageModel {
   actionsEnabled: boolean;
   /** The alert's deliveries, or why they could not be shown. */
   deliveries?: Record<string, unknown>[] | string;
+  /** The alert's response decisions and their history, or why they could not be shown. */
+  response?: ResponseSectionModel;
 }
 
 type Fact = [label: string, value: SafeHtml | string];
@@ -57,6 +60,7 @@ ${card('Identifiers', [
 ])}
 ${groupKeyCard(alert['group_key'])}
 ${deliveriesCard(model.deliveries)}
+${responseSection(model.response, model.actionsEnabled)}
 </div>
 ${jsonSection('Triggering event', 'raw-event', alert['raw_event_data'])}`,
   });

@@ -3,9 +3,10 @@ import { type Env, parseDuration, YamlLocator, type YamlPath, type YamlProblem, 
 import { isLabelName, LABEL_NAME_RULE } from '@auditflow/common/contracts';
 import { problemSummary } from '@auditflow/common/platform';
 import { isMap, LineCounter, parseDocument } from 'yaml';
+import { parseAllowEntry } from '../response/address-allowlist.ts';
 import { type CompiledMatcher, compileMatcher, type Matcher } from './matchers.ts';
 
-export const OUTPUT_TYPES = ['alertmanager', 'webhook', 'slack', 'ntfy', 'smtp'] as const;
+export const OUTPUT_TYPES = ['alertmanager', 'webhook', 'slack', 'ntfy', 'smtp', 'crowdsec'] as const;
 export type OutputType = (typeof OUTPUT_TYPES)[number];
 
 interface OutputBase {
@@ -60,7 +61,27 @@ export interface SmtpOutput extends OutputBase {
   linkUrl?: string;
 }
 
-export type OutputConfig = AlertmanagerOutput | WebhookOutput | SlackOutput | NtfyOutput | SmtpOutput;
+export type ResponseMode = 'dry-run' | 'enforce';
+
+/** A response output: bans the alert's source address through a CrowdSec Local API (src/notification-service/src/response). */
+export interface CrowdsecOutput extends OutputBase {
+  type: 'crowdsec';
+  /** dry-run (the default) records and shows the decision; enforce pushes it. */
+  mode: ResponseMode;
+  /** The Local API's base URL; required in enforce mode. */
+  url?: string;
+  /** The machine (watcher) the decisions are pushed as; required in enforce mode. */
+  machineId?: string;
+  password?: string;
+  /** How long every decision lasts. */
+  durationMs: number;
+  /** Addresses and CIDR ranges never banned (loopback is always added). */
+  allowlist: string[];
+  /** How long an address a dashboard user was seen at stays allow-listed. */
+  operatorAllowMs: number;
+}
+
+export type OutputConfig = AlertmanagerOutput | WebhookOutput | SlackOutput | NtfyOutput | SmtpOutput | CrowdsecOutput;
 
 export interface RouteConfig {
   /** Position in the tree (`route`, `route.routes[0]`, ...), stable while the file is. */
@@ -99,6 +120,14 @@ export class OutputsConfigError extends AfOutputsInvalidError {
 }
 
 const DEFAULTS = { groupWaitMs: 30_000, repeatIntervalMs: 4 * 3_600_000, timeoutMs: 10_000 };
+/** Bounds of a crowdsec output: no decision is forever, and operator addresses are forgotten. */
+export const RESPONSE_LIMITS = {
+  defaultDurationMs: 4 * 3_600_000,
+  minDurationMs: 60_000,
+  maxDurationMs: 7 * 86_400_000,
+  defaultOperatorAllowMs: 24 * 3_600_000,
+  maxOperatorAllowMs: 30 * 86_400_000,
+};
 const DEFAULT_POLICY: DeliveryPolicy = { maxAttempts: 10, backoffInitialMs: 1000, backoffMaxMs: 300_000 };
 // The name is judged by the shared label grammar (isLabelName), not by this pattern.
 const MATCHER = /^\s*([^\s=!~]+)\s*(=~|!~|!=|=)\s*(.*?)\s*$/;
@@ -224,7 +253,65 @@ class Parser {
       }
       case 'smtp':
         return this.#smtp(raw, path, base, common);
+      case 'crowdsec':
+        return this.#crowdsec(raw, path, base, common);
     }
+  }
+
+  #crowdsec(raw: Json, path: YamlPath, base: { name: string; timeoutMs: number }, common: string[]): CrowdsecOutput | undefined {
+    this.#keys(raw, path, [...common, 'mode', 'url', 'machine_id', 'password', 'duration', 'allowlist', 'allowlist_file', 'operator_allow_for']);
+    const mode = (raw.mode ?? 'dry-run') as ResponseMode;
+    if (mode !== 'dry-run' && mode !== 'enforce') this.#at.report([...path, 'mode'], '`mode` is dry-run (the default) or enforce');
+    const enforce = mode === 'enforce';
+    const url = raw.url === undefined && !enforce ? undefined : this.#url(raw, path, 'url');
+    const machineId = raw.machine_id === undefined && !enforce ? undefined : this.#plainOrSecret(raw, path, 'machine_id');
+    const password = this.#secret(raw, path, 'password', enforce);
+    const durationMs = this.#duration(raw, path, 'duration') ?? RESPONSE_LIMITS.defaultDurationMs;
+    if (durationMs < RESPONSE_LIMITS.minDurationMs || durationMs > RESPONSE_LIMITS.maxDurationMs) {
+      this.#at.report([...path, 'duration'], '`duration` is between 1m and 7d (every decision expires)');
+    }
+    const operatorAllowMs = this.#duration(raw, path, 'operator_allow_for') ?? RESPONSE_LIMITS.defaultOperatorAllowMs;
+    if (operatorAllowMs < 60_000 || operatorAllowMs > RESPONSE_LIMITS.maxOperatorAllowMs) {
+      this.#at.report([...path, 'operator_allow_for'], '`operator_allow_for` is between 1m and 30d');
+    }
+    const allowlist: string[] = [];
+    if (raw.allowlist !== undefined) {
+      if (!Array.isArray(raw.allowlist)) this.#at.report([...path, 'allowlist'], '`allowlist` is a list of addresses and CIDR ranges');
+      else
+        raw.allowlist.forEach((entry, index) => {
+          const parsed = typeof entry === 'string' ? parseAllowEntry(entry) : undefined;
+          if (parsed === undefined) this.#at.report([...path, 'allowlist', index], 'not an IP address or CIDR range such as 192.168.1.0/24');
+          else allowlist.push(parsed);
+        });
+    }
+    if (raw.allowlist_file !== undefined) {
+      const file = this.#string(raw, path, 'allowlist_file');
+      const text = file === undefined ? undefined : this.#readFile(file, [...path, 'allowlist_file']);
+      // One address or range a line, `#` comments: the form the chart renders from response.allowlist.
+      text?.split('\n').forEach((line, index) => {
+        const entry = line.replace(/#.*/, '').trim();
+        if (entry === '') return;
+        const parsed = parseAllowEntry(entry);
+        if (parsed === undefined) this.#at.report([...path, 'allowlist_file'], `${file}:${index + 1}: "${entry}" is not an IP address or CIDR range`);
+        else allowlist.push(parsed);
+      });
+    }
+    return {
+      ...base,
+      type: 'crowdsec',
+      mode,
+      ...(url === undefined ? {} : { url }),
+      ...(machineId === undefined ? {} : { machineId }),
+      ...(password === undefined ? {} : { password }),
+      durationMs,
+      allowlist,
+      operatorAllowMs,
+    };
+  }
+
+  /** A value that may be written as is or kept out of the file like a secret. */
+  #plainOrSecret(raw: Json, path: YamlPath, key: string): string | undefined {
+    return typeof raw[key] === 'string' ? this.#string(raw, path, key) : this.#secret(raw, path, key, true);
   }
 
   #smtp(raw: Json, path: YamlPath, base: { name: string; timeoutMs: number }, common: string[]): SmtpOutput | undefined {

@@ -3,6 +3,9 @@
 APP_PORT: {{ .Values.containerPorts.http | quote }}
 NOTIFICATION_SERVICE_HOST: {{ default (include "auditflow.peerFullname" (dict "ctx" . "name" "notification-service")) .Values.notificationApi.host | quote }}
 NOTIFICATION_SERVICE_PORT: {{ .Values.notificationApi.port | quote }}
+{{- with .Values.trustedProxies }}
+TRUSTED_PROXIES: {{ join "," . | quote }}
+{{- end }}
 {{- end -}}
 
 {{- define "event-audit-dashboard.tokenSecretName" -}}

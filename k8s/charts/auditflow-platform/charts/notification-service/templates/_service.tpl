@@ -39,7 +39,7 @@ OUTPUTS_FILE: {{ printf "%s/outputs.yaml" (.Values.outputs.mountPath | trimSuffi
 {{- end -}}
 
 {{- define "notification-service.externalSecrets" -}}
-{{- toYaml (compact (list .Values.rabbitmq.existingSecret .Values.postgresql.existingSecret .Values.apiTokens.existingSecret .Values.outputs.existingSecret)) -}}
+{{- toYaml (compact (list .Values.rabbitmq.existingSecret .Values.postgresql.existingSecret .Values.apiTokens.existingSecret .Values.outputs.existingSecret .Values.response.crowdsecSecret)) -}}
 {{- end -}}
 
 {{/* The outputs file is part of the config checksum, so editing it rolls the pods. */}}
@@ -51,6 +51,14 @@ OUTPUTS_FILE: {{ printf "%s/outputs.yaml" (.Values.outputs.mountPath | trimSuffi
 {{- else -}}
 {{- .Values.outputs.content -}}
 {{- end -}}
+{{- include "notification-service.responseAllowlist" . -}}
+{{- end -}}
+
+{{/* response.allowlist as the allowlist_file of crowdsec outputs: one address or range a line. */}}
+{{- define "notification-service.responseAllowlist" -}}
+{{- range .Values.response.allowlist }}
+{{ . }}
+{{- end }}
 {{- end -}}
 
 {{- define "notification-service.volumes" -}}
@@ -68,6 +76,17 @@ OUTPUTS_FILE: {{ printf "%s/outputs.yaml" (.Values.outputs.mountPath | trimSuffi
     secretName: {{ . }}
     defaultMode: 0440
 {{- end }}
+{{- if .Values.response.allowlist }}
+- name: response-allowlist
+  configMap:
+    name: {{ printf "%s-response-allowlist" (include "auditflow.fullname" .) }}
+{{- end }}
+{{- with .Values.response.crowdsecSecret }}
+- name: crowdsec-credentials
+  secret:
+    secretName: {{ . }}
+    defaultMode: 0440
+{{- end }}
 {{- end -}}
 
 {{- define "notification-service.volumeMounts" -}}
@@ -79,6 +98,16 @@ OUTPUTS_FILE: {{ printf "%s/outputs.yaml" (.Values.outputs.mountPath | trimSuffi
 {{- if .Values.outputs.existingSecret }}
 - name: output-secrets
   mountPath: {{ .Values.outputs.secretsMountPath }}
+  readOnly: true
+{{- end }}
+{{- if .Values.response.allowlist }}
+- name: response-allowlist
+  mountPath: {{ .Values.response.mountPath }}
+  readOnly: true
+{{- end }}
+{{- if .Values.response.crowdsecSecret }}
+- name: crowdsec-credentials
+  mountPath: {{ .Values.response.secretsMountPath }}
   readOnly: true
 {{- end }}
 {{- end -}}
