@@ -1,11 +1,16 @@
 // Writes the JSON Schema files from their TypeScript source of truth.
-// Run: node --conditions=source scripts/export-schemas.ts
-import { writeFileSync } from 'node:fs';
+//
+//   node --conditions=source scripts/export-schemas.ts          rewrite the schema files
+//   node --conditions=source scripts/export-schemas.ts --check  exit 1 when one is stale
+import { fileURLToPath } from 'node:url';
 import { alertSchema, auditEventSchema } from '@auditflow/common';
+import { writeOrCheck } from './lib/generated-file.mjs';
 
 const targets = [
   ['src/common/schemas/audit-event.schema.json', auditEventSchema],
   ['src/common/schemas/alert.schema.json', alertSchema],
 ] as const;
-for (const [path, schema] of targets) writeFileSync(path, `${JSON.stringify(schema, null, 2)}\n`);
-console.log(`wrote ${targets.length} schema files`);
+writeOrCheck(
+  targets.map(([path, schema]) => ({ path: fileURLToPath(new URL(`../${path}`, import.meta.url)), content: `${JSON.stringify(schema, null, 2)}\n` })),
+  { command: 'node --conditions=source scripts/export-schemas.ts' },
+);

@@ -1,7 +1,9 @@
 // Regenerates the tables of docs/configuration.md that are declared in code (`<!-- env:<id> -->`
-// blocks). `node --conditions=source scripts/generate-config-docs.ts` writes the file;
-// src/auditflow/test/config-docs.test.ts regenerates and compares.
-import { readFileSync, writeFileSync } from 'node:fs';
+// blocks). src/auditflow/test/config-docs.test.ts regenerates and compares.
+//
+//   node --conditions=source scripts/generate-config-docs.ts          rewrite docs/configuration.md
+//   node --conditions=source scripts/generate-config-docs.ts --check  exit 1 when it is stale
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ALL_IN_ONE_ENV } from '@auditflow/auditflow/all-in-one-env';
 import { GENERATOR_ENV } from '@auditflow/audit-event-generator/config';
@@ -11,6 +13,7 @@ import { BASE_ENV, type EnvSpec, envTable, RABBIT_ENV, replaceEnvBlock } from '@
 import { DASHBOARD_ENV } from '@auditflow/event-audit-dashboard/config';
 import { NOTIFICATION_ENV } from '@auditflow/notification-service/config';
 import { POSTGRES_ENV } from '@auditflow/notification-service/postgres-config';
+import { writeOrCheck } from './lib/generated-file.mjs';
 
 export const CONFIGURATION_DOC = fileURLToPath(new URL('../docs/configuration.md', import.meta.url));
 
@@ -34,8 +37,7 @@ export function renderConfigurationDoc(current: string): string {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const current = readFileSync(CONFIGURATION_DOC, 'utf8');
-  const next = renderConfigurationDoc(current);
-  if (next !== current) writeFileSync(CONFIGURATION_DOC, next);
-  console.log(next === current ? 'docs/configuration.md is up to date' : 'docs/configuration.md regenerated');
+  writeOrCheck([{ path: CONFIGURATION_DOC, content: renderConfigurationDoc(readFileSync(CONFIGURATION_DOC, 'utf8')) }], {
+    command: 'node --conditions=source scripts/generate-config-docs.ts',
+  });
 }

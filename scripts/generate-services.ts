@@ -1,9 +1,11 @@
 // Writes services.json (the manifest for shell scripts, CI and the bake file) from
-// src/common/src/services.ts. `node --conditions=source scripts/generate-services.ts`;
-// src/common/test/services-manifest.test.ts regenerates and compares.
-import { readFileSync, writeFileSync } from 'node:fs';
+// src/common/src/services.ts. src/common/test/services-manifest.test.ts regenerates and compares.
+//
+//   node --conditions=source scripts/generate-services.ts          rewrite services.json
+//   node --conditions=source scripts/generate-services.ts --check  exit 1 when it is stale
 import { fileURLToPath } from 'node:url';
 import { SERVICES } from '@auditflow/common/platform';
+import { writeOrCheck } from './lib/generated-file.mjs';
 
 export const SERVICES_JSON = fileURLToPath(new URL('../services.json', import.meta.url));
 
@@ -16,13 +18,5 @@ export function renderServicesJson(): string {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const next = renderServicesJson();
-  let current = '';
-  try {
-    current = readFileSync(SERVICES_JSON, 'utf8');
-  } catch {
-    // first run
-  }
-  if (next !== current) writeFileSync(SERVICES_JSON, next);
-  console.log(next === current ? 'services.json is up to date' : 'services.json regenerated');
+  writeOrCheck([{ path: SERVICES_JSON, content: renderServicesJson() }], { command: 'node --conditions=source scripts/generate-services.ts' });
 }

@@ -6,10 +6,11 @@
 //
 //   node scripts/sync-alertmanager-values.mjs          rewrite the values file
 //   node scripts/sync-alertmanager-values.mjs --check  exit 1 when it is stale
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
+import { writeOrCheck } from './lib/generated-file.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const source = join(repoRoot, 'monitoring/alertmanager/alertmanager.yaml');
@@ -22,16 +23,4 @@ const expected = [
   stringify({ alertmanager: { config: parse(readFileSync(source, 'utf8')) } }, { lineWidth: 0 }),
 ].join('\n');
 
-if (process.argv.includes('--check')) {
-  let current = '';
-  try {
-    current = readFileSync(target, 'utf8');
-  } catch {}
-  if (current !== expected) {
-    console.error('monitoring/kube-prometheus-stack/alertmanager-values.yaml is stale: run node scripts/sync-alertmanager-values.mjs');
-    process.exit(1);
-  }
-} else {
-  writeFileSync(target, expected);
-  console.log('monitoring/kube-prometheus-stack/alertmanager-values.yaml regenerated');
-}
+writeOrCheck([{ path: target, content: expected }], { command: 'node scripts/sync-alertmanager-values.mjs' });

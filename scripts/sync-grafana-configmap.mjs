@@ -8,10 +8,11 @@
 //
 // --dashboards <dir> and --out <file> override the default paths (the tests
 // use them to prove that --check detects drift).
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { writeOrCheck } from './lib/generated-file.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -93,16 +94,4 @@ if (Buffer.byteLength(rendered) > CLIENT_SIDE_APPLY_LIMIT) {
   );
 }
 
-if (values.check) {
-  const current = existsSync(outFile) ? readFileSync(outFile, 'utf8') : null;
-  if (current !== rendered) {
-    console.error(
-      `sync-grafana-configmap: ${relative(repoRoot, outFile)} is out of date; run node scripts/sync-grafana-configmap.mjs`,
-    );
-    process.exit(1);
-  }
-  console.log(`sync-grafana-configmap: ${relative(repoRoot, outFile)} is up to date`);
-} else {
-  writeFileSync(outFile, rendered);
-  console.log(`sync-grafana-configmap: wrote ${relative(repoRoot, outFile)}`);
-}
+writeOrCheck([{ path: outFile, content: rendered }], { command: 'node scripts/sync-grafana-configmap.mjs', check: values.check });

@@ -33,6 +33,40 @@ function stub(name: string, body: string): string {
   return file;
 }
 
+/**
+ * A stand-in kubectl for promote-overlay.sh: the source namespace runs `images`, kustomize is the
+ * real kubectl's (put on PATH as kubectl-real), apply copies the manifest to `applied`. With
+ * `createdSecrets` the target has no Secrets yet: creating them appends to that file, and an apply
+ * before it fails; without it the Secrets exist.
+ */
+function promoteKubectl(
+  name: string,
+  o: { source: string; target: string; images: string[]; deployment: string; applied: string; createdSecrets?: string },
+): string {
+  const created = o.createdSecrets;
+  const kubectl = stub(
+    name,
+    [
+      'case "$*" in',
+      `  "--namespace ${o.source} get deployments "*) printf '${o.images.join('\\n')}\\n' ;;`,
+      '  kustomize*) exec kubectl-real "$@" ;;',
+      created === undefined
+        ? `  apply*) cp "\${@: -1}" ${JSON.stringify(o.applied)} ;;`
+        : `  apply*) [ -f ${JSON.stringify(created)} ] || { echo "applied before the Secrets exist" >&2; exit 7; }; cp "\${@: -1}" ${JSON.stringify(o.applied)} ;;`,
+      `  "--namespace ${o.target} get secret "*) exit ${created === undefined ? 0 : 1} ;;`,
+      ...(created === undefined ? [] : [`  "--namespace ${o.target} create -f -") cat >> ${JSON.stringify(created)} ;;`]),
+      `  "--namespace ${o.target} get deployments -o name") echo deployment.apps/${o.deployment} ;;`,
+      '  *rollout*) echo "rolled out" ;;',
+      '  *) echo "unexpected: $*" >&2; exit 9 ;;',
+      'esac',
+    ].join('\n'),
+  );
+  const real = spawnSync('bash', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).stdout.trim();
+  assert.ok(real, 'kubectl (for its built-in kustomize) is on PATH');
+  stub('kubectl-real', `exec ${real} "$@"`);
+  return kubectl;
+}
+
 describe('delivery scripts', () => {
   test('select-services.sh maps changed filters to images, and nothing to nothing', () => {
     const out = path.join(work, 'select-out');
@@ -125,25 +159,15 @@ describe('delivery scripts', () => {
   test('promote-overlay.sh creates the missing Secrets, then applies the overlay with the digests running in the source environment', () => {
     const applied = path.join(work, 'applied.yaml');
     const created = path.join(work, 'created-secrets.yaml');
-    const images = SERVICES.map((s, i) => `docker.io/auditflow/${s}:v1.0.0@${digest('0123'[i] ?? 'f')}`).join('\\n');
-    const kubectl = stub(
-      'kubectl',
-      [
-        'case "$*" in',
-        `  "--namespace staging get deployments "*) printf '${images}\\ndocker.io/library/postgres:17-alpine\\n' ;;`,
-        '  kustomize*) exec kubectl-real "$@" ;;',
-        `  apply*) [ -f ${JSON.stringify(created)} ] || { echo "applied before the Secrets exist" >&2; exit 7; }; cp "\${@: -1}" ${JSON.stringify(applied)} ;;`,
-        '  "--namespace preprod get secret "*) exit 1 ;;',
-        `  "--namespace preprod create -f -") cat >> ${JSON.stringify(created)} ;;`,
-        '  "--namespace preprod get deployments -o name") echo deployment.apps/afp-audit-log-analysis ;;',
-        '  *rollout*) echo "rolled out" ;;',
-        '  *) echo "unexpected: $*" >&2; exit 9 ;;',
-        'esac',
-      ].join('\n'),
-    );
-    const real = spawnSync('bash', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).stdout.trim();
-    assert.ok(real, 'kubectl (for its built-in kustomize) is on PATH');
-    stub('kubectl-real', `exec ${real} "$@"`);
+    const images = SERVICES.map((s, i) => `docker.io/auditflow/${s}:v1.0.0@${digest('0123'[i] ?? 'f')}`);
+    const kubectl = promoteKubectl('kubectl', {
+      source: 'staging',
+      target: 'preprod',
+      images: [...images, 'docker.io/library/postgres:17-alpine'],
+      deployment: 'afp-audit-log-analysis',
+      applied,
+      createdSecrets: created,
+    });
     // The real helm renders the Secrets (an earlier test put a stand-in `helm` on PATH).
     const helm = path.join(repoRoot, '.tools', 'bin', 'helm');
     const res = script('promote-overlay.sh', { TARGET: 'preprod', KUBECTL: kubectl, HELM: helm, PATH: `${work}:${process.env.PATH}` });
@@ -162,22 +186,8 @@ describe('delivery scripts', () => {
 
   test('promote-overlay.sh promotes images of an operator\'s own registry and organisation, never the base tag', () => {
     const applied = path.join(work, 'applied-own-org.yaml');
-    const images = SERVICES.map((s, i) => `ghcr.io/homelab/${s}:v1.0.0@${digest('4567'[i] ?? 'f')}`).join('\\n');
-    const kubectl = stub(
-      'kubectl-own-org',
-      [
-        'case "$*" in',
-        `  "--namespace preprod get deployments "*) printf '${images}\\n' ;;`,
-        '  kustomize*) exec kubectl-real "$@" ;;',
-        `  apply*) cp "\${@: -1}" ${JSON.stringify(applied)} ;;`,
-        '  "--namespace prod get secret "*) exit 0 ;;',
-        '  "--namespace prod get deployments -o name") echo deployment.apps/afp-audit-ingest ;;',
-        '  *rollout*) echo "rolled out" ;;',
-        '  *) echo "unexpected: $*" >&2; exit 9 ;;',
-        'esac',
-      ].join('\n'),
-    );
-    stub('kubectl-real', `exec ${spawnSync('bash', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).stdout.trim()} "$@"`);
+    const images = SERVICES.map((s, i) => `ghcr.io/homelab/${s}:v1.0.0@${digest('4567'[i] ?? 'f')}`);
+    const kubectl = promoteKubectl('kubectl-own-org', { source: 'preprod', target: 'prod', images, deployment: 'afp-audit-ingest', applied });
     const helm = path.join(repoRoot, '.tools', 'bin', 'helm');
     const res = script('promote-overlay.sh', { TARGET: 'prod', REGISTRY: 'ghcr.io', IMAGE_ORG: 'homelab', KUBECTL: kubectl, HELM: helm, PATH: `${work}:${process.env.PATH}` });
     assert.equal(res.status, 0, res.stderr);

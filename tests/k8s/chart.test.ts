@@ -126,13 +126,16 @@ describe('generated and copied files stay in sync', () => {
     const copy = mkdtempSync(join(tmpdir(), 'af-lib-check-'));
     try {
       cpSync(join(REPO, 'k8s', 'charts'), join(copy, 'k8s', 'charts'), { recursive: true });
+      // The generator's helper and the source of the file it copies into a chart.
+      cpSync(join(REPO, 'scripts', 'lib'), join(copy, 'scripts', 'lib'), { recursive: true });
+      cpSync(join(REPO, 'src', 'audit-log-analysis', 'rules'), join(copy, 'src', 'audit-log-analysis', 'rules'), { recursive: true });
       symlinkSync(join(REPO, 'node_modules'), join(copy, 'node_modules'));
       writeFileSync(join(copy, 'k8s', 'charts', 'auditflow-common', 'templates', '_common.tpl'), '{{/* changed */}}\n', { flag: 'a' });
       const result = await run(NODE, [join(copy, 'k8s', 'charts', 'tools', 'vendor-library.mjs'), '--check'], { cwd: copy, env: { ...process.env, HELM_BIN: HELM } }).then(
         () => 'current',
         (e: { stderr: string }) => e.stderr,
       );
-      assert.match(result, /stale: auditflow-platform\/charts\/auditflow-common-1\.0\.0\.tgz/);
+      assert.match(result, /^k8s\/charts\/auditflow-platform\/charts\/auditflow-common-1\.0\.0\.tgz is out of date: run node k8s\/charts\/tools\/vendor-library\.mjs$/m);
     } finally {
       rmSync(copy, { recursive: true, force: true });
     }

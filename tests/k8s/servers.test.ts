@@ -15,6 +15,7 @@ import { Connection } from 'rabbitmq-client';
 import type { Channel } from 'rabbitmq-client';
 import { CHART, type Rendered, find, helmTemplate } from './lib/render.ts';
 import { freePort } from '../support/processes.ts';
+import { rabbitmqctl } from '../support/rabbitmq.ts';
 
 const run = promisify(execFile);
 const ID = randomBytes(4).toString('hex');
@@ -31,16 +32,6 @@ function decoded(r: Rendered, secret: string, key: string): string {
   const value = find(r.objects, 'Secret', secret).data?.[key];
   assert.ok(value, `${secret}[${key}]`);
   return Buffer.from(value, 'base64').toString('utf8');
-}
-
-async function rabbitmqctl(args: string[]): Promise<string> {
-  try {
-    const { stdout } = await run('rabbitmqctl', ['-q', ...args], { timeout: 60_000 });
-    return stdout;
-  } catch (error) {
-    const e = error as { stderr?: string; message: string };
-    throw new Error(`rabbitmqctl ${args.join(' ')}: ${e.stderr || e.message}`);
-  }
 }
 
 describe('RabbitMQ definitions on a real broker', () => {

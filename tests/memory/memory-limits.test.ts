@@ -94,6 +94,27 @@ test('a service started in a 200 MiB cgroup finds the limit and re-executes itse
   }
 });
 
+test('a service in a 200 MiB cgroup exports that limit as auditflow_memory_limit_bytes (what AuditFlowHighMemory divides by)', { skip: skipCgroups }, async () => {
+  const cgroup = createMemoryCgroup(200);
+  try {
+    const script = [
+      "import { createRegistry } from '@auditflow/common';",
+      "console.log(await createRegistry('audit-ingest').metrics());",
+    ].join('\n');
+    const run = track(
+      cgroup.spawn(`${REPO_ROOT}node_modules/.bin/node`, ['--conditions=source', '--input-type=module', '-e', script], {
+        cwd: `${REPO_ROOT}src/audit-ingest`,
+        env: { PATH: process.env['PATH'] ?? '' },
+      }),
+    );
+    const code = await new Promise((resolve) => run.child.once('close', resolve));
+    assert.equal(code, 0, run.output());
+    assert.match(run.output(), /^auditflow_memory_limit_bytes\{service="audit-ingest"\} 209715200$/m);
+  } finally {
+    cgroup.remove();
+  }
+});
+
 before(() => {
   // `npm start --workspace` runs dist/: build what the drains start (incremental, quick when up to date).
   execFileSync(`${REPO_ROOT}node_modules/.bin/tsc`, ['-b', 'tsconfig.build.json'], { cwd: REPO_ROOT, stdio: 'inherit' });

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { expressionProblems, readObservabilityContract } from './contract.ts';
 import { labelNames, metricNames } from './promql.ts';
+import { createRegistry } from '../../src/common/src/metrics.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const monitoringDir = join(repoRoot, 'monitoring');
@@ -116,19 +117,28 @@ describe('Prometheus rules', () => {
   });
 
   test('the unit tests fail when an alert threshold changes', (t) => {
-    // Proves the promtool tests pin behaviour: a looser memory budget must
-    // make the AuditFlowHighMemory case fail.
+    // Proves the promtool tests pin behaviour: a looser share of the pod's
+    // memory limit must make the AuditFlowHighMemory case fail.
     const dir = tempDir(t, 'auditflow-rules-');
     cpSync(rulesDir, join(dir, 'rules'), { recursive: true });
     cpSync(promtoolTestsDir, join(dir, 'tests'), { recursive: true });
     const mutated = join(dir, 'rules/auditflow-alerts.yaml');
     const original = readFileSync(mutated, 'utf8');
-    const loosened = original.replace('> 128 * 1024 * 1024', '> 256 * 1024 * 1024');
+    const loosened = original.replace(/(\/ auditflow_memory_limit_bytes\{[^}]*\}\s*)> 0\.9\n/, '$1> 0.95\n');
     assert.notEqual(loosened, original, 'memory threshold not found in the rules');
     writeFileSync(mutated, loosened);
     const { status, output } = run('promtool', ['test', 'rules', join(dir, 'tests/resources.yaml')], join(dir, 'tests'));
     assert.notEqual(status, 0, 'promtool accepted a changed threshold');
     assert.match(output, /AuditFlowHighMemory/);
+  });
+
+  test('the memory alert compares each pod with the limit the services export, never a fixed size', async () => {
+    const rule = alertRules.find((r) => r.alert === 'AuditFlowHighMemory');
+    assert.ok(rule);
+    assert.match(rule.expr, /process_resident_memory_bytes\{[^}]*\}\s*\/ auditflow_memory_limit_bytes\{/);
+    assert.doesNotMatch(rule.expr, /1024/);
+    const exported = await createRegistry('unit', { memoryLimitBytes: () => 1 }).metrics();
+    assert.match(exported, /^auditflow_memory_limit_bytes\{service="unit"\} 1$/m, 'the shared metrics setup exports the gauge the rule divides by');
   });
 
   test('every alert has a firing and a quiet unit test case', () => {

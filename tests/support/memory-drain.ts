@@ -2,6 +2,7 @@
  * A 30,000-message backlog drained by one service started a documented way
  * inside a memory cgroup as tight as its chart's limit. Shared by the
  * cgroup test (tests/memory-limits.test.ts) and `npm run bench` (peak lines).
+ * The backlog builders and the peak reader are shared with the ingest benches.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -77,7 +78,8 @@ function servicePid(root: number): number | undefined {
   return found;
 }
 
-function vmHwm(pid: number | undefined): number {
+/** A process's resident-memory high-water mark (VmHWM) in MiB; 0 once it is gone. */
+export function vmHwm(pid: number | undefined): number {
   if (pid === undefined) return 0;
   try {
     return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
@@ -118,43 +120,48 @@ export function analysisEvents(total: number): Buffer[] {
   return Array.from({ length: total }, (_, i) => Buffer.from(JSON.stringify(generateEvent(undefined, { random, clock: () => start + i * 10 }))));
 }
 
-function alertBodies(total: number): Buffer[] {
-  return Array.from({ length: total }, (_, i) => {
-    const user = ['devops_admin', 'app_user', 'guest_user', 'monitoring_agent', 'attacker_bob'][i % 5];
-    const host = ['prod-web-01', 'prod-db-02', 'dev-api-03', 'test-worker-04'][i % 4];
-    const eventId = randomUUID();
-    return Buffer.from(
-      JSON.stringify({
-        alert_id: randomUUID(),
-        correlation_id: eventId,
-        timestamp: new Date(Date.now() - (total - i) * 10).toISOString(),
-        alert_name: 'Multiple Failed Login Attempts',
-        alert_type: 'SECURITY',
-        severity: i % 7 === 0 ? 'WARNING' : 'CRITICAL',
-        description: `3 or more failed login attempts for user '${user}' on '${host}' within 60 seconds.`,
-        source_service_name: 'audit-event-generator',
-        analysis_rule: { rule_id: 'ANLY-SEC-001', rule_name: 'Failed Login Burst Detection', rule_description: 'Detects 3 failed logins within 60 seconds.' },
-        triggered_by: { actor_type: 'USER', actor_id: user, client_ip: `192.168.1.${100 + (i % 100)}` },
-        impacted_resource: { resource_type: 'SERVER', resource_id: host, server_hostname: host },
-        action_observed: 'LOGIN_FAILURE',
-        raw_event_data: {
-          event_id: eventId,
-          timestamp: new Date().toISOString(),
-          source_service: 'audit-event-generator',
-          server_hostname: host,
-          event_type: 'user_login',
-          severity: 'WARNING',
-          user_id: user,
-          action_result: 'FAILURE',
-          details: { reason: 'Incorrect password', ip_address: `192.168.1.${100 + (i % 100)}`, protocol: 'ssh' },
-        },
-        metadata: { tags: ['brute-force', 'authentication'], environment: 'test' },
-      }),
-    );
-  });
+/**
+ * Alert i of a backlog of total, as the analysis service publishes it: five users on four
+ * hosts, one in seven a warning, timestamps 10 ms apart ending now.
+ */
+export function backlogAlert(i: number, total: number, environment = 'test') {
+  const user = ['devops_admin', 'app_user', 'guest_user', 'monitoring_agent', 'attacker_bob'][i % 5];
+  const host = ['prod-web-01', 'prod-db-02', 'dev-api-03', 'test-worker-04'][i % 4];
+  const eventId = randomUUID();
+  return {
+    alert_id: randomUUID(),
+    correlation_id: eventId,
+    timestamp: new Date(Date.now() - (total - i) * 10).toISOString(),
+    alert_name: 'Multiple Failed Login Attempts',
+    alert_type: 'SECURITY',
+    severity: i % 7 === 0 ? 'WARNING' : 'CRITICAL',
+    description: `3 or more failed login attempts for user '${user}' on '${host}' within 60 seconds.`,
+    source_service_name: 'audit-event-generator',
+    analysis_rule: { rule_id: 'ANLY-SEC-001', rule_name: 'Failed Login Burst Detection', rule_description: 'Detects 3 failed logins within 60 seconds.' },
+    triggered_by: { actor_type: 'USER', actor_id: user, client_ip: `192.168.1.${100 + (i % 100)}` },
+    impacted_resource: { resource_type: 'SERVER', resource_id: host, server_hostname: host },
+    action_observed: 'LOGIN_FAILURE',
+    raw_event_data: {
+      event_id: eventId,
+      timestamp: new Date().toISOString(),
+      source_service: 'audit-event-generator',
+      server_hostname: host,
+      event_type: 'user_login',
+      severity: 'WARNING',
+      user_id: user,
+      action_result: 'FAILURE',
+      details: { reason: 'Incorrect password', ip_address: `192.168.1.${100 + (i % 100)}`, protocol: 'ssh' },
+    },
+    metadata: { tags: ['brute-force', 'authentication'], environment },
+  };
 }
 
-function auditBodies(total: number, batch = 400): string[] {
+function alertBodies(total: number): Buffer[] {
+  return Array.from({ length: total }, (_, i) => Buffer.from(JSON.stringify(backlogAlert(i, total))));
+}
+
+/** Webhook bodies: EventLists of batch (the API server's default 400) ResponseComplete events, total in all. */
+export function auditBodies(total: number, batch = 400): string[] {
   const template = (auditEventList(new Date(), 'dave').body['items'] as Record<string, unknown>[]).filter((e) => e['stage'] === 'ResponseComplete');
   const bodies: string[] = [];
   for (let n = 0; n < total; n += batch) {
@@ -162,6 +169,19 @@ function auditBodies(total: number, batch = 400): string[] {
     bodies.push(JSON.stringify({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items }));
   }
   return bodies;
+}
+
+/** Posts every body to the audit webhook, four batches in flight as parallel API servers (or a retrying one) send them. */
+export async function postAuditBatches(url: string, bodies: readonly string[]): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < bodies.length) {
+      const body = bodies[next++]!;
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      if (response.status !== 200) throw new Error(`webhook answered ${response.status}: ${await response.text()}`);
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
 }
 
 /**
@@ -225,18 +245,7 @@ export async function drainUnderLimit(options: {
     metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
     counter = 'audit_ingest_events_published_total';
     const bodies = auditBodies(total);
-    // Four webhook batches in flight, as parallel API servers (or a retrying one) send them.
-    feed = async () => {
-      let next = 0;
-      const worker = async () => {
-        while (next < bodies.length) {
-          const body = bodies[next++]!;
-          const response = await fetch(`http://127.0.0.1:${appPort}/k8s/audit`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-          if (response.status !== 200) throw new Error(`webhook answered ${response.status}: ${await response.text()}`);
-        }
-      };
-      await Promise.all([worker(), worker(), worker(), worker()]);
-    };
+    feed = () => postAuditBatches(`http://127.0.0.1:${appPort}/k8s/audit`, bodies);
   }
 
   const cgroup: MemoryCgroup = createMemoryCgroup(limitMiB);

@@ -8,10 +8,11 @@
 //   node k8s/charts/tools/render-base.mjs          rewrite k8s/base and k8s/components
 //   node k8s/charts/tools/render-base.mjs --check  exit 1 when they are stale
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
+import { writeOrCheck } from '../../../scripts/lib/generated-file.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const chart = join(repo, 'k8s', 'charts', 'auditflow-platform');
@@ -161,27 +162,11 @@ function ownedFiles() {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const check = process.argv.includes('--check');
   const expected = expectedFiles();
-  const problems = [];
-  for (const [path, content] of Object.entries(expected)) {
-    const abs = join(repo, path);
-    const current = existsSync(abs) ? readFileSync(abs, 'utf8') : undefined;
-    if (current === content) continue;
-    if (check) problems.push(`stale: ${path}`);
-    else {
-      mkdirSync(dirname(abs), { recursive: true });
-      writeFileSync(abs, content);
-    }
-  }
-  for (const path of ownedFiles()) {
-    if (expected[path]) continue;
-    if (check) problems.push(`obsolete: ${path}`);
-    else rmSync(join(repo, path));
-  }
-  if (problems.length) {
-    console.error(problems.join('\n'));
-    process.exit(1);
-  }
-  if (!check) console.log(`k8s/base and k8s/components regenerated (${Object.keys(expected).length} files)`);
+  // A file this generator once wrote that the chart no longer renders is removed (content null).
+  const obsolete = ownedFiles().filter((path) => !expected[path]);
+  writeOrCheck(
+    [...Object.entries(expected).map(([path, content]) => ({ path: join(repo, path), content })), ...obsolete.map((path) => ({ path: join(repo, path), content: null }))],
+    { command: 'node k8s/charts/tools/render-base.mjs' },
+  );
 }

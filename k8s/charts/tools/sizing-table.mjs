@@ -6,10 +6,11 @@
 //   node k8s/charts/tools/sizing-table.mjs          rewrite the tables in docs/kubernetes.md
 //   node k8s/charts/tools/sizing-table.mjs --check  exit 1 when they are stale
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import { writeOrCheck } from '../../../scripts/lib/generated-file.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const chart = join(repo, 'k8s', 'charts', 'auditflow-platform');
@@ -112,15 +113,5 @@ function rewrite(text, generated) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const current = readFileSync(doc, 'utf8');
-  const expected = rewrite(current, tables());
-  if (process.argv.includes('--check')) {
-    if (current !== expected) {
-      console.error('docs/kubernetes.md sizing tables are stale: run node k8s/charts/tools/sizing-table.mjs');
-      process.exit(1);
-    }
-  } else {
-    writeFileSync(doc, expected);
-    console.log('docs/kubernetes.md sizing tables regenerated');
-  }
+  writeOrCheck([{ path: doc, content: rewrite(readFileSync(doc, 'utf8'), tables()) }], { command: 'node k8s/charts/tools/sizing-table.mjs' });
 }

@@ -4,10 +4,11 @@
 //
 //   node k8s/charts/tools/sync-images.mjs          rewrite the values files
 //   node k8s/charts/tools/sync-images.mjs --check  exit 1 when one differs from k8s/images.yaml
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseDocument } from 'yaml';
+import { writeOrCheck } from '../../../scripts/lib/generated-file.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const umbrella = join(repo, 'k8s', 'charts', 'auditflow-platform');
@@ -45,13 +46,8 @@ export function pendingChanges() {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const changes = pendingChanges();
-  if (process.argv.includes('--check')) {
-    for (const file of Object.keys(changes)) console.error(`differs from k8s/images.yaml: ${file}`);
-    process.exit(Object.keys(changes).length ? 1 : 0);
-  }
-  for (const [file, content] of Object.entries(changes)) {
-    writeFileSync(file, content);
-    console.log(`wrote ${file}`);
-  }
+  writeOrCheck(
+    Object.entries(pendingChanges()).map(([path, content]) => ({ path, content })),
+    { command: 'node k8s/charts/tools/sync-images.mjs' },
+  );
 }

@@ -9,10 +9,11 @@
 //
 //   node k8s/charts/tools/values-schema.mjs          write the schemas
 //   node k8s/charts/tools/values-schema.mjs --check  exit 1 when a committed schema is stale
-import { readFileSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { writeOrCheck } from '../../../scripts/lib/generated-file.mjs';
 import * as k8sModels from '@kubernetes/client-node';
 
 const chartsRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -301,18 +302,8 @@ export function expectedSchemas() {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const check = process.argv.includes('--check');
-  let stale = 0;
-  for (const { file, content } of expectedSchemas()) {
-    const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
-    if (current === content) continue;
-    if (check) {
-      console.error(`stale: ${file}`);
-      stale++;
-    } else {
-      writeFileSync(file, content);
-      console.log(`wrote ${file}`);
-    }
-  }
-  if (stale) process.exit(1);
+  writeOrCheck(
+    expectedSchemas().map(({ file, content }) => ({ path: file, content })),
+    { command: 'node k8s/charts/tools/values-schema.mjs' },
+  );
 }

@@ -7,11 +7,12 @@
 //   node k8s/charts/tools/vendor-library.mjs          package the library into every chart
 //   node k8s/charts/tools/vendor-library.mjs --check  exit 1 when a vendored copy is stale
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { checking, failIfOutOfDate, writeOrCheck } from '../../../scripts/lib/generated-file.mjs';
 
 const chartsRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const library = join(chartsRoot, 'auditflow-common');
@@ -74,28 +75,25 @@ export function isCurrent(chartDir) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const check = process.argv.includes('--check');
-  let stale = 0;
-  for (const dir of consumers()) {
-    if (isCurrent(dir)) continue;
-    if (check) {
-      console.error(`stale: ${relative(chartsRoot, join(dir, 'charts', archive))}`);
-      stale++;
-      continue;
+  const command = 'node k8s/charts/tools/vendor-library.mjs';
+  // An archive is compared by the files it packs (helm package is not byte-reproducible), so
+  // the archives are checked and rebuilt here; the plain copies are written by writeOrCheck.
+  const staleArchives = consumers()
+    .filter((dir) => !isCurrent(dir))
+    .map((dir) => join(dir, 'charts', archive));
+  if (checking()) {
+    failIfOutOfDate([...staleArchives, ...staleCopies().map(([, copy]) => join(repoRoot, copy))], command);
+  } else {
+    for (const tgz of staleArchives) {
+      const charts = dirname(tgz);
+      mkdirSync(charts, { recursive: true });
+      for (const old of readdirSync(charts).filter((f) => /^auditflow-common-.*\.tgz$/.test(f))) rmSync(join(charts, old));
+      execFileSync(helm, ['package', library, '--destination', charts], { stdio: ['ignore', 'ignore', 'inherit'] });
+      console.log(`vendored ${relative(chartsRoot, tgz)}`);
     }
-    mkdirSync(join(dir, 'charts'), { recursive: true });
-    for (const old of readdirSync(join(dir, 'charts')).filter((f) => /^auditflow-common-.*\.tgz$/.test(f))) rmSync(join(dir, 'charts', old));
-    execFileSync(helm, ['package', library, '--destination', join(dir, 'charts')], { stdio: ['ignore', 'ignore', 'inherit'] });
-    console.log(`vendored ${relative(chartsRoot, join(dir, 'charts', archive))}`);
+    writeOrCheck(
+      VENDORED_FILES.map(([source, copy]) => ({ path: join(repoRoot, copy), content: readFileSync(join(repoRoot, source)) })),
+      { command, check: false },
+    );
   }
-  for (const [source, copy] of staleCopies()) {
-    if (check) {
-      console.error(`stale: ${copy} (copy of ${source})`);
-      stale++;
-      continue;
-    }
-    writeFileSync(join(repoRoot, copy), readFileSync(join(repoRoot, source)));
-    console.log(`copied ${source} to ${copy}`);
-  }
-  if (stale) process.exit(1);
 }

@@ -11,16 +11,17 @@
  *   npm run bench -- audit-ingest        (BENCH_LINES=..., BENCH_AUDIT_EVENTS=... to change the size)
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { AmqpBroker, SERVICE_MEMORY_LIMIT_MIB } from '@auditflow/common';
+import { auditBodies, postAuditBatches, vmHwm } from '../../../tests/support/memory-drain.ts';
 import { freePort, waitForHttp } from '../../../tests/support/processes.ts';
 import { RABBITMQ_URL, uniqueName } from '../../common/test/support.ts';
 import { Normaliser } from '../src/normalise/normaliser.ts';
 import { ZoneOffset } from '../src/normalise/syslog-parser.ts';
-import { auditEventList, linuxLines, octetCounted, rfc5424 } from '../test/samples.ts';
+import { linuxLines, octetCounted, rfc5424 } from '../test/samples.ts';
 
 const LINES = Number(process.env['BENCH_LINES'] ?? 200_000);
 const AUDIT_EVENTS = Number(process.env['BENCH_AUDIT_EVENTS'] ?? 40_000);
@@ -36,16 +37,6 @@ function syslogPayload(): Buffer {
   const at = new Date();
   for (let i = 0; i < LINES; i++) parts.push(octetCounted(rfc5424(sample[i % sample.length]!, `pi-${i % 5}`, at)));
   return Buffer.from(parts.join(''));
-}
-
-function auditBodies(): string[] {
-  const bodies: string[] = [];
-  const template = (auditEventList(new Date(), 'dave').body['items'] as Record<string, unknown>[]).filter((e) => e['stage'] === 'ResponseComplete');
-  for (let n = 0; n < AUDIT_EVENTS; n += BATCH) {
-    const items = Array.from({ length: Math.min(BATCH, AUDIT_EVENTS - n) }, (_, i) => ({ ...template[(n + i) % template.length]!, auditID: `bench-${n + i}-${Date.now()}` }));
-    bodies.push(JSON.stringify({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items }));
-  }
-  return bodies;
 }
 
 /** The baseline: the same normalised events published straight through the broker adapter, 1,000 in flight. */
@@ -81,11 +72,6 @@ function normaliseOnly(): number {
   return count / ((performance.now() - started) / 1000);
 }
 
-function peakRss(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-}
-
 async function main(): Promise<void> {
   const base = uniqueName('bench-ingest');
   const rawQueue = `${base}.raw`;
@@ -95,7 +81,7 @@ async function main(): Promise<void> {
   const entry = fromDist ? ['src/audit-ingest/dist/main.js'] : ['--conditions=source', 'src/audit-ingest/src/main.ts'];
   console.log(`building ${LINES} syslog lines and ${AUDIT_EVENTS} audit events`);
   const payload = syslogPayload();
-  const bodies = auditBodies();
+  const bodies = auditBodies(AUDIT_EVENTS, BATCH);
   const normaliseRate = normaliseOnly();
   console.log(`normalisation alone (parse, map, validate; this process): ${Math.round(normaliseRate)} lines/s`);
   const raw = await rawPublishRate(rawQueue);
@@ -139,22 +125,14 @@ async function main(): Promise<void> {
     const syslogSeconds = (performance.now() - syslogStart) / 1000;
     const afterSyslog = await counted();
     const lineRate = LINES / syslogSeconds;
-    console.log(`syslog: ${Math.round(lineRate)} lines/s (${afterSyslog.published} events published, the rest ignored by design); VmHWM so far ${peakRss(child.pid!).toFixed(1)} MiB`);
+    console.log(`syslog: ${Math.round(lineRate)} lines/s (${afterSyslog.published} events published, the rest ignored by design); VmHWM so far ${vmHwm(child.pid).toFixed(1)} MiB`);
 
     // Audit: 4 webhook batches in flight, as parallel API servers (or a retrying one) would send.
     const auditStart = performance.now();
-    let next = 0;
-    const worker = async () => {
-      while (next < bodies.length) {
-        const body = bodies[next++]!;
-        const response = await fetch(`http://127.0.0.1:${appPort}/k8s/audit`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-        if (response.status !== 200) throw new Error(`webhook answered ${response.status}: ${await response.text()}`);
-      }
-    };
-    await Promise.all([worker(), worker(), worker(), worker()]);
+    await postAuditBatches(`http://127.0.0.1:${appPort}/k8s/audit`, bodies);
     const auditRate = AUDIT_EVENTS / ((performance.now() - auditStart) / 1000);
     console.log(`k8s audit: ${Math.round(auditRate)} events/s (answered 200 after every confirm)`);
-    const hwm = peakRss(child.pid!);
+    const hwm = vmHwm(child.pid);
     console.log(`ratio syslog events published/raw: ${((afterSyslog.published / syslogSeconds) / raw).toFixed(2)}, audit/raw: ${(auditRate / raw).toFixed(2)}`);
     console.log(`ingest memory: VmHWM ${hwm.toFixed(1)} MiB`);
     for (const [goal, met] of [

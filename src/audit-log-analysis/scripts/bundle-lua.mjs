@@ -7,8 +7,9 @@
 //
 //   node src/audit-log-analysis/scripts/bundle-lua.mjs          write the bundle
 //   node src/audit-log-analysis/scripts/bundle-lua.mjs --check  exit 1 when the bundle is stale
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { writeOrCheck } from '../../../scripts/lib/generated-file.mjs';
 
 const dir = fileURLToPath(new URL('../src/store/lua/', import.meta.url));
 const out = fileURLToPath(new URL('../src/store/lua-bundle.generated.ts', import.meta.url));
@@ -51,17 +52,5 @@ export function bundle() {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const text = bundle();
-  if (process.argv.includes('--check')) {
-    let current = '';
-    try {
-      current = readFileSync(out, 'utf8');
-    } catch {}
-    if (current !== text) {
-      console.error(`${out} is stale: run node src/audit-log-analysis/scripts/bundle-lua.mjs`);
-      process.exit(1);
-    }
-  } else {
-    writeFileSync(out, text);
-  }
+  writeOrCheck([{ path: out, content: bundle() }], { command: 'node src/audit-log-analysis/scripts/bundle-lua.mjs' });
 }

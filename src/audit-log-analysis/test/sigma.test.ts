@@ -7,6 +7,7 @@ import type { AuditEvent } from '@auditflow/common';
 import { Normaliser } from '../../audit-ingest/src/normalise/normaliser.ts';
 import { ZoneOffset } from '../../audit-ingest/src/normalise/syslog-parser.ts';
 import { AnalysisEngine } from '../src/engine/analysis-engine.ts';
+import { DetectionIndex, requirementOfRule } from '../src/rules/rule-index.ts';
 import { parseRules } from '../src/rules/rule-parser.ts';
 import { loadRulesFileSync } from '../src/rules/rules-file.ts';
 import { RulesError } from '../src/rules/rules-error.ts';
@@ -95,6 +96,53 @@ describe('Sigma rules load unmodified and match normalised events', () => {
     assert.deepEqual(await fired(rule("    message|contains|all: [password, 'port 5']"), [event]), ['t1']);
     assert.deepEqual(await fired(rule("    message|contains|all: [password, publickey]"), [event]), []);
     assert.deepEqual(await fired(rule('    src_ip|cidr: 192.0.2.0/24'), [event]), ['t1']);
+  });
+});
+
+describe('Sigma rules go through the rule index', () => {
+  const now = Math.floor(Date.now() / 1000);
+  const events = [
+    syslogEvent('sshd 9 - - Accepted publickey for root from 192.0.2.7 port 50000 ssh2'),
+    syslogEvent('sshd 9 - - Failed password for Root from 192.0.2.7 port 50000 ssh2'),
+    syslogEvent('sudo 5 - - ansible : TTY=pts/0 ; PWD=/root ; USER=root ; COMMAND=/usr/bin/bash'),
+    syslogEvent("userdel 6003 - - delete user 'olduser'"),
+    syslogEvent(`audisp-syslog 8 - - type=ANOM_PROMISCUOUS msg=audit(${now}.1:2): dev=eth0 prom=256 old_prom=0 auid=1000 uid=0 gid=0 ses=3`),
+    auditEvent({ verb: 'deletecollection', objectRef: { resource: 'events', namespace: 'prod' }, responseStatus: { code: 200 } }),
+    auditEvent({ verb: 'list', objectRef: { resource: 'events', namespace: 'prod' }, responseStatus: { code: 200 } }),
+  ];
+
+  test("a Sigma rule is indexed under its logsource's source kind and program, its fields read through the mapping, and still matches", () => {
+    const sshd = parseRules('title: t\nid: t1\nlogsource: { product: linux, service: sshd }\ndetection:\n  s: { user: root }\n  condition: s\n', 'sigma.yml').detections[0]!;
+    const requirement = requirementOfRule(sshd);
+    assert.deepEqual([...requirement.literals.get('source.kind')!].sort(), ['journald', 'syslog']);
+    assert.deepEqual([...requirement.literals.get('source.program')!].sort(), ['sshd', 'sshd-auth', 'sshd-session']);
+    assert.deepEqual([...requirement.present], ['user_id'], 'the Sigma field user is AuditFlow user_id');
+    assert.equal(requirement.literals.has('user_id'), false, 'Sigma compares case-insensitively: root is no exact-string key');
+    const index = new DetectionIndex([sshd]);
+    assert.deepEqual(index.stats().unindexed, 0);
+    const [accepted, failedRoot, sudo] = events.map((event) => contextOf(event));
+    for (const context of [accepted!, failedRoot!]) {
+      assert.deepEqual(index.candidates(context), [sshd]);
+      assert.equal(sshd.matches(context), true, 'root matches Root: Sigma semantics are kept');
+    }
+    assert.deepEqual(index.candidates(sudo!), [], 'a sudo line is not even tested');
+    assert.deepEqual(index.candidates(contextOf(events[5]!)), [], 'nor a Kubernetes audit event');
+  });
+
+  test('every example rule an event matches is among its candidates, in file order, and none is left unindexed', () => {
+    const rules = loadRulesFileSync(EXAMPLES);
+    const index = new DetectionIndex(rules.detections);
+    assert.equal(index.stats().unindexed, 0, JSON.stringify(index.stats()));
+    let matched = 0;
+    for (const event of events) {
+      const context = contextOf(event);
+      const candidates = index.candidates(context);
+      const matching = rules.detections.filter((rule) => rule.matches(context));
+      matched += matching.length;
+      assert.deepEqual(candidates.filter((rule) => rule.matches(context)), matching);
+      assert.ok(candidates.length < rules.detections.length, `${event.event_type}: ${candidates.length} candidates of ${rules.detections.length}`);
+    }
+    assert.ok(matched >= 4, 'the events exercise the rules');
   });
 });
 

@@ -76,6 +76,15 @@ test('/metrics is Prometheus text with the service label', async () => {
   await app.close();
 });
 
+test("/metrics carries the process's memory limit when it has one, and no such series when it has none", async () => {
+  const limited = await createRegistry('unit', { memoryLimitBytes: () => 256 * 1048576 }).metrics();
+  assert.match(limited, /^auditflow_memory_limit_bytes\{service="unit"\} 268435456$/m);
+  assert.match(limited, /^process_resident_memory_bytes\{service="unit"\} \d+/m, 'beside the resident memory the alert divides by it');
+  const unlimited = await createRegistry('unit', { memoryLimitBytes: () => undefined }).metrics();
+  assert.doesNotMatch(unlimited, /auditflow_memory_limit_bytes/);
+  assert.doesNotMatch(await createRegistry('unit', { defaultMetrics: false, memoryLimitBytes: () => 1 }).metrics(), /auditflow_memory_limit_bytes/);
+});
+
 test('uuidV5 matches the RFC 4122 reference vector and is stable', () => {
   assert.equal(uuidV5('python.org', '6ba7b810-9dad-11d1-80b4-00c04fd430c8'), '886313e1-3b8a-5372-9b90-0c9aee199e5d');
   assert.equal(uuidV5('a|b'), uuidV5('a|b'));

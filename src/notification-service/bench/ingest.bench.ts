@@ -9,6 +9,7 @@ import { AmqpBroker } from '@auditflow/common';
 import { pino } from 'pino';
 import { PostgresClient } from '../src/db/postgres-client.ts';
 import { runMigrations } from '../src/db/migrations.ts';
+import { backlogAlert } from '../../../tests/support/memory-drain.ts';
 import {
   RABBITMQ_URL,
   round,
@@ -25,38 +26,6 @@ const logger = pino({ level: 'silent' });
 const schema = uniqueSchema('bench_ingest');
 const queue = `bench-alerts-${randomUUID().slice(0, 8)}`;
 
-function alert(i: number): object {
-  const user = ['devops_admin', 'app_user', 'guest_user', 'monitoring_agent', 'attacker_bob'][i % 5];
-  const host = ['prod-web-01', 'prod-db-02', 'dev-api-03', 'test-worker-04'][i % 4];
-  const eventId = randomUUID();
-  return {
-    alert_id: randomUUID(),
-    correlation_id: eventId,
-    timestamp: new Date(Date.now() - (COUNT - i) * 10).toISOString(),
-    alert_name: 'Multiple Failed Login Attempts',
-    alert_type: 'SECURITY',
-    severity: i % 7 === 0 ? 'WARNING' : 'CRITICAL',
-    description: `3 or more failed login attempts for user '${user}' on '${host}' within 60 seconds.`,
-    source_service_name: 'audit-event-generator',
-    analysis_rule: { rule_id: 'ANLY-SEC-001', rule_name: 'Failed Login Burst Detection', rule_description: 'Detects 3 failed logins within 60 seconds.' },
-    triggered_by: { actor_type: 'USER', actor_id: user, client_ip: `192.168.1.${100 + (i % 100)}` },
-    impacted_resource: { resource_type: 'SERVER', resource_id: host, server_hostname: host },
-    action_observed: 'LOGIN_FAILURE',
-    raw_event_data: {
-      event_id: eventId,
-      timestamp: new Date().toISOString(),
-      source_service: 'audit-event-generator',
-      server_hostname: host,
-      event_type: 'user_login',
-      severity: 'WARNING',
-      user_id: user,
-      action_result: 'FAILURE',
-      details: { reason: 'Incorrect password', ip_address: `192.168.1.${100 + (i % 100)}`, protocol: 'ssh' },
-    },
-    metadata: { tags: ['brute-force', 'authentication', 'critical'], environment: 'bench' },
-  };
-}
-
 await withAdmin((client) => client.query(`CREATE SCHEMA ${schema}`));
 const migrator = new PostgresClient({ url: schemaUrl(schema), poolMax: 1, applicationName: 'bench-migrate', logger });
 await runMigrations(migrator);
@@ -68,7 +37,7 @@ const publishStarted = performance.now();
 for (let i = 0; i < COUNT; i += 1000) {
   await Promise.all(
     Array.from({ length: Math.min(1000, COUNT - i) }, (_, j) => {
-      const body = alert(i + j) as { alert_id: string; correlation_id: string };
+      const body = backlogAlert(i + j, COUNT, 'bench');
       return publisher.publish(queue, { body, messageId: body.alert_id, correlationId: body.correlation_id });
     }),
   );

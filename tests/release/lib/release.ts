@@ -14,6 +14,7 @@ import pg from 'pg';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import { CHART, type K8sObject, kustomize, helmTemplate, podTemplateOf, REPO, valuesFile } from '../../k8s/lib/render.ts';
 import { freePort } from '../../support/processes.ts';
+import { rabbitmqctl } from '../../support/rabbitmq.ts';
 
 const run = promisify(execFile);
 
@@ -149,16 +150,6 @@ export function statefulSetEnv(release: RenderedRelease, app: string): Record<st
   const container = podTemplateOf(set)?.spec.containers[0];
   if (!container) throw new Error(`${release.name}: StatefulSet/${set.metadata.name} has no container`);
   return resolvedEnv(release, container);
-}
-
-async function rabbitmqctl(args: string[]): Promise<string> {
-  try {
-    const { stdout } = await run('rabbitmqctl', ['-q', ...args], { timeout: 60_000 });
-    return stdout;
-  } catch (error) {
-    const e = error as { stderr?: string; message: string };
-    throw new Error(`rabbitmqctl ${args.join(' ')}: ${e.stderr || e.message}`);
-  }
 }
 
 interface Definitions {

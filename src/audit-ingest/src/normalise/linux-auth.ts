@@ -94,6 +94,18 @@ function normaliseProgram(program: string | undefined): string {
   return program;
 }
 
+/** sshd turning a named user away before any authentication: user and address are groups 1 and 2 of each pattern. */
+const SSH_REFUSALS: readonly {
+  pattern: RegExp;
+  event_type: string;
+  action_result: 'FAILURE' | 'DENIED';
+  port?: (match: RegExpExecArray) => string | undefined;
+  reason: (match: RegExpExecArray) => string;
+}[] = [
+  { pattern: SSH_INVALID_USER, event_type: 'ssh_invalid_user', action_result: 'FAILURE', port: (match) => match[3], reason: () => 'invalid user' },
+  { pattern: SSH_NOT_ALLOWED, event_type: 'ssh_user_refused', action_result: 'DENIED', reason: (match) => match[3]!.slice(0, 512) },
+];
+
 function mapSshd(message: string): MapOutcome {
   const attempt = SSH_ATTEMPT.exec(message);
   if (attempt) {
@@ -117,26 +129,17 @@ function mapSshd(message: string): MapOutcome {
       details,
     });
   }
-  const invalid = SSH_INVALID_USER.exec(message);
-  if (invalid) {
-    const [, user, ip, port] = invalid;
+  for (const refusal of SSH_REFUSALS) {
+    const match = refusal.pattern.exec(message);
+    if (!match) continue;
+    const [, user, ip] = match;
+    const port = refusal.port?.(match);
     return mapped({
-      event_type: 'ssh_invalid_user',
-      action_result: 'FAILURE',
+      event_type: refusal.event_type,
+      action_result: refusal.action_result,
       user_id: userName(user),
       severity: 'WARNING',
-      details: { ip_address: ip, ...(port ? { port: Number(port) } : {}), protocol: 'ssh', reason: 'invalid user', resource: 'sshd' },
-    });
-  }
-  const refused = SSH_NOT_ALLOWED.exec(message);
-  if (refused) {
-    const [, user, ip, reason] = refused;
-    return mapped({
-      event_type: 'ssh_user_refused',
-      action_result: 'DENIED',
-      user_id: userName(user),
-      severity: 'WARNING',
-      details: { ...(ip ? { ip_address: ip } : {}), protocol: 'ssh', reason: reason!.slice(0, 512), resource: 'sshd' },
+      details: { ...(ip ? { ip_address: ip } : {}), ...(port ? { port: Number(port) } : {}), protocol: 'ssh', reason: refusal.reason(match), resource: 'sshd' },
     });
   }
   const [modern, disconnect, legacy] = SSH_MAX_TRIES.map((pattern) => pattern.exec(message));

@@ -1,6 +1,7 @@
 import { type ConditionNode, parseCondition } from './condition-parser.ts';
 import type { EventContext } from './event-context.ts';
 import type { DetectionRule } from './rule-set.ts';
+import type { SigmaLogsource } from './sigma.ts';
 
 /**
  * What a detection needs of an event to have any chance of matching:
@@ -18,11 +19,29 @@ interface Requirement {
 
 const NONE = (): Requirement => ({ literals: new Map(), present: new Set() });
 
+/** How a detection's field names and values read: the field's dotted AuditFlow path, and whether a string value is an exact-string test. */
+interface FieldReading {
+  path(field: string): string | undefined;
+  exactStrings: boolean;
+}
+
+/** AuditFlow's own rules name AuditFlow paths and compare strings exactly. */
+const AUDITFLOW_FIELDS: FieldReading = { path: (field) => field, exactStrings: true };
+
+/**
+ * A Sigma rule names Sigma fields (mapped by its logsource) and compares strings
+ * case-insensitively with wildcards, so only the presence of a field is required.
+ */
+function sigmaFields(logsource: SigmaLogsource): FieldReading {
+  return { path: (field) => logsource.resolve(field)?.join('.'), exactStrings: false };
+}
+
 /** A mapping of fields is an AND of its fields. */
-function requirementOfMap(map: Record<string, unknown>): Requirement {
+function requirementOfMap(map: Record<string, unknown>, reading: FieldReading): Requirement {
   const requirement = NONE();
   for (const [key, raw] of Object.entries(map)) {
-    const [field, ...modifiers] = key.split('|');
+    const [name, ...modifiers] = key.split('|');
+    const field = name === undefined ? undefined : reading.path(name);
     if (field === undefined) continue;
     if (modifiers.length === 1 && modifiers[0] === 'exists') {
       if (raw === true) requirement.present.add(field);
@@ -33,16 +52,16 @@ function requirementOfMap(map: Record<string, unknown>): Requirement {
     // Any string test but an equality with null needs the field to be there.
     if (values.every((value) => value !== null) && modifiers.every((m) => m !== 'exists')) requirement.present.add(field);
     // Only exact string equality is indexable: numbers and booleans also match their string forms.
-    if (modifiers.length === 0 && values.every((value) => typeof value === 'string')) {
+    if (reading.exactStrings && modifiers.length === 0 && values.every((value) => typeof value === 'string')) {
       requirement.literals.set(field, new Set(values as string[]));
     }
   }
   return requirement;
 }
 
-function requirementOfSelection(body: unknown): Requirement {
-  if (Array.isArray(body)) return anyOf(body.map((item) => (isObject(item) ? requirementOfMap(item) : NONE())));
-  return isObject(body) ? requirementOfMap(body) : NONE();
+function requirementOfSelection(body: unknown, reading: FieldReading): Requirement {
+  if (Array.isArray(body)) return anyOf(body.map((item) => (isObject(item) ? requirementOfMap(item, reading) : NONE())));
+  return isObject(body) ? requirementOfMap(body, reading) : NONE();
 }
 
 /** Both must hold: every requirement of either, the literal sets of a shared field intersected. */
@@ -88,15 +107,26 @@ function requirementOfNode(node: ConditionNode, selections: ReadonlyMap<string, 
 }
 
 /** The requirement of a parsed detection block (the rules file has validated it already). */
-export function requirementOf(detection: unknown): Requirement {
+export function requirementOf(detection: unknown, reading: FieldReading = AUDITFLOW_FIELDS): Requirement {
   if (!isObject(detection) || typeof detection['condition'] !== 'string') return NONE();
   const names = Object.keys(detection).filter((key) => key !== 'condition');
-  const selections = new Map(names.map((name) => [name, requirementOfSelection(detection[name])]));
+  const selections = new Map(names.map((name) => [name, requirementOfSelection(detection[name], reading)]));
   try {
     return requirementOfNode(parseCondition(detection['condition'], names), selections);
   } catch {
     return NONE();
   }
+}
+
+/**
+ * The requirement of a detection rule. A Sigma rule's fields are read through
+ * its logsource's mapping, and the logsource's own scope (the exact source kind
+ * and program its events carry) is required as well.
+ */
+export function requirementOfRule(rule: DetectionRule): Requirement {
+  if (rule.sigma === undefined) return requirementOf(rule.detection);
+  const scope: Requirement = { literals: new Map([...rule.sigma.requires].map(([path, values]) => [path, new Set(values)])), present: new Set() };
+  return allOf([requirementOf(rule.detection, sigmaFields(rule.sigma)), scope]);
 }
 
 /**
@@ -119,7 +149,7 @@ export class DetectionIndex {
   constructor(detections: readonly DetectionRule[], enabled = true) {
     this.#order = new Map(detections.map((rule, index) => [rule, index]));
     this.size = detections.length;
-    const requirements = detections.map((rule) => (enabled && !rule.sigmaFields ? requirementOf(rule.detection) : NONE()));
+    const requirements = detections.map((rule) => (enabled ? requirementOfRule(rule) : NONE()));
     const share = new Map<string, number>();
     for (const requirement of requirements) {
       for (const [field, values] of requirement.literals) if (values.size > 0) share.set(field, (share.get(field) ?? 0) + 1);

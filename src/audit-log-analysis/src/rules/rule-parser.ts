@@ -175,7 +175,7 @@ function parseRule(value: Json, at: Locator): Draft | undefined {
     suppressionGroupBy: suppressionGroupBy ?? [fieldRef('server_hostname'), fieldRef('user_id')],
     generate: generate === true,
     detection: value['detection'],
-    ...(sigma ? { sigmaFields: true } : {}),
+    ...(sigma ? { sigma } : {}),
   };
   return { rule, locator: at, references: [], explicitGenerate: generate === true, sigma };
 }

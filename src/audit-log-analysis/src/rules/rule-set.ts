@@ -1,4 +1,5 @@
 import type { EventPredicate } from './field-matcher.ts';
+import type { SigmaLogsource } from './sigma.ts';
 
 export const LEVELS = ['informational', 'low', 'medium', 'high', 'critical'] as const;
 export type Level = (typeof LEVELS)[number];
@@ -84,8 +85,8 @@ export interface DetectionRule extends RuleBase {
   suppressionGroupBy: readonly FieldRef[];
   generate: boolean;
   detection: unknown;
-  /** Written in Sigma's field names and value semantics: the rule index cannot read its literals. */
-  sigmaFields?: true;
+  /** Written in Sigma's field names and value semantics for this logsource: the rule index reads it through the logsource's field mapping. */
+  sigma?: SigmaLogsource;
 }
 
 export interface CorrelationRule extends RuleBase {

@@ -54,8 +54,10 @@ export const REFUSED_MODIFIERS: Readonly<Record<string, string>> = {
 export interface SigmaLogsource {
   /** `linux/sshd`, `kubernetes/audit`, ... */
   name: string;
-  /** Whether the event came from this logsource. */
+  /** Whether the event came from this logsource: every field of `requires` has one of its values. */
   scope: EventPredicate;
+  /** The exact values (dotted AuditFlow path → one of) an event of this logsource carries; the rule index keys on them. */
+  requires: ReadonlyMap<string, readonly string[]>;
   /** The AuditFlow path of a Sigma field name, or undefined when the logsource has no such field. */
   resolve(field: string): string[] | undefined;
   /** Where keyword (unnamed) values are searched; undefined when the logsource has no full text. */
@@ -71,15 +73,18 @@ const inList = (path: readonly string[], values: readonly string[]): EventPredic
     return typeof value === 'string' && set.has(value);
   };
 };
-const SYSLOG_KINDS = inList(['source', 'kind'], ['syslog', 'journald']);
-const PROGRAM = ['source', 'program'];
+/** A logsource's scope and the requirement the index reads, from one table. */
+function scoped(requires: Readonly<Record<string, readonly string[]>>): Pick<SigmaLogsource, 'scope' | 'requires'> {
+  const tests = Object.entries(requires).map(([path, values]) => inList(path.split('.'), values));
+  return { scope: (context) => tests.every((test) => test(context)), requires: new Map(Object.entries(requires)) };
+}
 
 function linux(service: string, programs: readonly string[] | undefined, extra: Readonly<Record<string, string>> = {}): SigmaLogsource {
-  const program = programs ? inList(PROGRAM, programs) : undefined;
   const fields = { ...LINUX_FIELDS, ...extra };
   return {
     name: `linux/${service}`,
-    scope: program ? (context) => SYSLOG_KINDS(context) && program(context) : SYSLOG_KINDS,
+    // The program first: of fields equally shared, the index keys on the first, and the program is the narrower.
+    ...scoped({ ...(programs ? { 'source.program': programs } : {}), 'source.kind': ['syslog', 'journald'] }),
     resolve: (field) => (Object.hasOwn(fields, field) ? fields[field]!.split('.') : undefined),
     keywordPath: ['details', 'message'],
   };
@@ -93,7 +98,7 @@ const LOGSOURCES: Readonly<Record<string, SigmaLogsource>> = {
   'linux/': linux('syslog', undefined),
   'kubernetes/audit': {
     name: 'kubernetes/audit',
-    scope: inList(['source', 'kind'], ['k8s_audit']),
+    ...scoped({ 'source.kind': ['k8s_audit'] }),
     resolve: (field) => {
       const path = field.split('.');
       return (K8S_AUDIT_FIELDS as readonly string[]).includes(path[0]!) ? ['source', 'original', ...path] : undefined;
