@@ -17,3 +17,7 @@ export { MAX_MATCHERS, MAX_MATCHER_VALUE, MAX_SILENCE_COMMENT, MAX_SILENCE_DAYS,
 export type { Matcher, NewSilence, Silence, SilenceState, SilenceStatus } from './silences.ts';
 export { assertAlert, assertAuditEvent, contractValidator, describeErrors, isAuditEvent, parseInstant } from './validate.ts';
 export type { ContractValidator } from './validate.ts';
+export { alertLabels, wireAlertLabels } from './alert-labels.ts';
+export type { Labels, LabelSource } from './alert-labels.ts';
+export { AlertExceptionSchema, DEFAULT_PREVIEW_DAYS, EXCEPTION_ID_SYNTAX, EXCEPTION_RESERVED_FIELDS, ExceptionEntrySchema, ExceptionFieldsSchema, ExceptionPreviewRequestSchema, ExceptionPreviewSchema, ExceptionsFileSchema, MAX_EXCEPTION_FIELDS, MAX_EXCEPTION_REASON, MAX_EXCEPTION_VALUE, MAX_PREVIEW_DAYS, MAX_RULE_ID, NewExceptionSchema, PREVIEW_SAMPLE, PREVIEW_SCAN_LIMIT, exceptionFieldsProblem, exceptionMatches, isExceptionActive } from './exceptions.ts';
+export type { AlertException, ExceptionEntry, ExceptionMatcher, ExceptionPreview, ExceptionPreviewRequest, NewException } from './exceptions.ts';
