@@ -66,6 +66,7 @@ export function silenceAwareStore(store: AlertStore, annotator: SilenceAnnotator
   return {
     outbox: store.outbox,
     silences: store.silences,
+    exceptions: store.exceptions,
     setDeliveryPlanner: (planner) => store.setDeliveryPlanner(planner),
     migrate: () => store.migrate(),
     upsertAlerts: (records) => store.upsertAlerts(records),

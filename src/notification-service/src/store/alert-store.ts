@@ -7,6 +7,7 @@
  */
 import type { AlertStatus, StatsBucket } from '@auditflow/common';
 import type { AlertRow } from '@auditflow/common/contracts';
+import type { ExceptionStore } from '../exceptions/exception-store.ts';
 import type { SilenceStore } from '../silences/silence-store.ts';
 import type { DeliveryPlanner, OutboxStore } from './outbox-store.ts';
 
@@ -105,6 +106,8 @@ export interface AlertStore {
   /** The notification outbox in the same database (migration 007). */
   readonly outbox: OutboxStore;
   readonly silences: SilenceStore;
+  /** Exceptions saved from the dashboard or the API (migration 009). */
+  readonly exceptions: ExceptionStore;
   /**
    * Routes every alert upsertAlerts inserts or grows to its outputs, in the upsert's transaction
    * (the transactional outbox); undefined stops enqueueing.

@@ -3,6 +3,7 @@ import type { Logger } from '@auditflow/common';
 import { toStoreError } from '../db/db-errors.ts';
 import { runMigrations } from '../db/migrations.ts';
 import type { SqlClient, SqlExecutor } from '../db/sql-client.ts';
+import { SqlExceptionStore } from '../exceptions/exception-store.ts';
 import { SqlSilenceStore } from '../silences/silence-store.ts';
 import {
   CURRENT_SCHEMA,
@@ -62,12 +63,14 @@ export class SqlAlertStore implements AlertStore {
   #planner: DeliveryPlanner | undefined;
   readonly outbox: SqlOutboxStore;
   readonly silences: SqlSilenceStore;
+  readonly exceptions: SqlExceptionStore;
 
   private constructor(client: SqlClient, logger: Logger) {
     this.#client = client;
     this.#logger = logger;
     this.outbox = new SqlOutboxStore(client);
     this.silences = new SqlSilenceStore(client);
+    this.exceptions = new SqlExceptionStore(client);
   }
 
   setDeliveryPlanner(planner: DeliveryPlanner | undefined): void {
