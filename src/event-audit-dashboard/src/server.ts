@@ -1,6 +1,7 @@
 import { createHttpServer, createRegistry, HealthRegistry } from '@auditflow/common';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { ExceptionsApi } from './backend/exceptions-api.ts';
 import { BackendMetrics } from './backend/metrics.ts';
 import { NotificationClient } from './backend/notification-client.ts';
 import { TriageApi } from './backend/triage-api.ts';
@@ -8,6 +9,7 @@ import type { DashboardConfig } from './config.ts';
 import { registerApiRoutes } from './http/api-routes.ts';
 import { type AssetBundle, loadAssets, registerAssetRoutes } from './http/assets.ts';
 import { registerCompression } from './http/compress.ts';
+import { registerExceptionRoutes } from './http/exception-routes.ts';
 import { registerPageRoutes } from './http/page-routes.ts';
 import { registerStreamRoute, type StreamHub } from './http/stream-route.ts';
 import { registerTriageRoutes } from './http/triage-routes.ts';
@@ -52,6 +54,7 @@ export async function buildDashboardServer(options: BuildOptions): Promise<Dashb
   const streams = registerStreamRoute(app, { client, logger });
   const triage = new TriageApi(client);
   registerTriageRoutes(app, { client, triage, assets, apiToken: config.apiToken, logger });
+  registerExceptionRoutes(app, { exceptions: new ExceptionsApi(client), assets, apiToken: config.apiToken, logger });
   registerPageRoutes(app, {
     client,
     triage,

@@ -2,6 +2,7 @@ import { html, type SafeHtml } from '../../assets/js/html.js';
 import { field, severityBadge, statusBadge, statusPanelHtml, timeHtml } from '../../assets/js/render.js';
 import type { AlertRow } from '../backend/notification-client.ts';
 import type { AssetBundle } from '../http/assets.ts';
+import { exceptionSection } from './exception-section.ts';
 import { layout } from './layout.ts';
 
 export interface DetailPageModel {
@@ -56,6 +57,7 @@ ${card('Identifiers', [
 ${groupKeyCard(alert['group_key'])}
 ${deliveriesCard(model.deliveries)}
 </div>
+${exceptionSection(alert, model.actionsEnabled)}
 ${jsonSection('Triggering event', 'raw-event', alert['raw_event_data'])}`,
   });
 }
