@@ -15,6 +15,8 @@ REDIS_PORT: {{ include "auditflow.serverPort" (dict "ctx" . "name" "redis" "port
 REDIS_DB: {{ .Values.redis.db | quote }}
 REDIS_KEY_PREFIX: {{ .Values.redis.keyPrefix | quote }}
 RULES_FILE: {{ printf "%s/rules.yaml" (.Values.rules.mountPath | trimSuffix "/") | quote }}
+EXCEPTIONS_FILE: {{ printf "%s/exceptions.yaml" (.Values.exceptions.mountPath | trimSuffix "/") | quote }}
+EXCEPTIONS_RELOAD_SECONDS: {{ .Values.exceptions.reloadSeconds | quote }}
 {{- end -}}
 
 {{- define "audit-log-analysis.secretEnv" -}}
@@ -51,6 +53,10 @@ RULES_FILE: {{ printf "%s/rules.yaml" (.Values.rules.mountPath | trimSuffix "/")
 {{- default (printf "%s-rules" (include "auditflow.fullname" .)) .Values.rules.existingConfigMap -}}
 {{- end -}}
 
+{{- define "audit-log-analysis.exceptionsConfigMapName" -}}
+{{- default (printf "%s-exceptions" (include "auditflow.fullname" .)) .Values.exceptions.existingConfigMap -}}
+{{- end -}}
+
 {{- define "audit-log-analysis.volumes" -}}
 - name: rules
   configMap:
@@ -58,10 +64,20 @@ RULES_FILE: {{ printf "%s/rules.yaml" (.Values.rules.mountPath | trimSuffix "/")
     items:
       - key: rules.yaml
         path: rules.yaml
+{{/* A directory mount, never subPath: only then does kubelet swap in a changed file. */}}
+- name: exceptions
+  configMap:
+    name: {{ include "audit-log-analysis.exceptionsConfigMapName" . }}
+    items:
+      - key: exceptions.yaml
+        path: exceptions.yaml
 {{- end -}}
 
 {{- define "audit-log-analysis.volumeMounts" -}}
 - name: rules
   mountPath: {{ .Values.rules.mountPath }}
+  readOnly: true
+- name: exceptions
+  mountPath: {{ .Values.exceptions.mountPath }}
   readOnly: true
 {{- end -}}
