@@ -6,6 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import { alertLabels, type LabelSource, wireAlertLabels } from '@auditflow/common/contracts';
 import { parseExceptionFiles } from '@auditflow/common/exceptions-file';
 import type { InjectOptions } from 'fastify';
+import { PREVIEW_SAMPLE, PREVIEW_SCAN_LIMIT } from '@auditflow/common/contracts';
+import { previewException } from '../src/exceptions/exception-preview.ts';
 import { toAlertRecord } from '../src/store/alert-record.ts';
 import { makeAlert, postgresDatabase, type TestDatabase } from './helpers.ts';
 import { type Harness, startHarness, TOKEN } from './service-harness.ts';
@@ -153,6 +155,36 @@ describe('exceptions API (real PostgreSQL)', () => {
       assert.ok((await readOnly.handle.app.inject({ url: '/exceptions' })).json().exceptions.some((e: { id: string }) => e.id === response.json().exception.id));
     } finally {
       await readOnly.stop();
+    }
+  });
+
+  test('the preview reads at most PREVIEW_SCAN_LIMIT alerts of the rule and says when it stopped short', async () => {
+    const big = await postgresDatabase();
+    const store = await big.openStore();
+    try {
+      const base = Date.now();
+      for (let b = 0; b < 21; b++) {
+        await store.upsertAlerts(
+          Array.from({ length: 1000 }, (_, i) => {
+            const n = b * 1000 + i;
+            const host = `h${n % 7}`;
+            return toAlertRecord(makeAlert({ timestamp: new Date(base - n * 1000).toISOString(), impacted_resource: { server_hostname: host } }));
+          }),
+        );
+      }
+      const preview = await previewException(store.exceptions, { rule_id: 'ANLY-SEC-001', fields: { host: 'h3' } }, 1, new Date(base + 1000));
+      assert.equal(preview.scanned, PREVIEW_SCAN_LIMIT);
+      assert.equal(preview.truncated, true);
+      assert.equal(preview.matched, Math.floor(PREVIEW_SCAN_LIMIT / 7) + (PREVIEW_SCAN_LIMIT % 7 > 3 ? 1 : 0), 'every 7th of the newest 20000');
+      assert.equal(preview.alerts.length, PREVIEW_SAMPLE);
+      // A window that starts 10000 s back: alerts 0..10000, under the bound, read whole.
+      const narrow = await previewException(store.exceptions, { rule_id: 'ANLY-SEC-001', fields: { host: 'h3' } }, 1, new Date(base + 86_400_000 - 10_000_000));
+      assert.equal(narrow.truncated, false, 'a window under the bound is read whole');
+      assert.equal(narrow.scanned, 10_001);
+      assert.equal(narrow.matched, Math.floor((10_000 - 3) / 7) + 1);
+    } finally {
+      await store.close();
+      await big.drop();
     }
   });
 });
