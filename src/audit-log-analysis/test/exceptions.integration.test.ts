@@ -27,10 +27,16 @@ function writeExceptions(text: string): void {
   renameSync(`${file}.tmp`, file);
 }
 
-/** Three failed logins within a minute: one ANLY-SEC-001 alert for (user, host). */
+let bursts = 0;
+
+/**
+ * Three failed logins within a minute: one ANLY-SEC-001 alert for (user, host). Each burst has its
+ * own source address, so the bursts never add up to a password spray (ANLY-SEC-003).
+ */
 function burst(host: string, at = T0) {
   const user = `u-${randomUUID().slice(0, 8)}`;
-  return [0, 1, 2].map((i) => failedLogin(user, host, at + i * 1000));
+  const ip = `10.99.${bursts++}.1`;
+  return [0, 1, 2].map((i) => failedLogin(user, host, at + i * 1000, ip));
 }
 
 function metric(text: string, name: string, labels: Record<string, string> = {}): number {
@@ -59,7 +65,7 @@ describe('exceptions in the analysis: suppression, expiry, reload, broken files'
     used.push(names);
     const analysis = await startTestAnalysis(names, { EXCEPTIONS_FILE: file, EXCEPTIONS_RELOAD_SECONDS: '1' });
     const alerts = new QueueCollector(names.alertQueue);
-    const hosts = () => new Set(alerts.alerts.map((a) => a.impacted_resource?.server_hostname));
+    const hosts = () => new Set(alerts.alerts.filter((a) => a.analysis_rule?.rule_id === 'ANLY-SEC-001').map((a) => a.impacted_resource?.server_hostname));
     const metrics = () => analysis.handle.registry.metrics();
     try {
       // A marker burst after each step: once its alert is out, everything before it was handled.
