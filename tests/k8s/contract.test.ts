@@ -187,6 +187,8 @@ async function localEnv(service: Service): Promise<{ env: Record<string, string>
     env['PG_USER'] = 'postgres';
   }
   if ('RULES_FILE' in env) env['RULES_FILE'] = mountRules(service, env['RULES_FILE']!);
+  // The exceptions ConfigMap is mounted the same way (the rendered file must load, too).
+  if ('EXCEPTIONS_FILE' in env) env['EXCEPTIONS_FILE'] = mountRules(service, env['EXCEPTIONS_FILE']!);
   if (service === 'event-audit-dashboard') {
     const api = running.get('notification-service');
     assert.ok(api, 'the dashboard needs notification-service running');

@@ -23,6 +23,10 @@ export interface AnalysisConfig {
   queue: string;
   alertQueue: string;
   rulesFile: string;
+  /** EXCEPTIONS_FILE: alerts an active exception matches are never published; unset: none. */
+  exceptionsFile: string | undefined;
+  /** How often the exceptions file is re-read (0: only at start). */
+  exceptionsReloadMs: number;
   rulesTimezone: string;
   allowedLatenessSeconds: number;
   suppressionCooldownSeconds: number;
@@ -67,6 +71,8 @@ export function loadAnalysisConfig(env: Env, options: LoadAnalysisConfigOptions 
     queue: reader.string('RABBITMQ_QUEUE', 'audit_events'),
     alertQueue: reader.string('RABBITMQ_ALERT_QUEUE', 'audit_alerts'),
     rulesFile: reader.string('RULES_FILE', DEFAULT_RULES_FILE),
+    exceptionsFile: reader.string('EXCEPTIONS_FILE'),
+    exceptionsReloadMs: reader.int('EXCEPTIONS_RELOAD_SECONDS', 5, { min: 0, max: 3600 }) * 1000,
     rulesTimezone,
     allowedLatenessSeconds: reader.int('ALLOWED_LATENESS_SECONDS', 300, { min: 0, max: 86_400 }),
     suppressionCooldownSeconds: reader.int('SUPPRESSION_COOLDOWN_SECONDS', 300, { min: 0, max: 604_800 }),

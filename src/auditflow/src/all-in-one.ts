@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import {
   createLogger,
   type Env,
@@ -84,13 +86,16 @@ export async function startAllInOne(env: Env, output: StartOutput = QUIET): Prom
   const level = new EnvReader(env).oneOf('LOG_LEVEL', LOG_LEVELS, 'info');
   const serviceEnv = (overrides: Record<string, string>): Env => ({ ...env, ...overrides });
   const token = randomBytes(24).toString('base64url');
+  // One exceptions file for both services: the notification API writes what the dashboard saves,
+  // the analysis in this process re-reads it (docs/analysis-rules.md, "Exceptions").
+  const exceptionsFile = exceptionsFileOf(env, adapterConfig.postgres.dataDir);
 
   const notificationConfig = loadNotificationConfig(
-    serviceEnv({ API_PORT: String(layout.ports.notification), API_HOST: layout.bindHost }),
+    serviceEnv({ API_PORT: String(layout.ports.notification), API_HOST: layout.bindHost, EXCEPTIONS_FILE: exceptionsFile }),
   );
   const outputs = loadOutputs(notificationConfig, env);
   const analysisConfig = loadAnalysisConfig(
-    serviceEnv({ APP_PORT: String(layout.ports.analysis), PROMETHEUS_PORT: String(layout.ports.analysisMetrics) }),
+    serviceEnv({ APP_PORT: String(layout.ports.analysis), PROMETHEUS_PORT: String(layout.ports.analysisMetrics), EXCEPTIONS_FILE: exceptionsFile }),
   );
   // Databases and hosts file are configuration: unusable ones stop the start (78) before anything opens.
   const enrichment = loadEnrichment(analysisConfig.enrichment);
@@ -125,6 +130,7 @@ export async function startAllInOne(env: Env, output: StartOutput = QUIET): Prom
     await checkConfiguredServers(adapterConfig);
   }
 
+  mkdirSync(dirname(exceptionsFile), { recursive: true });
   output.progress(`opening the alert store (${describeAlertStore(adapterConfig)})`);
   const adapters = await openAdapters(adapterConfig, level);
   const started: ServiceHandle[] = [];
@@ -190,6 +196,7 @@ export async function startAllInOne(env: Env, output: StartOutput = QUIET): Prom
       `  broker                ${adapters.describe.broker}`,
       `  window state          ${adapters.describe.windows}`,
       `  alert store           ${adapters.describe.alerts}`,
+      `  exceptions file       ${exceptionsFile}`,
       `  scenarios             ${generatorConfig.scenarioIntervalSeconds > 0 ? `every ${generatorConfig.scenarioIntervalSeconds}s, first after ${generatorConfig.firstScenarioDelaySeconds}s` : 'off'}`,
       '  Ctrl-C drains and stops; alerts are kept for the next start.',
     ].join('\n');
@@ -223,6 +230,12 @@ export async function startAllInOne(env: Env, output: StartOutput = QUIET): Prom
     await adapters.broker.close().catch(() => undefined);
     throw error;
   }
+}
+
+/** EXCEPTIONS_FILE when set, else `exceptions.yaml` in DATA_DIR, beside the embedded database. */
+export function exceptionsFileOf(env: Env, dataDir: string): string {
+  const set = (env['EXCEPTIONS_FILE'] ?? '').trim();
+  return set === '' ? join(dataDir, 'exceptions.yaml') : set;
 }
 
 /** `auditflow start`: runs until SIGINT/SIGTERM, then drains. */

@@ -19,6 +19,7 @@ All-in-one mode uses the real servers that are configured and embedded stand-ins
   broker   RABBITMQ_URL or RABBITMQ_HOST   else an in-process broker
   windows  REDIS_URL or REDIS_HOST         else in-memory window state
   alerts   DATABASE_URL or PG_HOST         else PGlite (PostgreSQL in WebAssembly) in DATA_DIR (./data)
+  exceptions  EXCEPTIONS_FILE              else DATA_DIR/exceptions.yaml, written by the dashboard, read by the analysis
 
 All-in-one ports (0 picks a free port):
 ${portSummary()}

@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   AF_MIGRATION_FAILED: { status: 500, exit: 1, message: '%s' },
   AF_CLI_USAGE: { status: 400, exit: 2, message: '%s' },
   AF_OUTPUTS_INVALID: { status: 500, exit: 78, message: 'invalid outputs file %s: %s' },
+  AF_EXCEPTIONS_INVALID: { status: 500, exit: 78, message: 'invalid exceptions file %s: %s' },
 
   // Request input (HTTP 4xx)
   AF_BAD_REQUEST: { status: 400, message: '%s' },
@@ -42,6 +43,7 @@ export const ERROR_CODES = {
   AF_SILENCE_ENDS_TOO_EARLY: { status: 400, message: 'ends_at must be after starts_at and in the future' },
   AF_SILENCE_TOO_LONG: { status: 400, message: 'a silence lasts at most 366 days' },
   AF_INVALID_DECISION_ID: { status: 400, message: '%s' },
+  AF_INVALID_EXCEPTION: { status: 400, message: '%s' },
   AF_SCENARIO_OPTION_INVALID: { status: 400, message: '%s' },
   AF_UNKNOWN_TEMPLATE: { status: 400, message: "unknown event template '%s'; known: %s" },
   AF_UNAUTHORIZED: { status: 401, message: 'a valid bearer token is required' },
@@ -53,6 +55,7 @@ export const ERROR_CODES = {
   AF_SILENCE_NOT_FOUND: { status: 404, message: 'Silence not found: %s' },
   AF_DECISION_NOT_FOUND: { status: 404, message: 'Response decision not found: %s' },
   AF_DECISION_NOT_UNDOABLE: { status: 409, message: 'the decision is %s: there is nothing to undo' },
+  AF_EXCEPTION_NOT_FOUND: { status: 404, message: 'Exception not found: %s' },
   AF_UNKNOWN_SCENARIO: { status: 404, message: "unknown scenario '%s'; known: %s" },
   AF_BODY_TOO_LARGE: { status: 413, message: '%s' },
   AF_EVENT_TOO_LARGE: { status: 413, message: 'event larger than %s bytes' },

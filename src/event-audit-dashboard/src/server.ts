@@ -1,6 +1,7 @@
 import { createHttpServer, createRegistry, HealthRegistry } from '@auditflow/common';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { ExceptionsApi } from './backend/exceptions-api.ts';
 import { BackendMetrics } from './backend/metrics.ts';
 import { NotificationClient } from './backend/notification-client.ts';
 import { ResponseApi } from './backend/response-api.ts';
@@ -10,6 +11,7 @@ import { registerApiRoutes } from './http/api-routes.ts';
 import { type AssetBundle, loadAssets, registerAssetRoutes } from './http/assets.ts';
 import { registerCompression } from './http/compress.ts';
 import { ClientAddressResolver } from './http/client-address.ts';
+import { registerExceptionRoutes } from './http/exception-routes.ts';
 import { registerPageRoutes } from './http/page-routes.ts';
 import { registerResponseRoutes } from './http/response-routes.ts';
 import { registerStreamRoute, type StreamHub } from './http/stream-route.ts';
@@ -58,6 +60,7 @@ export async function buildDashboardServer(options: BuildOptions): Promise<Dashb
   const response = new ResponseApi(client);
   const addresses = new ClientAddressResolver(config.trustedProxies);
   registerResponseRoutes(app, { response, addresses, apiToken: config.apiToken, logger });
+  registerExceptionRoutes(app, { exceptions: new ExceptionsApi(client), assets, apiToken: config.apiToken, logger });
   registerPageRoutes(app, {
     client,
     triage,

@@ -44,6 +44,11 @@ export const NOTIFICATION_ENV = defineEnv({
     type: 'string',
     description: 'the outputs and routes YAML ([outputs.md](outputs.md)); unset: nothing is notified. Problems stop the start with exit 78 and `file:line:col`',
   },
+  EXCEPTIONS_FILE: {
+    type: 'string',
+    description:
+      'the exceptions file the analysis loads (the same path as its `EXCEPTIONS_FILE`). Where it is writable (the all-in-one), saving or deleting an exception rewrites it (temporary file + rename) and the analysis picks the change up; read-only or unset (the cluster: a ConfigMap), exceptions are stored and `GET /exceptions.yaml` gives the file to commit to Git. A missing file is created at start',
+  },
   OUTBOX_POLL_MS: {
     type: 'int',
     default: 1000,
@@ -79,6 +84,8 @@ export interface NotificationConfig {
   migrateOnStart: boolean;
   /** The outputs and routes (docs/outputs.md); without it nothing is notified. */
   outputsFile: string | undefined;
+  /** EXCEPTIONS_FILE: rewritten on every change where writable (docs/analysis-rules.md, "Exceptions"). */
+  exceptionsFile: string | undefined;
   outboxPollMs: number;
   outboxLeaseMs: number;
   outboxBatchSize: number;
@@ -119,6 +126,7 @@ export function loadNotificationConfig(env: Env, options: LoadOptions = {}): Not
     retentionIntervalSeconds: read.RETENTION_INTERVAL_SECONDS(),
     migrateOnStart: read.MIGRATE_ON_START(),
     outputsFile: read.OUTPUTS_FILE(),
+    exceptionsFile: read.EXCEPTIONS_FILE(),
     outboxPollMs: read.OUTBOX_POLL_MS(),
     outboxLeaseMs: read.OUTBOX_LEASE_MS(),
     outboxBatchSize: read.OUTBOX_BATCH_SIZE(),

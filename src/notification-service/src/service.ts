@@ -16,6 +16,7 @@ import type { FastifyInstance } from 'fastify';
 import { registerAlertRoutes } from './api/alert-routes.ts';
 import { type ApiToken, BearerAuth, registerScopeEnforcement } from './api/bearer-auth.ts';
 import { registerDeliveryRoutes } from './api/delivery-routes.ts';
+import { registerExceptionRoutes } from './api/exception-routes.ts';
 import { registerOpenApi } from './api/openapi-document.ts';
 import { registerResponseRoutes } from './api/response-routes.ts';
 import { registerSilenceRoutes } from './api/silence-routes.ts';
@@ -23,6 +24,8 @@ import { SseHub } from './api/sse-hub.ts';
 import { classifyDbError } from './db/db-errors.ts';
 import { loadOutputs, type NotificationConfig, resolveApiTokens } from './config.ts';
 import { createDeliveryPlanner } from './delivery/delivery-planner.ts';
+import { toEntry } from './exceptions/exception-store.ts';
+import { ExceptionsFileWriter } from './exceptions/exceptions-file-writer.ts';
 import { DeliveryWorker } from './delivery/delivery-worker.ts';
 import { createSenders, type SenderSet } from './delivery/outputs/senders.ts';
 import type { OutputsConfig } from './delivery/outputs-config.ts';
@@ -124,6 +127,7 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
   for (const output of responders) logger.info({ output: output.name, mode: output.mode, duration_ms: output.durationMs }, 'response output configured');
 
   if (config.migrateOnStart) await migrateWithRetry(store, logger, stopping.signal);
+  const exceptionsWriter = await openExceptionsWriter(config.exceptionsFile, store, logger);
   await broker.declareQueues([config.alertQueue]);
   delivery?.start();
 
@@ -156,6 +160,7 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
     registerDeliveryRoutes(api, { store });
     registerResponseRoutes(api, { store, senders, metrics, logger });
     registerOperatorAddressRoute(api, { store: store.response, logger, forgetAfterMs: operatorForgetMs });
+    registerExceptionRoutes(api, { exceptions: store.exceptions, writer: exceptionsWriter, filePath: config.exceptionsFile, registry, logger, now });
   });
   const retention = new RetentionJob({
     store,
@@ -191,6 +196,21 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
   });
   retention.start();
   return { ...service, app, metrics, registry, health, retention, delivery };
+}
+
+/**
+ * The writer of EXCEPTIONS_FILE when this service may write it; a missing file is created from the
+ * stored exceptions, so the analysis (started after this in the all-in-one) finds one.
+ */
+async function openExceptionsWriter(path: string | undefined, store: AlertStore, logger: Logger): Promise<ExceptionsFileWriter | undefined> {
+  if (path === undefined) return undefined;
+  const writer = new ExceptionsFileWriter(path, logger);
+  if (!(await writer.writable())) {
+    logger.info({ exceptions_file: path }, 'the exceptions file is read-only here: saved exceptions are stored; commit GET /exceptions.yaml to Git');
+    return undefined;
+  }
+  if (!(await writer.exists())) await writer.write((await store.exceptions.list()).map(toEntry));
+  return writer;
 }
 
 /** A database that is still starting is normal in a cluster: wait for it instead of crash-looping. */

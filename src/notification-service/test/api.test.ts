@@ -314,6 +314,10 @@ describe('REST API (real PostgreSQL)', () => {
         '/alerts/{id}/deliveries',
         '/alerts/{id}/response',
         '/alerts/{id}/response/{decision_id}/undo',
+        '/exceptions',
+        '/exceptions.yaml',
+        '/exceptions/preview',
+        '/exceptions/{id}',
         '/healthz',
         '/metrics',
         '/openapi.json',
@@ -324,6 +328,9 @@ describe('REST API (real PostgreSQL)', () => {
       ]);
       assert.deepEqual(doc.paths['/silences'].post.security, [{ bearer: ['admin'] }]);
       assert.deepEqual(doc.paths['/silences/{id}'].delete.security, [{ bearer: ['admin'] }]);
+      assert.deepEqual(doc.paths['/exceptions'].post.security, [{ bearer: ['admin'] }]);
+      assert.deepEqual(doc.paths['/exceptions/{id}'].delete.security, [{ bearer: ['admin'] }]);
+      assert.deepEqual(doc.paths['/exceptions/preview'].post.security, [{}, { bearer: ['read'] }]);
       const list = doc.paths['/alerts'].get;
       const names = list.parameters.map((p: { name: string }) => p.name).sort();
       assert.deepEqual(names, ['cursor', 'host', 'limit', 'offset', 'q', 'rule_id', 'severity', 'since', 'status', 'until', 'user']);

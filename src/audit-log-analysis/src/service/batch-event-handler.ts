@@ -3,6 +3,8 @@ import type { AlertOutcome, AnalysisEngine, BatchEvent } from '../engine/analysi
 import { decodeEvent } from '../engine/event-decoder.ts';
 import type { Enricher } from '../enrichment/enricher.ts';
 import { EventContext, type EventClock } from '../rules/event-context.ts';
+import type { ExceptionMetrics } from '../exceptions/exception-metrics.ts';
+import type { ExceptionsSource } from '../exceptions/exceptions-source.ts';
 import type { AlertPublisher, PublishedAlert } from './alert-publisher.ts';
 import type { AnalysisMetrics } from './analysis-metrics.ts';
 
@@ -14,6 +16,9 @@ export interface BatchEventHandlerDeps {
   clock: EventClock;
   /** Adds `enrichment` to each decoded event before the rules see it; absent when the enrichment is off. */
   enricher?: Enricher | undefined;
+  /** Alerts an active exception matches are dropped here, before they are published. */
+  exceptions?: ExceptionsSource;
+  exceptionMetrics?: ExceptionMetrics;
 }
 
 /** The newest version of one alert in a batch and the messages whose events went into it. */
@@ -84,11 +89,12 @@ export function createBatchEventHandler(deps: BatchEventHandlerDeps): BatchHandl
           }
         }
       });
-      const results = await Promise.allSettled([...newest.values()].map((entry) => publishOne(entry)));
+      const publishing = [...newest.values()].filter((entry) => !excepted(entry));
+      const results = await Promise.allSettled(publishing.map((entry) => publishOne(entry)));
       let retryable: unknown;
       results.forEach((result, index) => {
         if (result.status === 'fulfilled') return;
-        const entry = [...newest.values()][index]!;
+        const entry = publishing[index]!;
         if (isPermanent(result.reason)) for (const message of entry.messages) failures.set(message, result.reason);
         else retryable ??= result.reason;
       });
@@ -99,6 +105,22 @@ export function createBatchEventHandler(deps: BatchEventHandlerDeps): BatchHandl
       stopTimer();
     }
   };
+
+  /**
+   * Whether an exception hides this alert version: it is then not published and its messages are
+   * acked like published ones. Decided on the built alert, the same thing the preview decides on.
+   */
+  function excepted(entry: Newest): boolean {
+    const set = deps.exceptions?.current;
+    if (set === undefined || set.size === 0) return false;
+    const rule_id = entry.outcome.rule.id;
+    const hit = set.match(rule_id, () => entry.outcome.alert, Date.now());
+    if (hit === undefined) return false;
+    const kind = entry.isNew ? 'new' : 'update';
+    deps.exceptionMetrics?.excepted.inc({ rule_id, exception: hit.id, kind });
+    logger.debug({ correlation_id: entry.event.event_id, alert_id: entry.outcome.alertId, rule_id, exception: hit.id, kind }, 'alert hidden by an exception');
+    return true;
+  }
 
   async function publishOne(entry: Newest): Promise<void> {
     const sent = await publisher.publish(entry.outcome, entry.event.event_id, entry.isNew);

@@ -8,6 +8,8 @@ import { EventClock } from '../rules/event-context.ts';
 import type { RuleSet } from '../rules/rule-set.ts';
 import { loadRulesFile } from '../rules/rules-file.ts';
 import type { WindowStore } from '../store/window-store.ts';
+import { ExceptionMetrics } from '../exceptions/exception-metrics.ts';
+import { ExceptionsSource } from '../exceptions/exceptions-source.ts';
 import { AlertPublisher } from './alert-publisher.ts';
 import { AnalysisMetrics, deadLetterReasonOf } from './analysis-metrics.ts';
 import { createBatchEventHandler } from './batch-event-handler.ts';
@@ -20,6 +22,8 @@ export interface AnalysisDeps {
   windowStore: WindowStore;
   /** Already-loaded rules; otherwise config.rulesFile is loaded (throws RulesError when invalid). */
   rules?: RuleSet;
+  /** Already-loaded exceptions; otherwise config.exceptionsFile is loaded when set (throws ExceptionsFileError when invalid). */
+  exceptions?: ExceptionsSource;
   /** The instance's metrics registry; a new one (with default metrics) when omitted. */
   registry?: Registry;
   /** Interface to bind the HTTP and metrics ports on. @default '0.0.0.0' */
@@ -35,6 +39,8 @@ export interface AnalysisDeps {
 export interface AnalysisHandle extends ServiceHandle {
   engine: AnalysisEngine;
   registry: Registry;
+  /** The exceptions in force; undefined without EXCEPTIONS_FILE. */
+  exceptions: ExceptionsSource | undefined;
 }
 
 const MAX_ATTEMPTS = 5;
@@ -48,9 +54,16 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
   const { config, broker, windowStore } = deps;
   const logger = deps.logger;
   const rules = deps.rules ?? (await loadRulesFile(config.rulesFile));
+  const ruleIds = new Set(rules.rules.map((rule) => rule.id));
+  const exceptions =
+    deps.exceptions ??
+    (config.exceptionsFile === undefined
+      ? undefined
+      : new ExceptionsSource({ path: config.exceptionsFile, isKnownRule: (id) => ruleIds.has(id), reloadMs: config.exceptionsReloadMs, logger }));
   const registry = deps.registry ?? createRegistry(SERVICE_NAME);
   const enrichment = deps.enrichment === undefined ? loadEnrichment(config.enrichment) : (deps.enrichment ?? undefined);
   if (enrichment) observeEnrichment(enrichment, new EnrichmentMetrics(registry));
+  const exceptionMetrics = new ExceptionMetrics(registry, () => exceptions?.current.activeCount(Date.now()) ?? 0);
   const clock = new EventClock(config.rulesTimezone);
   // The engine is created below; the gauge reads it at scrape time.
   let learning = () => 0;
@@ -119,7 +132,10 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
       { name: 'http', app, port: config.appPort, variable: 'APP_PORT' },
       { name: 'metrics', app: metricsApp, port: config.prometheusPort, variable: 'PROMETHEUS_PORT', path: '/metrics' },
     ],
-    drain: () => consumer?.close(),
+    drain: async () => {
+      exceptions?.stop();
+      await consumer?.close();
+    },
   });
 
   const consumeOptions = {
@@ -148,7 +164,8 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
     fullLoggedAt = Date.now();
     logger.error({ err: error, code: AfRedisFullError.code }, 'Redis is out of memory; events are retried until it accepts writes');
   };
-  const handlerDeps = { engine, metrics, logger, clock, enricher: enrichment?.enricher };
+  const handlerDeps = { engine, metrics, logger, clock, enricher: enrichment?.enricher, ...(exceptions ? { exceptions, exceptionMetrics } : {}) };
+  exceptions?.start(exceptionMetrics);
   consumer = broker.consumeBatch(
     {
       ...consumeOptions,
@@ -166,6 +183,8 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
       alert_queue: config.alertQueue,
       rules: rules.rules.length,
       rules_file: rules.fileName,
+      exceptions: exceptions?.current.size ?? 0,
+      exceptions_file: config.exceptionsFile,
       store: windowStore.kind,
       indexed: engine.index.stats(),
       enrichment: enrichment
@@ -179,7 +198,7 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
     'analysis consuming',
   );
 
-  return { ...service, engine, registry };
+  return { ...service, engine, registry, exceptions };
 }
 
 function observeEnrichment(enrichment: LoadedEnrichment, metrics: EnrichmentMetrics): void {

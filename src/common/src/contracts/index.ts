@@ -21,3 +21,7 @@ export { assertAlert, assertAuditEvent, contractValidator, describeErrors, isAud
 export type { ContractValidator } from './validate.ts';
 export { AlertResponseSchema, DECISION_STATES, DecisionParamsSchema, OperatorAddressSchema, RESPONSE_ACTIONS, RESPONSE_MODES, ResponseDecisionSchema, ResponseEventSchema, UndoDecisionSchema } from './response.ts';
 export type { AlertResponse, DecisionState, OperatorAddress, ResponseAction, ResponseDecision, ResponseEvent, UndoDecision } from './response.ts';
+export { alertLabels, wireAlertLabels } from './alert-labels.ts';
+export type { Labels, LabelSource } from './alert-labels.ts';
+export { AlertExceptionSchema, DEFAULT_PREVIEW_DAYS, EXCEPTION_ID_SYNTAX, EXCEPTION_RESERVED_FIELDS, ExceptionEntrySchema, ExceptionFieldsSchema, ExceptionPreviewRequestSchema, ExceptionPreviewSchema, ExceptionsFileSchema, MAX_EXCEPTION_FIELDS, MAX_EXCEPTION_REASON, MAX_EXCEPTION_VALUE, MAX_PREVIEW_DAYS, MAX_RULE_ID, NewExceptionSchema, PREVIEW_SAMPLE, PREVIEW_SCAN_LIMIT, exceptionFieldsProblem, exceptionMatches, isExceptionActive } from './exceptions.ts';
+export type { AlertException, ExceptionEntry, ExceptionMatcher, ExceptionPreview, ExceptionPreviewRequest, NewException } from './exceptions.ts';

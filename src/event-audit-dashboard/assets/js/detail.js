@@ -4,6 +4,7 @@ import { ApiError, getJson, postJson } from './api.js';
 import { connectLive, retryWhenBackendReturns } from './live.js';
 import { statusBadge, statusPanelHtml } from './render.js';
 import { localizeTimes, startAgeTicker } from './time.js';
+import './exception-section.js';
 
 const alertId = document.body.dataset['alertId'] ?? '';
 const actionsEnabled = document.body.dataset['actions'] === 'enabled';

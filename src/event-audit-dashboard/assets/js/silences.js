@@ -1,10 +1,10 @@
 // The silences page: create (from the form, prefilled from an alert row) and
 // expire, through the dashboard's own API (the token stays on the server).
 import { ApiError, postJson } from './api.js';
+import { fillAuthor, rememberAuthor } from './author.js';
 import { localizeTimes } from './time.js';
 
 const actionsEnabled = document.body.dataset['actions'] === 'enabled';
-const AUTHOR_KEY = 'auditflow.silence-author';
 const DURATION_MS = { '1h': 3_600_000, '4h': 4 * 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000 };
 const OPS = { '=': [false, true], '!=': [false, false], '=~': [true, true], '!~': [true, false] };
 
@@ -13,8 +13,7 @@ for (const hint of document.querySelectorAll('[data-needs-js]')) /** @type {HTML
 
 const form = document.querySelector('[data-silence-form]');
 if (form instanceof HTMLFormElement && actionsEnabled) {
-  const author = form.querySelector('[data-author]');
-  if (author instanceof HTMLInputElement && !author.value) author.value = localStorage.getItem(AUTHOR_KEY) ?? '';
+  fillAuthor(form);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const data = new FormData(form);
@@ -33,7 +32,7 @@ if (form instanceof HTMLFormElement && actionsEnabled) {
     }
     const duration = /** @type {keyof typeof DURATION_MS} */ (String(data.get('duration') ?? '4h'));
     const createdBy = String(data.get('created_by') ?? '').trim();
-    localStorage.setItem(AUTHOR_KEY, createdBy);
+    rememberAuthor(createdBy);
     if (submit instanceof HTMLButtonElement) submit.disabled = true;
     if (out) out.textContent = 'Creating…';
     try {

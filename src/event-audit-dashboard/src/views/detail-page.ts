@@ -3,6 +3,7 @@ import { field, severityBadge, statusBadge, statusPanelHtml, timeHtml } from '..
 import type { AlertRow } from '../backend/notification-client.ts';
 import type { AssetBundle } from '../http/assets.ts';
 import { contextSection } from './context-section.ts';
+import { exceptionSection } from './exception-section.ts';
 import { layout } from './layout.ts';
 import { type ResponseSectionModel, responseSection } from './response-section.ts';
 
@@ -62,6 +63,7 @@ ${groupKeyCard(alert['group_key'])}
 ${deliveriesCard(model.deliveries)}
 ${responseSection(model.response, model.actionsEnabled)}
 </div>
+${exceptionSection(alert, model.actionsEnabled)}
 ${jsonSection('Triggering event', 'raw-event', alert['raw_event_data'])}`,
   });
 }

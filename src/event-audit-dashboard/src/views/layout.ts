@@ -4,7 +4,7 @@ import type { AssetBundle } from '../http/assets.ts';
 export interface LayoutOptions {
   title: string;
   /** Which browser module enhances the page ("list" or "detail"); none for static pages. */
-  script?: 'list' | 'detail' | 'silences';
+  script?: 'list' | 'detail' | 'silences' | 'exceptions';
   assets: AssetBundle;
   body: SafeHtml;
   /** Data attributes for the page script, e.g. { actions: 'enabled' }. */

@@ -28,7 +28,7 @@ export function registerOpenApi(app: FastifyInstance, auth: BearerAuth): void {
           'a parameter given twice is a 400; an empty value counts as absent.',
       },
       servers: [{ url: 'http://notification-service:8000' }],
-      tags: [{ name: 'alerts' }, { name: 'operations' }],
+      tags: [{ name: 'alerts' }, { name: 'exceptions' }, { name: 'operations' }],
       components: {
         securitySchemes: {
           bearer: {

@@ -67,6 +67,7 @@ export function silenceAwareStore(store: AlertStore, annotator: SilenceAnnotator
     outbox: store.outbox,
     silences: store.silences,
     response: store.response,
+    exceptions: store.exceptions,
     setDeliveryPlanner: (planner) => store.setDeliveryPlanner(planner),
     migrate: () => store.migrate(),
     upsertAlerts: (records) => store.upsertAlerts(records),

@@ -8,6 +8,7 @@
 import type { AlertStatus, StatsBucket } from '@auditflow/common';
 import type { AlertRow } from '@auditflow/common/contracts';
 import type { ResponseStore } from '../response/response-store.ts';
+import type { ExceptionStore } from '../exceptions/exception-store.ts';
 import type { SilenceStore } from '../silences/silence-store.ts';
 import type { DeliveryPlanner, OutboxStore } from './outbox-store.ts';
 
@@ -108,6 +109,8 @@ export interface AlertStore {
   readonly silences: SilenceStore;
   /** Response decisions of crowdsec outputs (migration 008). */
   readonly response: ResponseStore;
+  /** Exceptions saved from the dashboard or the API (migration 009). */
+  readonly exceptions: ExceptionStore;
   /**
    * Routes every alert upsertAlerts inserts or grows to its outputs, in the upsert's transaction
    * (the transactional outbox); undefined stops enqueueing.

@@ -4,6 +4,7 @@ import { toStoreError } from '../db/db-errors.ts';
 import { runMigrations } from '../db/migrations.ts';
 import type { SqlClient, SqlExecutor } from '../db/sql-client.ts';
 import { ResponseStore } from '../response/response-store.ts';
+import { SqlExceptionStore } from '../exceptions/exception-store.ts';
 import { SqlSilenceStore } from '../silences/silence-store.ts';
 import {
   CURRENT_SCHEMA,
@@ -64,6 +65,7 @@ export class SqlAlertStore implements AlertStore {
   readonly outbox: SqlOutboxStore;
   readonly silences: SqlSilenceStore;
   readonly response: ResponseStore;
+  readonly exceptions: SqlExceptionStore;
 
   private constructor(client: SqlClient, logger: Logger) {
     this.#client = client;
@@ -71,6 +73,7 @@ export class SqlAlertStore implements AlertStore {
     this.outbox = new SqlOutboxStore(client);
     this.silences = new SqlSilenceStore(client);
     this.response = new ResponseStore(client);
+    this.exceptions = new SqlExceptionStore(client);
   }
 
   setDeliveryPlanner(planner: DeliveryPlanner | undefined): void {

@@ -20,6 +20,8 @@ ENRICHMENT_CACHE_SIZE: {{ .Values.enrichment.cacheSize | quote }}
 {{- if include "audit-log-analysis.hostsEnabled" . }}
 HOSTS_FILE: {{ printf "%s/hosts.yaml" (.Values.hosts.mountPath | trimSuffix "/") | quote }}
 {{- end }}
+EXCEPTIONS_FILE: {{ printf "%s/exceptions.yaml" (.Values.exceptions.mountPath | trimSuffix "/") | quote }}
+EXCEPTIONS_RELOAD_SECONDS: {{ .Values.exceptions.reloadSeconds | quote }}
 {{- end -}}
 
 {{/* Non-empty when the pod mounts a hosts file (the enrichment's owner/role map). */}}
@@ -71,6 +73,10 @@ HOSTS_FILE: {{ printf "%s/hosts.yaml" (.Values.hosts.mountPath | trimSuffix "/")
 {{- default (printf "%s-rules" (include "auditflow.fullname" .)) .Values.rules.existingConfigMap -}}
 {{- end -}}
 
+{{- define "audit-log-analysis.exceptionsConfigMapName" -}}
+{{- default (printf "%s-exceptions" (include "auditflow.fullname" .)) .Values.exceptions.existingConfigMap -}}
+{{- end -}}
+
 {{- define "audit-log-analysis.volumes" -}}
 - name: rules
   configMap:
@@ -86,6 +92,13 @@ HOSTS_FILE: {{ printf "%s/hosts.yaml" (.Values.hosts.mountPath | trimSuffix "/")
       - key: hosts.yaml
         path: hosts.yaml
 {{- end }}
+{{/* A directory mount, never subPath: only then does kubelet swap in a changed file. */}}
+- name: exceptions
+  configMap:
+    name: {{ include "audit-log-analysis.exceptionsConfigMapName" . }}
+    items:
+      - key: exceptions.yaml
+        path: exceptions.yaml
 {{- end -}}
 
 {{- define "audit-log-analysis.volumeMounts" -}}
@@ -97,4 +110,7 @@ HOSTS_FILE: {{ printf "%s/hosts.yaml" (.Values.hosts.mountPath | trimSuffix "/")
   mountPath: {{ .Values.hosts.mountPath }}
   readOnly: true
 {{- end }}
+- name: exceptions
+  mountPath: {{ .Values.exceptions.mountPath }}
+  readOnly: true
 {{- end -}}
