@@ -20,6 +20,7 @@ import { Connection } from 'rabbitmq-client';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IProbe } from 'kubernetes-models/v1/Probe';
 import { GENERATOR_ENV } from '@auditflow/audit-event-generator/config';
+import { ENRICHMENT_ENV } from '@auditflow/audit-log-analysis/enrichment/enrichment-config';
 import { REDIS_ENV } from '@auditflow/audit-log-analysis/redis-config';
 import { BASE_ENV, type EnvSpec, RABBIT_ENV } from '@auditflow/common/platform';
 import { DASHBOARD_ENV } from '@auditflow/event-audit-dashboard/config';
@@ -110,7 +111,7 @@ function documentedEnv(service: Service, sections: Map<string, Set<string>>): Se
 /** The defineEnv() declarations each service reads: src/common/src's and its own. */
 const DECLARATIONS: Partial<Record<Service, readonly EnvSpec[]>> = {
   'audit-event-generator': [BASE_ENV, RABBIT_ENV, GENERATOR_ENV],
-  'audit-log-analysis': [BASE_ENV, RABBIT_ENV, REDIS_ENV],
+  'audit-log-analysis': [BASE_ENV, RABBIT_ENV, REDIS_ENV, ENRICHMENT_ENV],
   'notification-service': [BASE_ENV, RABBIT_ENV, NOTIFICATION_ENV, POSTGRES_ENV],
   'event-audit-dashboard': [BASE_ENV, DASHBOARD_ENV],
 };
