@@ -4,6 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { silentLogger } from '../../common/test/support.ts';
+import { createRegistry } from '@auditflow/common';
+import { BackendMetrics } from '../src/backend/metrics.ts';
+import { NotificationClient } from '../src/backend/notification-client.ts';
+import { ResponseApi } from '../src/backend/response-api.ts';
 import { buildDashboardServer, loadDashboardConfig } from '../src/index.ts';
 import { contractAlert, startRealNotification } from './support/real-notification.ts';
 
@@ -48,6 +52,19 @@ test('silences and deliveries through the dashboard against the real notificatio
     assert.equal(expired.json().status, 'expired');
   } finally {
     await server.app.close();
+    await notification.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('reporting a dashboard user address to the real notification-service succeeds on its 204 (no body to parse)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'af-dash-operator-'));
+  await writeFile(join(dir, 'tokens'), `${ADMIN_TOKEN} scopes=read,ack,admin name=event-audit-dashboard\n`);
+  const notification = await startRealNotification({ token: '', env: { API_TOKENS: '', API_TOKENS_FILE: join(dir, 'tokens') } });
+  try {
+    const client = new NotificationClient({ baseUrl: notification.url, timeoutMs: 5000, metrics: new BackendMetrics(createRegistry('event-audit-dashboard')) });
+    await new ResponseApi(client).reportOperator('192.0.2.44', 'dana', ADMIN_TOKEN);
+  } finally {
     await notification.stop();
     await rm(dir, { recursive: true, force: true });
   }

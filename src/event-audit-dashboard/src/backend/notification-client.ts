@@ -116,6 +116,8 @@ export class NotificationClient {
     const init: RequestInit = { method, headers, ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }) };
     const response = await this.#call(path, init, options.passStatuses ?? []);
     if (!response.ok) return { status: response.status, body: await response.json().catch(() => null) };
+    // 204 carries no body by definition (e.g. POST /response/operator-addresses): nothing to parse.
+    if (response.status === 204) return { status: 204, body: undefined };
     return { status: response.status, body: await this.#json(response) };
   }
 
