@@ -9,6 +9,7 @@ import { renderExceptionsFile } from '@auditflow/common/exceptions-file';
 import { Normaliser } from '../../audit-ingest/src/normalise/normaliser.ts';
 import { ZoneOffset } from '../../audit-ingest/src/normalise/syslog-parser.ts';
 import { loadAnalysisConfig } from '../src/config.ts';
+import { parseRules } from '../src/rules/rule-parser.ts';
 import { startAnalysis } from '../src/service/start-analysis.ts';
 import { RedisWindowStore } from '../src/store/redis-window-store.ts';
 import { silentLogger, waitFor } from '../../common/test/support.ts';
@@ -139,6 +140,81 @@ describe('first_seen × enrichment × exceptions through the real analysis (Rabb
         'ANLY-FS-003 {"server_hostname":"pi-1","enrichment.ip.country":"FR"}',
       ]);
       assert.equal(await learned('ANLY-FS-003'), 4, 'US, AU, DE, FR');
+    } finally {
+      await handle.stop();
+      await broker.close();
+      await store.close();
+    }
+  });
+});
+
+describe('first_seen on the host role from HOSTS_FILE, through the real analysis', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fs-role-'));
+  const hostsFile = join(dir, 'hosts.yaml');
+  writeFileSync(hostsFile, 'hosts:\n  pi-1: { owner: alice, role: k3s-server }\n  pi-2: { owner: alice, role: k3s-agent }\n  pi-3: { owner: bob, role: k3s-agent }\n');
+  const names = testNames('fs-role', { HOSTS_FILE: hostsFile });
+  const publisher = new TestPublisher();
+  const alerts = new QueueCollector(names.alertQueue);
+  const clock = { now: T0 };
+  const rules = parseRules(
+    `title: SSH login
+id: IT-SSH
+name: ssh_ok
+detection:
+  sel: { event_type: ssh_login, action_result: SUCCESS }
+  condition: sel
+---
+title: First login by an account to a host of a role
+id: IT-FS-ROLE
+correlation:
+  type: first_seen
+  rules: [ssh_ok]
+  group-by: [user_id]
+  fields: [enrichment.host.role]
+  learning_period: 7d
+`,
+    'fs-role-it.yaml',
+  );
+  after(async () => {
+    await alerts.close();
+    await publisher.close();
+    await cleanup(names);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a role first used by an account after learning raises one alert; a host without a role, a repeat and a forged role raise nothing', async () => {
+    const config = loadAnalysisConfig(names.env, { standalone: true });
+    const broker = new AmqpBroker({ url: config.rabbit.url!, logger: silentLogger, connectionName: 'fs-role-it', queueType: config.rabbit.queueType });
+    const store = new RedisWindowStore({ url: config.redis.url!, keyPrefix: config.redis.keyPrefix });
+    const handle = await startAnalysis({ config, logger: silentLogger, broker, windowStore: store, host: '127.0.0.1', rules, now: () => clock.now });
+    const acked = async () => Number(/^audit_analysis_events_total\{outcome="ack"[^}]*\} (\d+)$/m.exec(await handle.registry.metrics())?.[1] ?? 0);
+    const handled = (count: number) => waitFor(async () => ((await acked()) >= count ? true : undefined), 20_000, `${count} acked`);
+    const login = (user: string, host: string, forged?: unknown) => ({
+      ...makeEvent({ event_type: 'ssh_login', action_result: 'SUCCESS', server_hostname: host, user_id: user, at: clock.now, details: { ip_address: '192.168.1.50' } }),
+      ...(forged === undefined ? {} : { enrichment: forged }),
+    });
+    try {
+      await publisher.events(names.queue, [login('alice', 'pi-2'), login('bob', 'pi-1')]);
+      await handled(2);
+      clock.now = T0 + 7 * DAY + 1000;
+      await publisher.events(names.queue, [
+        login('alice', 'pi-3'), // k3s-agent again: learned
+        login('alice', 'unknown-host'), // no role: takes no part
+        login('alice', 'pi-3', { host: { name: 'pi-3', role: 'k3s-server' } }), // forged role: the real one (agent) counts
+        login('bob', 'pi-3', { host: { name: 'pi-3', role: 'k3s-server' } }), // bob's first agent, whatever the forged role says
+        login('alice', 'pi-1'), // alice's first server
+        login('alice', 'pi-1'),
+      ]);
+      await handled(8);
+      await waitFor(() => (alerts.alerts.length >= 2 ? true : undefined), 15_000, 'two alerts');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      assert.deepEqual(alerts.alerts.map((a) => JSON.stringify(a.group_key)).sort(), [
+        '{"user_id":"alice","enrichment.host.role":"k3s-server"}',
+        '{"user_id":"bob","enrichment.host.role":"k3s-agent"}',
+      ]);
+      // Raised by the real login to pi-1, not by the earlier event forging pi-3 as a server.
+      assert.equal(alerts.alerts.find((a) => a.group_key?.['user_id'] === 'alice')?.impacted_resource?.server_hostname, 'pi-1');
+      assert.deepEqual(alerts.alerts.find((a) => a.group_key?.['user_id'] === 'bob')?.enrichment?.host, { name: 'pi-3', owner: 'bob', role: 'k3s-agent' });
     } finally {
       await handle.stop();
       await broker.close();
