@@ -349,6 +349,44 @@ describe('response output: decisions on a real CrowdSec Local API', { skip: miss
     }
   });
 
+  test('an output switched from enforce to dry-run while a push is pending records the decision as dry-run instead of failing it', async () => {
+    // The Local API is unreachable, so the decision stays pending with its delivery due again.
+    const unreachable = enforceYaml().replace(lapi.url, 'http://127.0.0.1:9');
+    const enforcing = await start(unreachable);
+    const address = testAddress();
+    const alert = bruteForce(address);
+    try {
+      await publish(enforcing, alert);
+      await waitFor(async () => ((await response(enforcing, alert.alert_id))?.decisions[0]?.last_error ? true : undefined), 20_000, 'a failed push');
+    } finally {
+      await enforcing.stop();
+    }
+    // The operator edits the outputs file to dry-run and restarts: the pending delivery runs again.
+    const dryRun = await start('    duration: 4h\n');
+    try {
+      const body = await settled(dryRun, alert.alert_id, ['recorded']);
+      const decision = body.decisions[0]!;
+      assert.equal(decision.mode, 'dry-run');
+      assert.equal(decision.last_error, null);
+      const last = body.events.at(-1)!;
+      assert.equal(last.action, 'recorded');
+      assert.equal(last.actor, 'output crowdsec');
+      assert.match(last.detail ?? '', /output "crowdsec" is now dry-run: recorded, not pushed/);
+      assert.deepEqual(body.events.map((e) => e.action).filter((a) => a !== 'push-failed'), ['decided', 'recorded']);
+      await waitFor(
+        async () => {
+          const { rows } = await db.admin.query<{ status: string }>(`SELECT status FROM deliveries WHERE alert_id = $1::uuid AND output = 'crowdsec'`, [alert.alert_id]);
+          return rows[0]?.status === 'sent' ? true : undefined;
+        },
+        20_000,
+        'the delivery settled as sent',
+      );
+      assert.deepEqual(await lapi.decisionsFor(address), [], 'nothing reached the Local API');
+    } finally {
+      await dryRun.stop();
+    }
+  });
+
   test('a Local API outage then recovery delivers the decision exactly once, also when the answer to a push is lost', async () => {
     const harness = await start(enforceYaml());
     try {
