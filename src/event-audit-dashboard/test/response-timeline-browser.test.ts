@@ -94,7 +94,6 @@ route:
       'undone',
     ]);
     assert.equal(await page.locator('[data-response-history]').count(), 0, 'the Response card no longer keeps a second history');
-    await page.locator('[data-status-panel]').scrollIntoViewIfNeeded();
     const shot = await screenshot(page, 'response-timeline');
     assert.ok(shot);
     assert.deepEqual(errors, []);
