@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Alert } from '@auditflow/common';
+import { contractValidator, ResponseDecisionSchema, ResponseEventSchema } from '@auditflow/common/contracts';
 import { silentLogger } from '../../common/test/support.ts';
 import { buildDashboardServer, loadDashboardConfig } from '../../event-audit-dashboard/src/index.ts';
 import { crowdsecMissing, type LocalApi, startLocalApi } from '../../../tests/support/crowdsec.ts';
@@ -373,6 +374,21 @@ describe('response output: decisions on a real CrowdSec Local API', { skip: miss
       assert.equal(last.actor, 'output crowdsec');
       assert.match(last.detail ?? '', /output "crowdsec" is now dry-run: recorded, not pushed/);
       assert.deepEqual(body.events.map((e) => e.action).filter((a) => a !== 'push-failed'), ['decided', 'recorded']);
+      // The wire contract the dashboard's timeline reads: every decision and step as typed in contracts/response.ts.
+      const isDecision = contractValidator(ResponseDecisionSchema);
+      const isEvent = contractValidator(ResponseEventSchema);
+      for (const d of body.decisions) assert.ok(isDecision(d), JSON.stringify(isDecision.errors));
+      for (const e of body.events) assert.ok(isEvent(e), JSON.stringify(isEvent.errors));
+      // The alert's own history keeps its meaning: status changes only, no response step in it.
+      const ack = await dryRun.handle.app.inject({ method: 'PATCH', url: `/alerts/${alert.alert_id}`, headers: AUTH, payload: { status: 'acknowledged' } });
+      assert.equal(ack.statusCode, 200, ack.body);
+      const detail = await dryRun.handle.app.inject({ url: `/alerts/${alert.alert_id}`, headers: AUTH });
+      assert.equal(detail.statusCode, 200, detail.body);
+      const statusHistory = (detail.json() as { history: Record<string, unknown>[] }).history;
+      assert.ok(statusHistory.length >= 1);
+      for (const entry of statusHistory) {
+        assert.ok('to_status' in entry && !('action' in entry), JSON.stringify(entry));
+      }
       await waitFor(
         async () => {
           const { rows } = await db.admin.query<{ status: string }>(`SELECT status FROM deliveries WHERE alert_id = $1::uuid AND output = 'crowdsec'`, [alert.alert_id]);
