@@ -94,6 +94,8 @@ route:
       'undone',
     ]);
     assert.equal(await page.locator('[data-response-history]').count(), 0, 'the Response card no longer keeps a second history');
+    // From the top, so the sticky header does not cover the timeline in the full-page shot.
+    await page.evaluate(() => window.scrollTo(0, 0));
     const shot = await screenshot(page, 'response-timeline');
     assert.ok(shot);
     assert.deepEqual(errors, []);
