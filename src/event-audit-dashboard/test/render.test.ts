@@ -63,6 +63,41 @@ describe('alert views', () => {
     assert.match(historyHtml(undefined).toString(), /No status changes yet/);
   });
 
+  test('history is one timeline: status changes and response steps ordered by time, each with who or which rule', () => {
+    const status = [
+      { from_status: null, to_status: 'open', actor: 'analysis', at: '2026-01-01T00:00:00Z' },
+      { from_status: 'open', to_status: 'acknowledged', actor: 'ops', at: '2026-01-01T00:03:00Z' },
+    ];
+    const rule = 'rule ANLY-SEC-001 via output crowdsec';
+    const steps = [
+      { decision_id: 'd', action: 'decided', actor: rule, detail: 'ban 203.0.113.7 for 4h (enforce)', at: '2026-01-01T00:00:01Z' },
+      { decision_id: 'd', action: 'push-failed', actor: 'output crowdsec', detail: 'fetch failed', at: '2026-01-01T00:00:02Z' },
+      { decision_id: 'd', action: 'pushed', actor: 'output crowdsec', detail: 'LAPI alert 1', at: '2026-01-01T00:01:00Z' },
+      { decision_id: 'd', action: 'undone', actor: 'event-audit-dashboard user at 192.0.2.1', detail: null, at: '2026-01-01T00:05:00Z' },
+      { decision_id: 'e', action: 'skipped', actor: rule, detail: 'allowlisted (10.0.0.0/8)', at: '2026-01-01T00:02:00Z' },
+      { decision_id: 'f', action: 'recorded', actor: rule, detail: 'ban 203.0.113.8 for 4h (dry-run)', at: '2026-01-01T00:04:00Z' },
+    ];
+    const out = historyHtml(status, steps).toString();
+    const items = [...out.matchAll(/<li data-history-kind="(\w+)"(?: data-response-action="([\w-]+)")?>.*?<\/li>/g)];
+    assert.deepEqual(
+      items.map((m) => m[2] ?? m[1]),
+      ['status', 'decided', 'push-failed', 'pushed', 'skipped', 'status', 'recorded', 'undone'],
+      'ordered by time, both kinds interleaved',
+    );
+    const text = (action: string) => items.find((m) => m[2] === action)![0];
+    assert.match(text('decided'), new RegExp(`Ban decided</span> <span class="muted">by ${rule}</span><q>ban 203\\.0\\.113\\.7 for 4h`));
+    assert.match(text('recorded'), /Ban recorded \(dry run\)/);
+    assert.match(text('skipped'), /Ban skipped.*<q>allowlisted \(10\.0\.0\.0\/8\)<\/q>/);
+    assert.match(text('push-failed'), /Ban push failed.*by output crowdsec.*<q>fetch failed<\/q>/);
+    assert.match(text('pushed'), /Ban pushed to CrowdSec/);
+    assert.match(text('undone'), /Ban undone<\/span> <span class="muted">by event-audit-dashboard user at 192\.0\.2\.1<\/span>/);
+    // The status panel passes the steps through; without them it is the status history alone.
+    const panel = statusPanelHtml({ alert_id: 'a', status: 'open', history: status }, { actionsEnabled: true, responseEvents: steps }).toString();
+    assert.match(panel, /data-response-action="undone"/);
+    assert.doesNotMatch(statusPanelHtml({ alert_id: 'a', status: 'open', history: status }, { actionsEnabled: true }).toString(), /data-history-kind="response"/);
+    assert.match(historyHtml([], steps.slice(0, 1)).toString(), /Ban decided/, 'steps alone still make a history');
+  });
+
   test('the timeline is filled with empty buckets and the chart has a text alternative', () => {
     const since = Date.parse('2026-01-01T00:00:00Z');
     const points = fillTimeline([{ bucket: '2026-01-01T02:00:00Z', counts: { CRITICAL: 2, WARNING: 1 } }], 'hour', since, since + 5 * 3_600_000);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Alert } from '@auditflow/common';
+import { contractValidator, ResponseDecisionSchema, ResponseEventSchema } from '@auditflow/common/contracts';
 import { silentLogger } from '../../common/test/support.ts';
 import { buildDashboardServer, loadDashboardConfig } from '../../event-audit-dashboard/src/index.ts';
 import { crowdsecMissing, type LocalApi, startLocalApi } from '../../../tests/support/crowdsec.ts';
@@ -346,6 +347,59 @@ describe('response output: decisions on a real CrowdSec Local API', { skip: miss
       assert.equal(undo.json().state, 'undone', 'a dry-run record can be withdrawn too');
     } finally {
       await harness.stop();
+    }
+  });
+
+  test('an output switched from enforce to dry-run while a push is pending records the decision as dry-run instead of failing it', async () => {
+    // The Local API is unreachable, so the decision stays pending with its delivery due again.
+    const unreachable = enforceYaml().replace(lapi.url, 'http://127.0.0.1:9');
+    const enforcing = await start(unreachable);
+    const address = testAddress();
+    const alert = bruteForce(address);
+    try {
+      await publish(enforcing, alert);
+      await waitFor(async () => ((await response(enforcing, alert.alert_id))?.decisions[0]?.last_error ? true : undefined), 20_000, 'a failed push');
+    } finally {
+      await enforcing.stop();
+    }
+    // The operator edits the outputs file to dry-run and restarts: the pending delivery runs again.
+    const dryRun = await start('    duration: 4h\n');
+    try {
+      const body = await settled(dryRun, alert.alert_id, ['recorded']);
+      const decision = body.decisions[0]!;
+      assert.equal(decision.mode, 'dry-run');
+      assert.equal(decision.last_error, null);
+      const last = body.events.at(-1)!;
+      assert.equal(last.action, 'recorded');
+      assert.equal(last.actor, 'output crowdsec');
+      assert.match(last.detail ?? '', /output "crowdsec" is now dry-run: recorded, not pushed/);
+      assert.deepEqual(body.events.map((e) => e.action).filter((a) => a !== 'push-failed'), ['decided', 'recorded']);
+      // The wire contract the dashboard's timeline reads: every decision and step as typed in contracts/response.ts.
+      const isDecision = contractValidator(ResponseDecisionSchema);
+      const isEvent = contractValidator(ResponseEventSchema);
+      for (const d of body.decisions) assert.ok(isDecision(d), JSON.stringify(isDecision.errors));
+      for (const e of body.events) assert.ok(isEvent(e), JSON.stringify(isEvent.errors));
+      // The alert's own history keeps its meaning: status changes only, no response step in it.
+      const ack = await dryRun.handle.app.inject({ method: 'PATCH', url: `/alerts/${alert.alert_id}`, headers: AUTH, payload: { status: 'acknowledged' } });
+      assert.equal(ack.statusCode, 200, ack.body);
+      const detail = await dryRun.handle.app.inject({ url: `/alerts/${alert.alert_id}`, headers: AUTH });
+      assert.equal(detail.statusCode, 200, detail.body);
+      const statusHistory = (detail.json() as { history: Record<string, unknown>[] }).history;
+      assert.ok(statusHistory.length >= 1);
+      for (const entry of statusHistory) {
+        assert.ok('to_status' in entry && !('action' in entry), JSON.stringify(entry));
+      }
+      await waitFor(
+        async () => {
+          const { rows } = await db.admin.query<{ status: string }>(`SELECT status FROM deliveries WHERE alert_id = $1::uuid AND output = 'crowdsec'`, [alert.alert_id]);
+          return rows[0]?.status === 'sent' ? true : undefined;
+        },
+        20_000,
+        'the delivery settled as sent',
+      );
+      assert.deepEqual(await lapi.decisionsFor(address), [], 'nothing reached the Local API');
+    } finally {
+      await dryRun.stop();
     }
   });
 

@@ -9,6 +9,7 @@ import './exception-section.js';
 const alertId = document.body.dataset['alertId'] ?? '';
 const actionsEnabled = document.body.dataset['actions'] === 'enabled';
 const panel = document.querySelector('[data-status-panel]');
+const responseCard = document.querySelector('[data-response]');
 const PAST = { acknowledged: 'acknowledged', resolved: 'resolved', open: 'reopened' };
 
 localizeTimes(document);
@@ -36,15 +37,21 @@ let shownUpdatedAt = '';
 async function refresh(message) {
   if (!panel || busy) return;
   let alert;
+  /** @type {unknown} */
+  let responseEvents;
   try {
-    alert = await getJson(`/api/alerts/${encodeURIComponent(alertId)}`);
+    const id = encodeURIComponent(alertId);
+    // The history is one timeline: status changes and, on pages that show them, response steps.
+    const [row, response] = await Promise.all([getJson(`/api/alerts/${id}`), responseCard ? getJson(`/api/alerts/${id}/response`).catch(() => undefined) : undefined]);
+    alert = row;
+    responseEvents = response?.events;
   } catch {
     return;
   }
   const textarea = panel.querySelector('textarea');
   const draft = message === undefined && textarea ? textarea.value : '';
   shownUpdatedAt = String(alert.updated_at ?? '');
-  panel.innerHTML = statusPanelHtml(alert, { actionsEnabled }).toString();
+  panel.innerHTML = statusPanelHtml(alert, { actionsEnabled, responseEvents }).toString();
   localizeTimes(panel);
   const badge = document.querySelector('[data-status-badge]');
   if (badge) badge.innerHTML = statusBadge(alert.status).toString();
@@ -91,7 +98,6 @@ function bindForm() {
 }
 
 // Response decisions: Undo deletes the ban from CrowdSec through the dashboard's API.
-const responseCard = document.querySelector('[data-response]');
 if (responseCard && alertId && actionsEnabled) {
   responseCard.addEventListener('click', async (event) => {
     const button = event.target instanceof Element ? event.target.closest('[data-undo-decision]') : null;

@@ -70,9 +70,10 @@ export function alertHref(id) {
 }
 
 /**
- * Status, last change, actions and history of one alert (the detail page).
+ * Status, last change, actions and history of one alert (the detail page). The history is one
+ * timeline: the alert's status changes and, when given, its response steps (GET /alerts/{id}/response).
  * @param {Record<string, unknown>} row
- * @param {{ actionsEnabled: boolean }} options
+ * @param {{ actionsEnabled: boolean, responseEvents?: unknown }} options
  */
 export function statusPanelHtml(row, options) {
   const status = statusKey(row['status']);
@@ -106,20 +107,51 @@ ${
 }
 <p class="form-message" role="status" aria-live="polite" data-form-message></p>
 </form>
-${historyHtml(row['history'])}`;
+${historyHtml(row['history'], options.responseEvents)}`;
 }
 
-/** @param {unknown} history */
-export function historyHtml(history) {
-  const entries = Array.isArray(history) ? history.filter((e) => e && typeof e === 'object') : [];
+/** How each response step (ResponseEvent.action in common/contracts/response.ts) reads in the history. */
+export const RESPONSE_ACTION_TEXT = {
+  decided: 'Ban decided',
+  recorded: 'Ban recorded (dry run)',
+  skipped: 'Ban skipped',
+  pushed: 'Ban pushed to CrowdSec',
+  'push-failed': 'Ban push failed',
+  undone: 'Ban undone',
+};
+
+/**
+ * The alert's history as one timeline, oldest first: status changes (the alert's `history`,
+ * AlertHistoryEntry) and response steps (ResponseEvent), each with who or which rule made it.
+ * Entries at the same instant keep their source order, status changes first.
+ * @param {unknown} history @param {unknown} [responseEvents]
+ */
+export function historyHtml(history, responseEvents) {
+  const objects = (/** @type {unknown} */ list) =>
+    /** @type {Record<string, unknown>[]} */ (Array.isArray(list) ? list.filter((e) => e && typeof e === 'object') : []);
+  const entries = [
+    ...objects(history).map((e) => ({ kind: 'status', e })),
+    ...objects(responseEvents).map((e) => ({ kind: 'response', e })),
+  ]
+    .map((entry, index) => ({ ...entry, index, time: Date.parse(String(entry.e['at'] ?? '')) }))
+    .sort((a, b) => (Number.isNaN(a.time) || Number.isNaN(b.time) || a.time === b.time ? a.index - b.index : a.time - b.time));
   if (entries.length === 0) return html`<h3>History</h3><p class="muted">No status changes yet.</p>`;
-  return html`<h3>History</h3><ol class="history">${entries.map((entry) => {
-    const e = /** @type {Record<string, unknown>} */ (entry);
+  return html`<h3>History</h3><ol class="history" data-history>${entries.map(({ kind, e }) => {
+    if (kind === 'response') return responseStepHtml(e);
     const from = field(e, 'from_status');
-    return html`<li>${timeHtml(e['at'])} <span>${from ? html`${statusBadge(from)} → ` : ''}${statusBadge(e['to_status'])}</span>${
+    return html`<li data-history-kind="status">${timeHtml(e['at'])} <span>${from ? html`${statusBadge(from)} → ` : ''}${statusBadge(e['to_status'])}</span>${
       field(e, 'actor') ? html` <span class="muted">by ${field(e, 'actor')}</span>` : ''
     }${field(e, 'note') ? html`<q>${field(e, 'note')}</q>` : ''}</li>`;
   })}</ol>`;
+}
+
+/** @param {Record<string, unknown>} e */
+function responseStepHtml(e) {
+  const action = field(e, 'action');
+  const text = RESPONSE_ACTION_TEXT[/** @type {keyof typeof RESPONSE_ACTION_TEXT} */ (action)] ?? action;
+  return html`<li data-history-kind="response" data-response-action="${action}">${timeHtml(e['at'])} <span class="rstep rstep-${action}">${text}</span>${
+    field(e, 'actor') ? html` <span class="muted">by ${field(e, 'actor')}</span>` : ''
+  }${field(e, 'detail') ? html`<q>${field(e, 'detail')}</q>` : ''}</li>`;
 }
 
 /** @typedef {{ bucket: string, counts: Record<string, number> }} TimelinePoint */

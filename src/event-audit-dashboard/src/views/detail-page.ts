@@ -52,7 +52,7 @@ ${card('Who and where', [
 ])}
 ${contextSection(alert)}
 ${card('Occurrences', occurrences(alert))}
-<section class="card card-status" aria-labelledby="status-heading" data-status-panel>${statusPanelHtml(alert, { actionsEnabled: model.actionsEnabled })}</section>
+<section class="card card-status" aria-labelledby="status-heading" data-status-panel>${statusPanelHtml(alert, { actionsEnabled: model.actionsEnabled, responseEvents: typeof model.response === 'object' ? model.response.events : undefined })}</section>
 ${remediation(metadata)}
 ${card('Identifiers', [
   ['Alert ID', html`<code>${field(alert, 'alert_id')}</code>`],

@@ -1,8 +1,8 @@
-import type { AlertResponse, ResponseDecision, ResponseEvent } from '@auditflow/common/contracts';
+import type { AlertResponse, ResponseDecision } from '@auditflow/common/contracts';
 import { html, raw, type SafeHtml } from '../../assets/js/html.js';
 import { timeHtml } from '../../assets/js/render.js';
 
-/** The alert's decisions and history, or why they could not be fetched. */
+/** The alert's decisions and their steps, or why they could not be fetched. */
 export type ResponseSectionModel = AlertResponse | string;
 
 const STATE_TEXT: Record<string, string> = {
@@ -13,19 +13,11 @@ const STATE_TEXT: Record<string, string> = {
   undone: 'undone',
 };
 
-const ACTION_TEXT: Record<string, string> = {
-  decided: 'decided',
-  recorded: 'recorded (dry run)',
-  skipped: 'skipped',
-  pushed: 'pushed to CrowdSec',
-  'push-failed': 'push failed',
-  undone: 'undone',
-};
-
 /**
  * "Response" on the alert page: each decision a crowdsec output made (docs/outputs.md), its
- * state and expiry, an Undo button while it can be undone, and the response history with who
- * or which rule did each step. Hidden when the alert has no decision and none failed to load.
+ * state and expiry, and an Undo button while it can be undone. Each step (decided, pushed, undone
+ * by whom, …) is in the alert's one History timeline (statusPanelHtml), not here. Hidden when the
+ * alert has no decision and none failed to load.
  */
 export function responseSection(model: ResponseSectionModel | undefined, actionsEnabled: boolean): SafeHtml {
   if (model === undefined) return html``;
@@ -34,7 +26,6 @@ export function responseSection(model: ResponseSectionModel | undefined, actions
   }
   if (model.decisions.length === 0) return html``;
   return section(html`<ul class="decisions">${model.decisions.map((d) => decisionItem(d, actionsEnabled))}</ul>
-${history(model.events)}
 <p class="form-message" role="status" aria-live="polite" data-response-message></p>`);
 }
 
@@ -57,14 +48,6 @@ ${
       }</button>`
     : ''
 }</li>`;
-}
-
-function history(events: readonly ResponseEvent[]): SafeHtml {
-  if (events.length === 0) return html``;
-  return html`<h3>Response history</h3><ol class="history" data-response-history>${events.map(
-    (e) =>
-      html`<li>${timeHtml(e.at)} <span>${ACTION_TEXT[e.action] ?? e.action}</span> <span class="muted">by ${e.actor}</span>${e.detail ? html`<q>${e.detail}</q>` : ''}</li>`,
-  )}</ol>`;
 }
 
 function hours(seconds: number): string {

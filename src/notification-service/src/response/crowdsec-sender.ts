@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Logger } from '@auditflow/common';
 import type { NotificationMetrics } from '../metrics.ts';
-import { DeliveryError, type Notification, type NotificationItem, type OutputSender } from '../delivery/outputs/notification.ts';
+import type { Notification, NotificationItem, OutputSender } from '../delivery/outputs/notification.ts';
 import type { CrowdsecOutput } from '../delivery/outputs-config.ts';
 import { AddressAllowlist, canonicalAddress, unbannableReason } from './address-allowlist.ts';
 import { CrowdsecLapiClient, type EnforcingOutput } from './crowdsec-lapi-client.ts';
@@ -113,7 +113,14 @@ export class CrowdsecSender implements OutputSender {
       return;
     }
     const lapi = this.#lapi;
-    if (lapi === undefined) throw new DeliveryError(`output "${this.#output.name}" is not in enforce mode any more`, true);
+    if (lapi === undefined) {
+      // Switched from enforce to dry-run while the push waited: the operator asked for nothing to be
+      // pushed, so the decision is recorded as a dry-run one instead of failing the delivery forever.
+      const detail = `output "${this.#output.name}" is now dry-run: recorded, not pushed`;
+      if (await store.markRecorded(decision, detail, this.#actor)) this.#count('recorded');
+      logger.info({ decision_id: decision.id, address }, 'pending response decision recorded: the output is now dry-run');
+      return;
+    }
     const request = {
       decisionId: decision.id,
       address,

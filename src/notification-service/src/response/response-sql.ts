@@ -33,6 +33,15 @@ UPDATE response_decisions r SET state = 'skipped', reason = $2, updated_at = NOW
 WHERE r.id = $1::uuid AND r.state = 'pending'
 RETURNING ${DECISION_JSON} AS json`;
 
+/**
+ * A pending decision whose output was switched to dry-run before its push: recorded as dry-run,
+ * like a decision that output would make now, so it is shown and never pushed nor left pending.
+ */
+export const MARK_RECORDED = `
+UPDATE response_decisions r SET state = 'recorded', mode = 'dry-run', last_error = NULL, updated_at = NOW()
+WHERE r.id = $1::uuid AND r.state = 'pending'
+RETURNING ${DECISION_JSON} AS json`;
+
 export const MARK_PUSH_FAILED = `
 UPDATE response_decisions r SET last_error = $2, updated_at = NOW() WHERE r.id = $1::uuid AND r.state = 'pending'
 RETURNING r.id`;

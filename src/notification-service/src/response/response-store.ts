@@ -10,6 +10,7 @@ import {
   LIST_FOR_ALERT,
   MARK_PUSH_FAILED,
   MARK_PUSHED,
+  MARK_RECORDED,
   MARK_SKIPPED,
   MARK_UNDONE,
   OPERATOR_SEEN_WITHIN,
@@ -74,6 +75,17 @@ export class ResponseStore {
         const skipped = await one(tx, MARK_SKIPPED, [decision.id, reason]);
         if (skipped !== undefined) await event(tx, skipped, 'skipped', actor, reason);
         return skipped;
+      }),
+    );
+  }
+
+  /** Undefined when the decision was not pending any more (undone or pushed meanwhile). */
+  async markRecorded(decision: Decision, detail: string, actor: string): Promise<Decision | undefined> {
+    return this.#guard(() =>
+      this.#client.transaction(async (tx) => {
+        const recorded = await one(tx, MARK_RECORDED, [decision.id]);
+        if (recorded !== undefined) await event(tx, recorded, 'recorded', actor, detail);
+        return recorded;
       }),
     );
   }
