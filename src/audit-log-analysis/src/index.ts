@@ -1,4 +1,5 @@
 export { type RedisConfig, readRedisConfig } from './redis-config.ts';
+export { type AnalysisFiles, loadAnalysisFiles } from './analysis-files.ts';
 export { type AnalysisConfig, type LoadAnalysisConfigOptions, loadAnalysisConfig, SERVICE_NAME } from './config.ts';
 export { AlertOutcome, AnalysisEngine, type EngineHooks, type EngineSettings } from './engine/analysis-engine.ts';
 export { alertIdOf, buildAlert, fingerprintOf } from './engine/alert-builder.ts';

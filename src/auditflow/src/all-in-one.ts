@@ -13,7 +13,7 @@ import {
   type ServiceHandle,
 } from '@auditflow/common';
 import { portClaims, readEnv } from '@auditflow/common/platform';
-import { loadAnalysisConfig, loadEnrichment, startAnalysis } from '@auditflow/audit-log-analysis';
+import { loadAnalysisConfig, loadAnalysisFiles, loadEnrichment, startAnalysis } from '@auditflow/audit-log-analysis';
 import { loadGeneratorConfig, startGenerator } from '@auditflow/audit-event-generator';
 import { loadIngestConfig, startIngest } from '@auditflow/audit-ingest';
 import { loadDashboardConfig, startDashboard } from '@auditflow/event-audit-dashboard';
@@ -97,7 +97,10 @@ export async function startAllInOne(env: Env, output: StartOutput = QUIET): Prom
   const analysisConfig = loadAnalysisConfig(
     serviceEnv({ APP_PORT: String(layout.ports.analysis), PROMETHEUS_PORT: String(layout.ports.analysisMetrics), EXCEPTIONS_FILE: exceptionsFile }),
   );
-  // Databases and hosts file are configuration: unusable ones stop the start (78) before anything opens.
+  // Rules, exceptions, databases and hosts file are configuration: unusable ones stop the start (78)
+  // before anything opens. A missing exceptions file is not a problem: the notification-service
+  // creates it at its start, and the analysis opens it then.
+  const analysisFiles = loadAnalysisFiles(analysisConfig, createLogger({ service: 'audit-log-analysis', level }), { exceptionsMayBeAbsent: true });
   const enrichment = loadEnrichment(analysisConfig.enrichment);
   const generatorConfig = {
     ...loadGeneratorConfig(
@@ -162,6 +165,8 @@ export async function startAllInOne(env: Env, output: StartOutput = QUIET): Prom
       broker: adapters.broker,
       windowStore: adapters.windowStore,
       host: layout.bindHost,
+      rules: analysisFiles.rules,
+      ...(analysisFiles.exceptions ? { exceptions: analysisFiles.exceptions } : {}),
       enrichment: enrichment ?? null,
     });
     started.push(analysis);

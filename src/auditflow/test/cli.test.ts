@@ -166,6 +166,29 @@ describe('auditflow CLI', () => {
     }
   });
 
+  test('start refuses a bad exceptions file or rules file before anything starts: exit 78 naming the variable', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'af-cli-exceptions-'));
+    try {
+      // The all-in-one's exceptions file lives in DATA_DIR; an entry for an unknown rule is refused.
+      writeFileSync(
+        join(dir, 'exceptions.yaml'),
+        'exceptions:\n  - id: scanner\n    rule_id: ANLY-NOPE-999\n    fields: { host: pi-1 }\n    author: dana\n    reason: test\n    created_at: 2026-12-01T00:00:00Z\n',
+      );
+      const exceptions = await cli(['start'], { DATA_DIR: dir });
+      assert.equal(exceptions.code, 78, `${exceptions.stdout}${exceptions.stderr}`);
+      assert.match(exceptions.stdout + exceptions.stderr, /EXCEPTIONS_FILE: .*exceptions\.yaml:\d+:\d+: .*ANLY-NOPE-999/);
+      assert.doesNotMatch(exceptions.stdout + exceptions.stderr, /opening the alert store|starting notification-service/, 'nothing was opened');
+      const rules = join(dir, 'rules.yaml');
+      writeFileSync(rules, 'rules:\n  - id: BROKEN\n    detection: [\n');
+      const broken = await cli(['start'], { DATA_DIR: dir, RULES_FILE: rules });
+      assert.equal(broken.code, 78, `${broken.stdout}${broken.stderr}`);
+      assert.match(broken.stdout + broken.stderr, /RULES_FILE: .*rules\.yaml:\d+:\d+/);
+      assert.doesNotMatch(broken.stdout + broken.stderr, /opening the alert store/, 'nothing was opened');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('generate publishes a scenario to RabbitMQ and names the rule it should trigger', async () => {
     const queue = uniqueName('cli-generate');
     try {
