@@ -52,10 +52,29 @@ export class CrowdsecLapiClient {
 
   /** The ban this decision id already made at the LAPI, if any (a retry after a lost answer). */
   async findBan(request: BanRequest, signal: AbortSignal): Promise<PushedBan | undefined> {
+    return (await this.#ours(request, signal))[0];
+  }
+
+  /**
+   * Leaves exactly one ban for this decision id at the LAPI: the oldest. A push whose answer timed
+   * out may still land after the retry looked for it, so the retry's push can make a second alert;
+   * the newer ones' decisions are deleted here, after every push, and the kept ban is returned.
+   */
+  async keepOneBan(request: BanRequest, pushed: PushedBan, signal: AbortSignal): Promise<PushedBan> {
+    const ours = await this.#ours(request, signal);
+    const [kept, ...extra] = ours.length > 0 ? ours : [pushed];
+    for (const ban of extra) for (const id of ban.lapiDecisionIds) await this.deleteDecision(id, signal);
+    return kept!;
+  }
+
+  /** Every ban carrying this decision id, oldest (lowest LAPI alert id) first. */
+  async #ours(request: BanRequest, signal: AbortSignal): Promise<PushedBan[]> {
     const query = new URLSearchParams({ ip: request.address, scenario: request.scenario, limit: '1000' });
     const alerts = (await this.#call('GET', `/v1/alerts?${query}`, undefined, signal)) as LapiAlert[] | null;
-    const ours = (alerts ?? []).find((alert) => alert.meta?.some((m) => m.key === DECISION_META_KEY && m.value === request.decisionId));
-    return ours === undefined ? undefined : pushedBan(ours);
+    return (alerts ?? [])
+      .filter((alert) => alert.meta?.some((m) => m.key === DECISION_META_KEY && m.value === request.decisionId))
+      .sort((a, b) => (a.id ?? 0) - (b.id ?? 0))
+      .map(pushedBan);
   }
 
   async pushBan(request: BanRequest, signal: AbortSignal): Promise<PushedBan> {

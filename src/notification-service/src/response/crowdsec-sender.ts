@@ -129,7 +129,8 @@ export class CrowdsecSender implements OutputSender {
       message: `AuditFlow alert ${decision.alert_id}: ${decision.decided_by}`,
     };
     try {
-      const ban = (await lapi.findBan(request, signal)) ?? (await lapi.pushBan(request, signal));
+      const found = await lapi.findBan(request, signal);
+      const ban = found ?? (await lapi.keepOneBan(request, await lapi.pushBan(request, signal), signal));
       const pushed = await store.markPushed(decision, ban.lapiAlertId, ban.lapiDecisionIds, this.#actor);
       if (pushed === undefined) {
         // Undone while the push was on its way: take the ban back now.
