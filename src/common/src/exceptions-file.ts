@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { isMap, isSeq, LineCounter, parseDocument, stringify } from 'yaml';
+import { type Document, isMap, isSeq, stringify } from 'yaml';
 import {
   EXCEPTION_ID_SYNTAX,
   type ExceptionEntry,
@@ -15,7 +15,7 @@ import { isLabelName, LABEL_NAME_RULE } from './contracts/labels.ts';
 import { MAX_ACTOR } from './contracts/notification-api.ts';
 import { contractValidator } from './contracts/validate.ts';
 import { AfExceptionsInvalidError } from './errors.ts';
-import { problemSummary, YamlLocator, type YamlProblem } from './yaml-locator.ts';
+import { parseYamlFile, problemSummary, type YamlLocator, type YamlProblem } from './yaml-locator.ts';
 
 /**
  * The exceptions file (docs/analysis-rules.md, "Exceptions"): `exceptions:` and a list of
@@ -61,8 +61,8 @@ export function parseExceptionFiles(files: readonly ExceptionsFileText[], isKnow
   const problems: ExceptionsProblem[] = [];
   const seen = new Map<string, string>();
   for (const file of files) {
-    const found: YamlProblem[] = [];
-    for (const { entry, index, locator } of parseFile(file.text, found)) {
+    const { located, problems: found } = parseFile(file.text);
+    for (const { entry, index, locator } of located) {
       const where = `${file.fileName}, entry ${index + 1}`;
       const first = seen.get(entry.id);
       if (first !== undefined) locator.report(['exceptions', index, 'id'], `duplicate id '${entry.id}' (first in ${first})`);
@@ -82,17 +82,14 @@ interface Located {
   locator: YamlLocator;
 }
 
-function parseFile(text: string, problems: YamlProblem[]): Located[] {
-  const lines = new LineCounter();
-  const document = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  if (document.errors.length > 0) {
-    for (const error of document.errors) {
-      const position = error.linePos?.[0] ?? lines.linePos(error.pos[0]);
-      problems.push({ line: position.line, column: position.col, path: '', message: error.message.split('\n')[0] ?? error.message });
-    }
-    return [];
-  }
-  const at = new YamlLocator(document, lines, 'exceptions', problems);
+/** The valid entries of one file, and every problem found in it (the later ones reported there too). */
+function parseFile(text: string): { located: Located[]; problems: YamlProblem[] } {
+  const { document, problems, at } = parseYamlFile(text, 'exceptions');
+  return { located: problems.length > 0 ? [] : entriesOf(document, at), problems };
+}
+
+function entriesOf(document: Document, at: YamlLocator): Located[] {
+  const problems = at.problems;
   const value: unknown = document.toJS({ maxAliasCount: 100 });
   if (value === null || value === undefined) return [];
   if (!isMap(document.contents) || typeof value !== 'object' || Array.isArray(value)) {

@@ -36,5 +36,5 @@ export type { ShutdownStep } from './shutdown.ts';
 export { assertBrokerReachable } from './startup/broker-probe.ts';
 export { assertPortsFree, portBindError } from './startup/port-probe.ts';
 export type { PortClaim } from './startup/port-probe.ts';
-export { YamlLocator, problemSummary } from './yaml-locator.ts';
-export type { YamlPath, YamlProblem } from './yaml-locator.ts';
+export { parseYamlFile, problemSummary, YamlLocator, yamlSyntaxProblems } from './yaml-locator.ts';
+export type { ParsedYamlFile, YamlPath, YamlProblem } from './yaml-locator.ts';

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { HostEnrichment } from '@auditflow/common';
-import { YamlLocator, type YamlProblem } from '@auditflow/common/platform';
-import { isMap, LineCounter, parseDocument } from 'yaml';
+import { parseYamlFile, type YamlLocator, type YamlProblem } from '@auditflow/common/platform';
+import { isMap } from 'yaml';
 import { parseAddress } from './ip-scope.ts';
 
 /** A hosts file that cannot be used; every problem at its line and column. */
@@ -84,15 +84,8 @@ export function loadHostsFileSync(path: string): HostDirectory {
  * Every problem is reported at once, at file:line:col.
  */
 export function parseHostsFile(text: string, fileName: string): HostDirectory {
-  const lines = new LineCounter();
-  const document = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const problems: YamlProblem[] = [];
-  for (const error of document.errors) {
-    const { line, col } = lines.linePos(error.pos[0]);
-    problems.push({ line, column: col, path: '', message: error.message.split('\n')[0] ?? error.message });
-  }
+  const { document, problems, at } = parseYamlFile(text);
   if (problems.length > 0) throw new HostsFileError(fileName, problems);
-  const at = new YamlLocator(document, lines, '', problems);
   const root = document.toJS() as unknown;
   const directory = new HostDirectory();
   if (!isMap(document.contents) || !isObject(root)) {
