@@ -15,7 +15,7 @@ import { isLabelName, LABEL_NAME_RULE } from './contracts/labels.ts';
 import { MAX_ACTOR } from './contracts/notification-api.ts';
 import { contractValidator } from './contracts/validate.ts';
 import { AfExceptionsInvalidError } from './errors.ts';
-import { parseYamlFile, problemSummary, type YamlLocator, type YamlProblem } from './yaml-locator.ts';
+import { locatedProblems, parseYamlFile, problemSummary, type YamlLocator, type YamlProblem } from './yaml-locator.ts';
 
 /**
  * The exceptions file (docs/analysis-rules.md, "Exceptions"): `exceptions:` and a list of
@@ -38,7 +38,7 @@ export class ExceptionsFileError extends AfExceptionsInvalidError {
 
   /** Each problem as `file:line:col: message`, the form a ConfigError names them in. */
   get located(): string[] {
-    return this.problems.map((p) => `${p.file ?? this.fileName}:${p.line}:${p.column}: ${p.message}`);
+    return locatedProblems(this.fileName, this.problems);
   }
 }
 

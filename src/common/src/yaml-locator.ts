@@ -108,10 +108,12 @@ export function parseYamlFile(text: string, label = ''): ParsedYamlFile {
   return { document, problems, at: new YamlLocator(document, lines, label, problems) };
 }
 
+/** Each problem as `file:line:col: message` (`file` names the file of a directory it is in), the form a ConfigError names them in. */
+export function locatedProblems(fileName: string, problems: readonly (YamlProblem & { file?: string })[]): string[] {
+  return problems.map((p) => `${p.file ?? fileName}:${p.line}:${p.column}: ${p.message}`);
+}
+
 /** The first problems of a file as one line, each at `file:line:col`, for an error message. */
 export function problemSummary(fileName: string, problems: readonly (YamlProblem & { file?: string })[], max = 5): string {
-  return problems
-    .slice(0, max)
-    .map((p) => `${p.file ?? fileName}:${p.line}:${p.column}: ${p.message}`)
-    .join('; ');
+  return locatedProblems(fileName, problems.slice(0, max)).join('; ');
 }

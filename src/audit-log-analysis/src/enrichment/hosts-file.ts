@@ -1,18 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { HostEnrichment } from '@auditflow/common';
-import { parseYamlFile, type YamlLocator, type YamlProblem } from '@auditflow/common/platform';
+import { AfHostsInvalidError, locatedProblems, parseYamlFile, type YamlLocator, type YamlProblem } from '@auditflow/common/platform';
 import { isMap } from 'yaml';
 import { parseAddress } from './ip-scope.ts';
 
-/** A hosts file that cannot be used; every problem at its line and column. */
-export class HostsFileError extends Error {
-  readonly fileName: string;
+/** A hosts file that cannot be used; every problem is reported at once, each at file:line:col. */
+export class HostsFileError extends AfHostsInvalidError {
   readonly problems: YamlProblem[];
+  readonly fileName: string;
+
   constructor(fileName: string, problems: YamlProblem[]) {
-    super(problems.map((p) => `${fileName}:${p.line}:${p.column}: ${p.message}`).join('; '));
-    this.fileName = fileName;
+    // Every problem, not a summary: the operator fixes the whole file in one go.
+    super(locatedProblems(fileName, problems).join('; '), { details: problems });
     this.problems = problems;
+    this.fileName = fileName;
   }
 }
 
