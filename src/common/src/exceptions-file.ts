@@ -1,5 +1,3 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { type Document, isMap, isSeq, stringify } from 'yaml';
 import {
   EXCEPTION_ID_SYNTAX,
@@ -16,6 +14,7 @@ import { MAX_ACTOR } from './contracts/notification-api.ts';
 import { contractValidator } from './contracts/validate.ts';
 import { AfExceptionsInvalidError } from './errors.ts';
 import { locatedProblems, parseYamlFile, problemSummary, type YamlLocator, type YamlProblem } from './yaml-locator.ts';
+import { readYamlSources, type YamlSource } from './yaml-sources.ts';
 
 /**
  * The exceptions file (docs/analysis-rules.md, "Exceptions"): `exceptions:` and a list of
@@ -42,10 +41,7 @@ export class ExceptionsFileError extends AfExceptionsInvalidError {
   }
 }
 
-export interface ExceptionsFileText {
-  text: string;
-  fileName: string;
-}
+export type ExceptionsFileText = YamlSource;
 
 const KEYS = ['id', 'rule_id', 'fields', 'author', 'reason', 'created_at', 'expires_at'];
 const ID = new RegExp(EXCEPTION_ID_SYNTAX);
@@ -194,20 +190,11 @@ export function loadExceptionsFileSync(path: string, isKnownRule: (ruleId: strin
 }
 
 export function readExceptionTexts(path: string): ExceptionsFileText[] {
-  const files: ExceptionsFileText[] = [];
   try {
-    if (statSync(path).isDirectory()) {
-      const names = readdirSync(path)
-        .filter((name) => !name.startsWith('.') && /\.ya?ml$/.test(name))
-        .sort();
-      for (const name of names) files.push({ text: readFileSync(join(path, name), 'utf8'), fileName: join(path, name) });
-    } else {
-      files.push({ text: readFileSync(path, 'utf8'), fileName: path });
-    }
+    return readYamlSources(path);
   } catch (error) {
     throw new ExceptionsFileError(path, [{ line: 1, column: 1, path: '', message: `cannot read the exceptions: ${(error as Error).message}` }]);
   }
-  return files;
 }
 
 const HEADER = `# AuditFlow exceptions: alerts of rule_id whose labels have exactly these values are never raised.

@@ -38,3 +38,4 @@ export { assertPortsFree, portBindError } from './startup/port-probe.ts';
 export type { PortClaim } from './startup/port-probe.ts';
 export { locatedProblems, parseYamlFile, problemSummary, YamlLocator, yamlSyntaxProblems } from './yaml-locator.ts';
 export type { ParsedYamlFile, YamlPath, YamlProblem } from './yaml-locator.ts';
+export { readYamlSources, type YamlSource } from './yaml-sources.ts';
