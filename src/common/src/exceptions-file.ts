@@ -186,7 +186,12 @@ export interface LoadedExceptions {
 export function loadExceptionsFileSync(path: string, isKnownRule: (ruleId: string) => boolean): LoadedExceptions {
   const files = readExceptionTexts(path);
   const entries = parseExceptionFiles(files, isKnownRule, path);
-  return { entries, files: files.map((f) => f.fileName), content: files.map((f) => `${f.fileName}\0${f.text}`).join('\0') };
+  return { entries, files: files.map((f) => f.fileName), content: contentOf(files) };
+}
+
+/** The texts read, joined with their names: equal keys mean nothing changed since the last read. */
+export function contentOf(files: readonly ExceptionsFileText[]): string {
+  return files.map((f) => `${f.fileName}\0${f.text}`).join('\0');
 }
 
 export function readExceptionTexts(path: string): ExceptionsFileText[] {
