@@ -34,11 +34,16 @@ export function loadAnalysisFiles(
   }
   const path = config.exceptionsFile;
   if (path === undefined || (options.exceptionsMayBeAbsent && !existsSync(path))) return { rules, exceptions: undefined };
-  const ruleIds = new Set(rules.rules.map((rule) => rule.id));
   try {
-    return { rules, exceptions: new ExceptionsSource({ path, isKnownRule: (id) => ruleIds.has(id), reloadMs: config.exceptionsReloadMs, logger }) };
+    return { rules, exceptions: openExceptions(path, rules, config, logger) };
   } catch (error) {
     if (!(error instanceof ExceptionsFileError)) throw error;
     throw new ConfigError(error.located.map((problem) => ({ variable: 'EXCEPTIONS_FILE', problem })));
   }
+}
+
+/** EXCEPTIONS_FILE, its rule ids checked against `rules`; throws ExceptionsFileError (AF_EXCEPTIONS_INVALID) when invalid. */
+export function openExceptions(path: string, rules: RuleSet, config: Pick<AnalysisConfig, 'exceptionsReloadMs'>, logger: Logger): ExceptionsSource {
+  const ruleIds = new Set(rules.rules.map((rule) => rule.id));
+  return new ExceptionsSource({ path, isKnownRule: (id) => ruleIds.has(id), reloadMs: config.exceptionsReloadMs, logger });
 }

@@ -1,4 +1,5 @@
 import { createHttpServer, createMetricsServer, createRegistry, HealthRegistry, startHttpService, type Logger, type MessageBroker, type Registry, type ServiceHandle, AfRedisFullError } from '@auditflow/common';
+import { openExceptions } from '../analysis-files.ts';
 import type { AnalysisConfig } from '../config.ts';
 import { SERVICE_NAME } from '../config.ts';
 import { AnalysisEngine } from '../engine/analysis-engine.ts';
@@ -9,7 +10,7 @@ import type { RuleSet } from '../rules/rule-set.ts';
 import { loadRulesFile } from '../rules/rules-file.ts';
 import type { WindowStore } from '../store/window-store.ts';
 import { ExceptionMetrics } from '../exceptions/exception-metrics.ts';
-import { ExceptionsSource } from '../exceptions/exceptions-source.ts';
+import type { ExceptionsSource } from '../exceptions/exceptions-source.ts';
 import { AlertPublisher } from './alert-publisher.ts';
 import { AnalysisMetrics, deadLetterReasonOf } from './analysis-metrics.ts';
 import { createBatchEventHandler } from './batch-event-handler.ts';
@@ -54,12 +55,7 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
   const { config, broker, windowStore } = deps;
   const logger = deps.logger;
   const rules = deps.rules ?? (await loadRulesFile(config.rulesFile));
-  const ruleIds = new Set(rules.rules.map((rule) => rule.id));
-  const exceptions =
-    deps.exceptions ??
-    (config.exceptionsFile === undefined
-      ? undefined
-      : new ExceptionsSource({ path: config.exceptionsFile, isKnownRule: (id) => ruleIds.has(id), reloadMs: config.exceptionsReloadMs, logger }));
+  const exceptions = deps.exceptions ?? (config.exceptionsFile === undefined ? undefined : openExceptions(config.exceptionsFile, rules, config, logger));
   const registry = deps.registry ?? createRegistry(SERVICE_NAME);
   const enrichment = deps.enrichment === undefined ? loadEnrichment(config.enrichment) : (deps.enrichment ?? undefined);
   if (enrichment) observeEnrichment(enrichment, new EnrichmentMetrics(registry));
