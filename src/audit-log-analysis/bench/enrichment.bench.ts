@@ -13,16 +13,16 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { generateEvent, seededRandom } from '@auditflow/audit-event-generator';
+import { seededRandom } from '@auditflow/audit-event-generator';
 import { EnvReader } from '@auditflow/common';
 import { AnalysisEngine, type BatchEvent } from '../src/engine/analysis-engine.ts';
 import { readEnrichmentConfig } from '../src/enrichment/enrichment-config.ts';
 import { Enricher } from '../src/enrichment/enricher.ts';
 import { loadEnrichment } from '../src/enrichment/load-enrichment.ts';
-import { EventClock, EventContext } from '../src/rules/event-context.ts';
 import { parseRules } from '../src/rules/rule-parser.ts';
 import { DEFAULT_RULES_FILE } from '../src/rules/rules-file.ts';
 import { MemoryWindowStore } from '../src/store/memory-window-store.ts';
+import { generatedBatches } from './generated-batches.ts';
 
 const VARIANTS = { none: {}, country: { ENRICHMENT_ASN_DATABASE: 'off' }, asn: { ENRICHMENT_COUNTRY_DATABASE: 'off' }, both: {} } as const;
 type Variant = keyof typeof VARIANTS;
@@ -68,26 +68,14 @@ for (const variant of Object.keys(VARIANTS) as Variant[]) {
 }
 
 const TOTAL = Number(process.env['BENCH_EVENTS'] ?? 20_000);
-const BATCH = 250;
 const random = seededRandom(11);
 // Sources as a busy home lab sees them: mostly a few hundred Internet addresses repeating, some LAN ones.
 const publicPool = Array.from({ length: 400 }, () => `${1 + Math.floor(random() * 222)}.${Math.floor(random() * 256)}.${Math.floor(random() * 256)}.${1 + Math.floor(random() * 254)}`);
 
 function batches(): BatchEvent[][] {
-  const start = Date.now() - TOTAL * 10;
-  const clock = new EventClock('UTC');
-  const out: BatchEvent[][] = [];
-  for (let i = 0; i < TOTAL; i += BATCH) {
-    out.push(
-      Array.from({ length: Math.min(BATCH, TOTAL - i) }, (_, j) => {
-        const at = start + (i + j) * 10;
-        const event = generateEvent(undefined, { random, clock: () => at });
-        event.details.ip_address = random() < 0.8 ? publicPool[Math.floor(random() * publicPool.length)]! : `192.168.1.${Math.floor(random() * 254) + 1}`;
-        return { context: new EventContext(event, at, clock), redelivered: false };
-      }),
-    );
-  }
-  return out;
+  return generatedBatches(TOTAL, random, (event) => {
+    event.details.ip_address = random() < 0.8 ? publicPool[Math.floor(random() * publicPool.length)]! : `192.168.1.${Math.floor(random() * 254) + 1}`;
+  });
 }
 
 const rules = parseRules(readFileSync(DEFAULT_RULES_FILE, 'utf8'), 'default.yaml');

@@ -11,15 +11,14 @@
  *   node --conditions=source src/audit-log-analysis/bench/rule-scaling.bench.ts   (BENCH_EVENTS=...)
  */
 import { readFileSync } from 'node:fs';
-import { generateEvent, seededRandom } from '@auditflow/audit-event-generator';
+import { seededRandom } from '@auditflow/audit-event-generator';
 import { AnalysisEngine, type BatchEvent } from '../src/engine/analysis-engine.ts';
-import { EventClock, EventContext } from '../src/rules/event-context.ts';
 import { parseRules } from '../src/rules/rule-parser.ts';
 import { DEFAULT_RULES_FILE } from '../src/rules/rules-file.ts';
 import { MemoryWindowStore } from '../src/store/memory-window-store.ts';
+import { generatedBatches } from './generated-batches.ts';
 
 const TOTAL = Number(process.env['BENCH_EVENTS'] ?? 20_000);
-const BATCH = 250;
 
 const OTHER_TYPES = [
   'ssh_login', 'process_exec', 'network_connection', 'package_install', 'cron_job', 'kernel_module_load', 'container_start',
@@ -59,20 +58,7 @@ function ruleSet(total: number) {
 }
 
 function events(): BatchEvent[][] {
-  const random = seededRandom(7);
-  const start = Date.now() - TOTAL * 10;
-  const clock = new EventClock('UTC');
-  const batches: BatchEvent[][] = [];
-  for (let i = 0; i < TOTAL; i += BATCH) {
-    batches.push(
-      Array.from({ length: Math.min(BATCH, TOTAL - i) }, (_, j) => {
-        const at = start + (i + j) * 10;
-        const event = generateEvent(undefined, { random, clock: () => at });
-        return { context: new EventContext(event, at, clock), redelivered: false };
-      }),
-    );
-  }
-  return batches;
+  return generatedBatches(TOTAL, seededRandom(7));
 }
 
 const parsed = new Map<number, ReturnType<typeof ruleSet>>();

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { ConfigError, type Logger } from '@auditflow/common';
 import { ExceptionsFileError } from '@auditflow/common/exceptions-file';
+import { locatedProblems } from '@auditflow/common/platform';
 import type { AnalysisConfig } from './config.ts';
 import { ExceptionsSource } from './exceptions/exceptions-source.ts';
 import type { RuleSet } from './rules/rule-set.ts';
@@ -29,17 +30,20 @@ export function loadAnalysisFiles(
     rules = loadRulesFileSync(config.rulesFile);
   } catch (error) {
     if (!(error instanceof RulesError)) throw error;
-    throw new ConfigError(
-      error.problems.map((p) => ({ variable: 'RULES_FILE', problem: `${p.file ?? error.fileName}:${p.line}:${p.column}: ${p.message}` })),
-    );
+    throw new ConfigError(locatedProblems(error.fileName, error.problems).map((problem) => ({ variable: 'RULES_FILE', problem })));
   }
   const path = config.exceptionsFile;
   if (path === undefined || (options.exceptionsMayBeAbsent && !existsSync(path))) return { rules, exceptions: undefined };
-  const ruleIds = new Set(rules.rules.map((rule) => rule.id));
   try {
-    return { rules, exceptions: new ExceptionsSource({ path, isKnownRule: (id) => ruleIds.has(id), reloadMs: config.exceptionsReloadMs, logger }) };
+    return { rules, exceptions: openExceptions(path, rules, config, logger) };
   } catch (error) {
     if (!(error instanceof ExceptionsFileError)) throw error;
     throw new ConfigError(error.located.map((problem) => ({ variable: 'EXCEPTIONS_FILE', problem })));
   }
+}
+
+/** EXCEPTIONS_FILE, its rule ids checked against `rules`; throws ExceptionsFileError (AF_EXCEPTIONS_INVALID) when invalid. */
+export function openExceptions(path: string, rules: RuleSet, config: Pick<AnalysisConfig, 'exceptionsReloadMs'>, logger: Logger): ExceptionsSource {
+  const ruleIds = new Set(rules.rules.map((rule) => rule.id));
+  return new ExceptionsSource({ path, isKnownRule: (id) => ruleIds.has(id), reloadMs: config.exceptionsReloadMs, logger });
 }

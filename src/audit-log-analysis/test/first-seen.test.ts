@@ -10,6 +10,7 @@ import { MemoryWindowStore } from '../src/store/memory-window-store.ts';
 import { RedisWindowStore } from '../src/store/redis-window-store.ts';
 import type { FirstSeenBatchResult, WindowStore } from '../src/store/window-store.ts';
 import { REDIS_URL, uniqueName } from '../../common/test/support.ts';
+import { seededRandom } from '../../audit-event-generator/src/random.ts';
 import { buildEvent } from '../../audit-ingest/src/normalise/event-builder.ts';
 import { k8sAuditIdentity, mapK8sAudit } from '../../audit-ingest/src/normalise/k8s-audit.ts';
 import { mapProgramLine } from '../../audit-ingest/src/normalise/linux-auth.ts';
@@ -61,18 +62,6 @@ correlation:
 `;
 const FS_RULES = ['T-FS-SUDO', 'T-FS-LOGIN', 'T-FS-PROTO'];
 
-/** A deterministic generator (mulberry32): the stream is the same on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 interface Labelled {
   event: AuditEvent;
   /** The first_seen rules this event must raise: by construction, the first emission of an intrusion after learning. */
@@ -97,7 +86,7 @@ const login = (host: string, user: string, ip: string | undefined, protocol = 's
  * nothing.
  */
 function labelledStream(seed: number): { learning: Labelled[]; live: Labelled[] } {
-  const rnd = random(seed);
+  const rnd = seededRandom(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)]!;
   const hosts = ['pi-1', 'pi-2', 'pi-3', 'pi-4'];
   const ipOf = (user: string, n: number) => `10.0.${user === 'alice' ? 1 : 2}.${n}`;
@@ -170,7 +159,7 @@ function fixture(store: WindowStore) {
   });
   /** Runs the stream in batches of 1 to 40 events; returns per event the first_seen rules it raised. */
   const run = async (stream: readonly Labelled[], seed: number, redelivered = false) => {
-    const rnd = random(seed);
+    const rnd = seededRandom(seed);
     const raised: string[][] = [];
     const outcomes: AlertOutcome[] = [];
     for (let i = 0; i < stream.length; ) {

@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   AF_CLI_USAGE: { status: 400, exit: 2, message: '%s' },
   AF_OUTPUTS_INVALID: { status: 500, exit: 78, message: 'invalid outputs file %s: %s' },
   AF_EXCEPTIONS_INVALID: { status: 500, exit: 78, message: 'invalid exceptions file %s: %s' },
+  AF_HOSTS_INVALID: { status: 500, exit: 78, message: '%s' },
 
   // Request input (HTTP 4xx)
   AF_BAD_REQUEST: { status: 400, message: '%s' },

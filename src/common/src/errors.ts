@@ -154,6 +154,7 @@ export const AfMigrationFailedError = createError<[Arg]>('AF_MIGRATION_FAILED');
 export const AfCliUsageError = createError<[Arg]>('AF_CLI_USAGE');
 export const AfOutputsInvalidError = createError<[Arg, Arg]>('AF_OUTPUTS_INVALID');
 export const AfExceptionsInvalidError = createError<[Arg, Arg]>('AF_EXCEPTIONS_INVALID');
+export const AfHostsInvalidError = createError<[Arg]>('AF_HOSTS_INVALID');
 export const AfBadRequestError = createError<[Arg]>('AF_BAD_REQUEST');
 export const AfValidationFailedError = createError<[Arg]>('AF_VALIDATION_FAILED', PermanentError);
 export const AfInvalidBodyError = createError<[Arg]>('AF_INVALID_BODY');

@@ -1,6 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { isMap, isSeq, LineCounter, parseDocument, stringify } from 'yaml';
+import { type Document, isMap, isSeq, stringify } from 'yaml';
 import {
   EXCEPTION_ID_SYNTAX,
   type ExceptionEntry,
@@ -15,7 +13,8 @@ import { isLabelName, LABEL_NAME_RULE } from './contracts/labels.ts';
 import { MAX_ACTOR } from './contracts/notification-api.ts';
 import { contractValidator } from './contracts/validate.ts';
 import { AfExceptionsInvalidError } from './errors.ts';
-import { problemSummary, YamlLocator, type YamlProblem } from './yaml-locator.ts';
+import { locatedProblems, parseYamlFile, problemSummary, type YamlLocator, type YamlProblem } from './yaml-locator.ts';
+import { readYamlSources, type YamlSource } from './yaml-sources.ts';
 
 /**
  * The exceptions file (docs/analysis-rules.md, "Exceptions"): `exceptions:` and a list of
@@ -38,14 +37,11 @@ export class ExceptionsFileError extends AfExceptionsInvalidError {
 
   /** Each problem as `file:line:col: message`, the form a ConfigError names them in. */
   get located(): string[] {
-    return this.problems.map((p) => `${p.file ?? this.fileName}:${p.line}:${p.column}: ${p.message}`);
+    return locatedProblems(this.fileName, this.problems);
   }
 }
 
-export interface ExceptionsFileText {
-  text: string;
-  fileName: string;
-}
+export type ExceptionsFileText = YamlSource;
 
 const KEYS = ['id', 'rule_id', 'fields', 'author', 'reason', 'created_at', 'expires_at'];
 const ID = new RegExp(EXCEPTION_ID_SYNTAX);
@@ -61,8 +57,8 @@ export function parseExceptionFiles(files: readonly ExceptionsFileText[], isKnow
   const problems: ExceptionsProblem[] = [];
   const seen = new Map<string, string>();
   for (const file of files) {
-    const found: YamlProblem[] = [];
-    for (const { entry, index, locator } of parseFile(file.text, found)) {
+    const { located, problems: found } = parseFile(file.text);
+    for (const { entry, index, locator } of located) {
       const where = `${file.fileName}, entry ${index + 1}`;
       const first = seen.get(entry.id);
       if (first !== undefined) locator.report(['exceptions', index, 'id'], `duplicate id '${entry.id}' (first in ${first})`);
@@ -82,17 +78,14 @@ interface Located {
   locator: YamlLocator;
 }
 
-function parseFile(text: string, problems: YamlProblem[]): Located[] {
-  const lines = new LineCounter();
-  const document = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  if (document.errors.length > 0) {
-    for (const error of document.errors) {
-      const position = error.linePos?.[0] ?? lines.linePos(error.pos[0]);
-      problems.push({ line: position.line, column: position.col, path: '', message: error.message.split('\n')[0] ?? error.message });
-    }
-    return [];
-  }
-  const at = new YamlLocator(document, lines, 'exceptions', problems);
+/** The valid entries of one file, and every problem found in it (the later ones reported there too). */
+function parseFile(text: string): { located: Located[]; problems: YamlProblem[] } {
+  const { document, problems, at } = parseYamlFile(text, 'exceptions');
+  return { located: problems.length > 0 ? [] : entriesOf(document, at), problems };
+}
+
+function entriesOf(document: Document, at: YamlLocator): Located[] {
+  const problems = at.problems;
   const value: unknown = document.toJS({ maxAliasCount: 100 });
   if (value === null || value === undefined) return [];
   if (!isMap(document.contents) || typeof value !== 'object' || Array.isArray(value)) {
@@ -193,24 +186,20 @@ export interface LoadedExceptions {
 export function loadExceptionsFileSync(path: string, isKnownRule: (ruleId: string) => boolean): LoadedExceptions {
   const files = readExceptionTexts(path);
   const entries = parseExceptionFiles(files, isKnownRule, path);
-  return { entries, files: files.map((f) => f.fileName), content: files.map((f) => `${f.fileName}\0${f.text}`).join('\0') };
+  return { entries, files: files.map((f) => f.fileName), content: contentOf(files) };
+}
+
+/** The texts read, joined with their names: equal keys mean nothing changed since the last read. */
+export function contentOf(files: readonly ExceptionsFileText[]): string {
+  return files.map((f) => `${f.fileName}\0${f.text}`).join('\0');
 }
 
 export function readExceptionTexts(path: string): ExceptionsFileText[] {
-  const files: ExceptionsFileText[] = [];
   try {
-    if (statSync(path).isDirectory()) {
-      const names = readdirSync(path)
-        .filter((name) => !name.startsWith('.') && /\.ya?ml$/.test(name))
-        .sort();
-      for (const name of names) files.push({ text: readFileSync(join(path, name), 'utf8'), fileName: join(path, name) });
-    } else {
-      files.push({ text: readFileSync(path, 'utf8'), fileName: path });
-    }
+    return readYamlSources(path);
   } catch (error) {
     throw new ExceptionsFileError(path, [{ line: 1, column: 1, path: '', message: `cannot read the exceptions: ${(error as Error).message}` }]);
   }
-  return files;
 }
 
 const HEADER = `# AuditFlow exceptions: alerts of rule_id whose labels have exactly these values are never raised.

@@ -21,10 +21,18 @@ export function createRegistry(
   registry.setDefaultLabels({ service });
   if (options.defaultMetrics ?? true) {
     collectDefaultMetrics({ register: registry });
-    const limit = (options.memoryLimitBytes ?? (() => readCgroupMemoryLimit()?.bytes))();
+    const limit = (options.memoryLimitBytes ?? cgroupLimitAtStart)();
     if (limit !== undefined) {
       new Gauge({ name: 'auditflow_memory_limit_bytes', help: 'Memory limit of the cgroup the process runs in (the pod limit), read at start', registers: [registry] }).set(limit);
     }
   }
   return registry;
+}
+
+let limitAtStart: { bytes: number | undefined } | undefined;
+
+/** Read once per process: the all-in-one creates a registry per service, and the gauge is "read at start" anyway. */
+function cgroupLimitAtStart(): number | undefined {
+  limitAtStart ??= { bytes: readCgroupMemoryLimit()?.bytes };
+  return limitAtStart.bytes;
 }

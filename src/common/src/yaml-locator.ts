@@ -1,4 +1,4 @@
-import { type Document, isMap, isNode, isPair, isScalar, type LineCounter } from 'yaml';
+import { type Document, isMap, isNode, isPair, isScalar, LineCounter, parseDocument } from 'yaml';
 
 /** One problem of a YAML file, located so an editor can jump to it. */
 export interface YamlProblem {
@@ -80,10 +80,40 @@ export class YamlLocator {
   }
 }
 
+/** The syntax errors of a parsed document as problems, each at its line and column. */
+export function yamlSyntaxProblems(document: Document, lines: LineCounter, path = ''): YamlProblem[] {
+  return document.errors.map((error) => {
+    const { line, col } = lines.linePos(error.pos[0]);
+    return { line, column: col, path, message: error.message.split('\n')[0] ?? error.message };
+  });
+}
+
+/** A one-document YAML configuration file, parsed for validation. */
+export interface ParsedYamlFile {
+  document: Document;
+  /** The syntax errors; while there are any, `document` holds nothing worth validating. */
+  problems: YamlProblem[];
+  /** Reports into `problems`. */
+  at: YamlLocator;
+}
+
+/**
+ * Parses a configuration file (duplicate keys are errors) so that it can be validated at
+ * file:line:col: the outputs, exceptions and hosts files start here (the rules file, of several documents, shares yamlSyntaxProblems).
+ */
+export function parseYamlFile(text: string, label = ''): ParsedYamlFile {
+  const lines = new LineCounter();
+  const document = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const problems = yamlSyntaxProblems(document, lines);
+  return { document, problems, at: new YamlLocator(document, lines, label, problems) };
+}
+
+/** Each problem as `file:line:col: message` (`file` names the file of a directory it is in), the form a ConfigError names them in. */
+export function locatedProblems(fileName: string, problems: readonly (YamlProblem & { file?: string })[]): string[] {
+  return problems.map((p) => `${p.file ?? fileName}:${p.line}:${p.column}: ${p.message}`);
+}
+
 /** The first problems of a file as one line, each at `file:line:col`, for an error message. */
 export function problemSummary(fileName: string, problems: readonly (YamlProblem & { file?: string })[], max = 5): string {
-  return problems
-    .slice(0, max)
-    .map((p) => `${p.file ?? fileName}:${p.line}:${p.column}: ${p.message}`)
-    .join('; ');
+  return locatedProblems(fileName, problems.slice(0, max)).join('; ');
 }

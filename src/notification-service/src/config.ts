@@ -10,7 +10,7 @@ import {
   readRabbitConfig,
   requireBrokerUrl,
 } from '@auditflow/common';
-import { defineEnv, envAccessors } from '@auditflow/common/platform';
+import { defineEnv, envAccessors, locatedProblems } from '@auditflow/common/platform';
 import { type ApiToken, PLAIN_TOKEN_SCOPES, TOKEN_SCOPES, type TokenScope } from './api/bearer-auth.ts';
 import { loadOutputsFileSync, type OutputsConfig, OutputsConfigError } from './delivery/outputs-config.ts';
 import { type PostgresConfig, readPostgresConfig } from './postgres-config.ts';
@@ -208,8 +208,7 @@ export function loadOutputs(
     outputs = loadOutputsFileSync(config.outputsFile, env);
   } catch (error) {
     if (!(error instanceof OutputsConfigError)) throw error;
-    const problems = error.problems.map((p) => `${error.fileName}:${p.line}:${p.column}: ${p.message}`);
-    throw new ConfigError(problems.map((problem) => ({ variable: 'OUTPUTS_FILE', problem })));
+    throw new ConfigError(locatedProblems(error.fileName, error.problems).map((problem) => ({ variable: 'OUTPUTS_FILE', problem })));
   }
   for (const output of outputs.outputs.values()) {
     if (output.timeoutMs * 2 > config.outboxLeaseMs) {

@@ -1,18 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { HostEnrichment } from '@auditflow/common';
-import { YamlLocator, type YamlProblem } from '@auditflow/common/platform';
-import { isMap, LineCounter, parseDocument } from 'yaml';
+import { AfHostsInvalidError, locatedProblems, parseYamlFile, type YamlLocator, type YamlProblem } from '@auditflow/common/platform';
+import { isMap } from 'yaml';
 import { parseAddress } from './ip-scope.ts';
 
-/** A hosts file that cannot be used; every problem at its line and column. */
-export class HostsFileError extends Error {
-  readonly fileName: string;
+/** A hosts file that cannot be used; every problem is reported at once, each at file:line:col. */
+export class HostsFileError extends AfHostsInvalidError {
   readonly problems: YamlProblem[];
+  readonly fileName: string;
+
   constructor(fileName: string, problems: YamlProblem[]) {
-    super(problems.map((p) => `${fileName}:${p.line}:${p.column}: ${p.message}`).join('; '));
-    this.fileName = fileName;
+    // Every problem, not a summary: the operator fixes the whole file in one go.
+    super(locatedProblems(fileName, problems).join('; '), { details: problems });
     this.problems = problems;
+    this.fileName = fileName;
   }
 }
 
@@ -84,15 +86,8 @@ export function loadHostsFileSync(path: string): HostDirectory {
  * Every problem is reported at once, at file:line:col.
  */
 export function parseHostsFile(text: string, fileName: string): HostDirectory {
-  const lines = new LineCounter();
-  const document = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const problems: YamlProblem[] = [];
-  for (const error of document.errors) {
-    const { line, col } = lines.linePos(error.pos[0]);
-    problems.push({ line, column: col, path: '', message: error.message.split('\n')[0] ?? error.message });
-  }
+  const { document, problems, at } = parseYamlFile(text);
   if (problems.length > 0) throw new HostsFileError(fileName, problems);
-  const at = new YamlLocator(document, lines, '', problems);
   const root = document.toJS() as unknown;
   const directory = new HostDirectory();
   if (!isMap(document.contents) || !isObject(root)) {

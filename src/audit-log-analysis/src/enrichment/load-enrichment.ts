@@ -1,4 +1,5 @@
 import { ConfigError } from '@auditflow/common';
+import { locatedProblems } from '@auditflow/common/platform';
 import type { EnrichmentConfig } from './enrichment-config.ts';
 import { Enricher } from './enricher.ts';
 import { HostsFileError, loadHostsFileSync, type HostDirectory } from './hosts-file.ts';
@@ -49,7 +50,7 @@ export function loadEnrichment(config: EnrichmentConfig): LoadedEnrichment | und
       hosts = loadHostsFileSync(config.hostsFile);
     } catch (error) {
       if (!(error instanceof HostsFileError)) throw error;
-      for (const p of error.problems) problems.push({ variable: 'HOSTS_FILE', problem: `${error.fileName}:${p.line}:${p.column}: ${p.message}` });
+      for (const problem of locatedProblems(error.fileName, error.problems)) problems.push({ variable: 'HOSTS_FILE', problem });
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);

@@ -1,5 +1,5 @@
 import type { Logger } from '@auditflow/common';
-import { ExceptionsFileError, loadExceptionsFileSync, parseExceptionFiles, readExceptionTexts } from '@auditflow/common/exceptions-file';
+import { contentOf, ExceptionsFileError, loadExceptionsFileSync, parseExceptionFiles, readExceptionTexts } from '@auditflow/common/exceptions-file';
 import type { ExceptionMetrics } from './exception-metrics.ts';
 import { ExceptionSet } from './exception-set.ts';
 
@@ -55,7 +55,7 @@ export class ExceptionsSource {
     let content: string;
     try {
       const files = readExceptionTexts(path);
-      content = files.map((f) => `${f.fileName}\0${f.text}`).join('\0');
+      content = contentOf(files);
       if (content === this.#seen) return false;
       this.#seen = content;
       const entries = parseExceptionFiles(files, isKnownRule, path);

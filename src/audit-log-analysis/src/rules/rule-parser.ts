@@ -1,4 +1,5 @@
 import { type YamlLocator as Locator, YamlLocator } from '@auditflow/common';
+import { yamlSyntaxProblems } from '@auditflow/common/platform';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { ConditionSyntaxError, compileCondition, parseCondition } from './condition-parser.ts';
 import { parseTimespan } from './duration.ts';
@@ -96,10 +97,7 @@ function parseFile(text: string, problems: RuleProblem[], drafts: Draft[]): void
   documents.forEach((document, index) => {
     const locator = new YamlLocator(document, lines, `[${index}]`, problems);
     if (document.errors.length > 0) {
-      for (const error of document.errors) {
-        const position = error.linePos?.[0] ?? lines.linePos(error.pos[0]);
-        problems.push({ line: position.line, column: position.col, path: `[${index}]`, message: firstLine(error.message) });
-      }
+      problems.push(...yamlSyntaxProblems(document, lines, `[${index}]`));
       return;
     }
     const value: unknown = document.toJS({ maxAliasCount: 100 });
@@ -664,8 +662,4 @@ function parseLevel(value: Json, at: Locator): Level {
     return 'medium';
   }
   return raw as Level;
-}
-
-function firstLine(message: string): string {
-  return message.split('\n')[0] ?? message;
 }

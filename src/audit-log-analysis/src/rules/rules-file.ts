@@ -1,5 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readYamlSources, type YamlSource } from '@auditflow/common/platform';
 import { fileURLToPath } from 'node:url';
 import { parseRuleFiles } from './rule-parser.ts';
 import type { RuleSet } from './rule-set.ts';
@@ -23,17 +22,10 @@ export async function loadRulesFile(path: string): Promise<RuleSet> {
 
 /** The synchronous form, for start-up code that validates configuration before anything runs. */
 export function loadRulesFileSync(path: string): RuleSet {
-  const files: { text: string; fileName: string }[] = [];
+  let files: YamlSource[];
   try {
-    if (statSync(path).isDirectory()) {
-      const names = readdirSync(path)
-        .filter((name) => !name.startsWith('.') && /\.ya?ml$/.test(name))
-        .sort();
-      if (names.length === 0) throw new Error('the directory holds no .yml or .yaml file');
-      for (const name of names) files.push({ text: readFileSync(join(path, name), 'utf8'), fileName: join(path, name) });
-    } else {
-      files.push({ text: readFileSync(path, 'utf8'), fileName: path });
-    }
+    files = readYamlSources(path);
+    if (files.length === 0) throw new Error('the directory holds no .yml or .yaml file');
   } catch (error) {
     throw new RulesError(path, [{ line: 1, column: 1, path: '', message: `cannot read the rules: ${(error as Error).message}` }]);
   }

@@ -1,4 +1,5 @@
 import { createHttpServer, createMetricsServer, createRegistry, HealthRegistry, startHttpService, type Logger, type MessageBroker, type Registry, type ServiceHandle, AfRedisFullError } from '@auditflow/common';
+import { openExceptions } from '../analysis-files.ts';
 import type { AnalysisConfig } from '../config.ts';
 import { SERVICE_NAME } from '../config.ts';
 import { AnalysisEngine } from '../engine/analysis-engine.ts';
@@ -9,7 +10,7 @@ import type { RuleSet } from '../rules/rule-set.ts';
 import { loadRulesFile } from '../rules/rules-file.ts';
 import type { WindowStore } from '../store/window-store.ts';
 import { ExceptionMetrics } from '../exceptions/exception-metrics.ts';
-import { ExceptionsSource } from '../exceptions/exceptions-source.ts';
+import type { ExceptionsSource } from '../exceptions/exceptions-source.ts';
 import { AlertPublisher } from './alert-publisher.ts';
 import { AnalysisMetrics, deadLetterReasonOf } from './analysis-metrics.ts';
 import { createBatchEventHandler } from './batch-event-handler.ts';
@@ -54,12 +55,7 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
   const { config, broker, windowStore } = deps;
   const logger = deps.logger;
   const rules = deps.rules ?? (await loadRulesFile(config.rulesFile));
-  const ruleIds = new Set(rules.rules.map((rule) => rule.id));
-  const exceptions =
-    deps.exceptions ??
-    (config.exceptionsFile === undefined
-      ? undefined
-      : new ExceptionsSource({ path: config.exceptionsFile, isKnownRule: (id) => ruleIds.has(id), reloadMs: config.exceptionsReloadMs, logger }));
+  const exceptions = deps.exceptions ?? (config.exceptionsFile === undefined ? undefined : openExceptions(config.exceptionsFile, rules, config, logger));
   const registry = deps.registry ?? createRegistry(SERVICE_NAME);
   const enrichment = deps.enrichment === undefined ? loadEnrichment(config.enrichment) : (deps.enrichment ?? undefined);
   if (enrichment) observeEnrichment(enrichment, new EnrichmentMetrics(registry));
@@ -138,25 +134,6 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
     },
   });
 
-  const consumeOptions = {
-    queue: config.queue,
-    prefetch: config.rabbit.prefetch,
-    concurrency: deps.concurrency ?? config.rabbit.prefetch,
-    maxAttempts: MAX_ATTEMPTS,
-    // Every dead letter and retry is counted here, where the delivery policy decides them.
-    onDeadLetter: (message: { messageId: string | undefined }, letter: { code: string; reason: string }) => {
-      const reason = deadLetterReasonOf(letter.code);
-      metrics.deadLetter.inc({ reason });
-      metrics.deadLettered.inc();
-      if (reason === 'handler_error' || reason === 'delivery_limit') {
-        logger.error({ message_id: message.messageId, code: letter.code, reason: letter.reason }, 'event dead-lettered');
-      }
-    },
-    onRetry: (_message: unknown, error: unknown) => {
-      metrics.retried.inc();
-      warnIfRedisFull(error);
-    },
-  };
   let fullLoggedAt = 0;
   // One clear line every few seconds while Redis refuses writes, not one per retried event.
   const warnIfRedisFull = (error: unknown): void => {
@@ -164,18 +141,40 @@ export async function startAnalysis(deps: AnalysisDeps): Promise<AnalysisHandle>
     fullLoggedAt = Date.now();
     logger.error({ err: error, code: AfRedisFullError.code }, 'Redis is out of memory; events are retried until it accepts writes');
   };
-  const handlerDeps = { engine, metrics, logger, clock, enricher: enrichment?.enricher, ...(exceptions ? { exceptions, exceptionMetrics } : {}) };
   exceptions?.start(exceptionMetrics);
   consumer = broker.consumeBatch(
     {
-      ...consumeOptions,
+      queue: config.queue,
       // The next batch arrives while one is evaluated.
       prefetch: Math.max(config.rabbit.prefetch, 2 * config.batchSize),
+      concurrency: deps.concurrency ?? config.rabbit.prefetch,
+      maxAttempts: MAX_ATTEMPTS,
       batchSize: config.batchSize,
       batchLingerMs: config.batchLingerMs,
+      // Every dead letter and retry is counted here, where the delivery policy decides them.
+      onDeadLetter: (message, letter) => {
+        const reason = deadLetterReasonOf(letter.code);
+        metrics.deadLetter.inc({ reason });
+        metrics.deadLettered.inc();
+        if (reason === 'handler_error' || reason === 'delivery_limit') {
+          logger.error({ message_id: message.messageId, code: letter.code, reason: letter.reason }, 'event dead-lettered');
+        }
+      },
+      onRetry: (_message, error) => {
+        metrics.retried.inc();
+        warnIfRedisFull(error);
+      },
     },
     // A batch already folds the versions of an alert into one publish.
-    createBatchEventHandler({ ...handlerDeps, publisher: new AlertPublisher(broker, config.alertQueue) }),
+    createBatchEventHandler({
+      engine,
+      metrics,
+      logger,
+      clock,
+      enricher: enrichment?.enricher,
+      ...(exceptions ? { exceptions, exceptionMetrics } : {}),
+      publisher: new AlertPublisher(broker, config.alertQueue),
+    }),
   );
   logger.info(
     {

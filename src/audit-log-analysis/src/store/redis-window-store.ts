@@ -1,6 +1,6 @@
 import { AfRedisUnavailableError, AfRedisFullError } from '@auditflow/common';
 import { Redis, ReplyError } from 'ioredis';
-import { firstSeenBatchScript, loadLuaScript, scopeBatchScript } from './lua-scripts.ts';
+import { loadLuaScript } from './lua-scripts.ts';
 import type {
   ChainWindowInput,
   CountWindowInput,
@@ -61,15 +61,13 @@ export class RedisWindowStore implements WindowStore {
       retryStrategy: (attempt) => Math.min(100 * 2 ** attempt, 5000),
       lazyConnect: false,
     });
-    for (const file of ['count-window-3.lua', 'chain-window-6.lua', 'episode-fold-3.lua'] as const) {
+    // scope-batch includes the single-event scripts as functions, so a batch runs the very same code as
+    // one call per event; first-seen-batch includes first-seen-drop (the `--- @include` lines).
+    for (const file of ['count-window-3.lua', 'chain-window-6.lua', 'episode-fold-3.lua', 'scope-batch-9.lua', 'first-seen-batch-2.lua'] as const) {
       const script = loadLuaScript(file);
       const command = `af${script.name.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase())}`;
       redis.defineCommand(command, { numberOfKeys: script.numberOfKeys, lua: script.lua });
     }
-    const batch = scopeBatchScript();
-    redis.defineCommand('afScopeBatch', { numberOfKeys: batch.numberOfKeys, lua: batch.lua });
-    const firstSeen = firstSeenBatchScript();
-    redis.defineCommand('afFirstSeenBatch', { numberOfKeys: firstSeen.numberOfKeys, lua: firstSeen.lua });
     redis.on('ready', () => this.#setConnected(true));
     redis.on('close', () => this.#setConnected(false));
     redis.on('end', () => this.#setConnected(false));

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { type Env, parseDuration, YamlLocator, type YamlPath, type YamlProblem, AfOutputsInvalidError } from '@auditflow/common';
+import { type Env, parseDuration, type YamlLocator, type YamlPath, type YamlProblem, AfOutputsInvalidError } from '@auditflow/common';
 import { isLabelName, LABEL_NAME_RULE } from '@auditflow/common/contracts';
-import { problemSummary } from '@auditflow/common/platform';
-import { isMap, LineCounter, parseDocument } from 'yaml';
+import { parseYamlFile, problemSummary } from '@auditflow/common/platform';
+import { isMap } from 'yaml';
 import { parseAllowEntry } from '../response/address-allowlist.ts';
 import { type CompiledMatcher, compileMatcher, type Matcher } from './matchers.ts';
 
@@ -147,15 +147,8 @@ export function loadOutputsFileSync(path: string, env: Env): OutputsConfig {
 }
 
 export function parseOutputsConfig(text: string, fileName: string, env: Env): OutputsConfig {
-  const lines = new LineCounter();
-  const document = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const problems: YamlProblem[] = [];
-  for (const error of document.errors) {
-    const { line, col } = lines.linePos(error.pos[0]);
-    problems.push({ line, column: col, path: '', message: error.message.split('\n')[0] ?? error.message });
-  }
+  const { document, problems, at } = parseYamlFile(text);
   if (problems.length > 0) throw new OutputsConfigError(fileName, problems);
-  const at = new YamlLocator(document, lines, '', problems);
   const root = document.toJS() as unknown;
   if (!isMap(document.contents) || !isObject(root)) {
     at.report([], 'the file must be a mapping with `outputs` and `route`');
